@@ -1,0 +1,115 @@
+# Shared helpers for the local scripts (sourced, not run).
+
+CL_HOME="${CONSENT_LEDGER_HOME:-$HOME/.cache/consent-ledger}"
+STATE_DIR="$CL_HOME/stack"
+LOG_DIR="$STATE_DIR/logs"
+PID_DIR="$STATE_DIR/pids"
+mkdir -p "$LOG_DIR" "$PID_DIR"
+
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+REGISTRY_PORT="${REGISTRY_PORT:-8081}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/consent_ledger}"
+
+log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# postgres://user[:password]@host[:port]/database[?params]
+if [[ "$DATABASE_URL" =~ ^postgres(ql)?://([^:@/]+)(:([^@/]*))?@([^:/?]+)(:([0-9]+))?/([^?]+) ]]; then
+  PG_USER="${BASH_REMATCH[2]}"
+  PG_PASSWORD="${BASH_REMATCH[4]}"
+  PG_HOST="${BASH_REMATCH[5]}"
+  PG_PORT="${BASH_REMATCH[7]:-5432}"
+  PG_DATABASE="${BASH_REMATCH[8]}"
+else
+  die "DATABASE_URL must look like postgres://user[:password]@host[:port]/database, got '$DATABASE_URL'"
+fi
+PG_ADMIN_URL="postgres://$PG_USER${PG_PASSWORD:+:$PG_PASSWORD}@$PG_HOST:$PG_PORT/postgres"
+
+# Installs a missing command from Debian's packages when we are allowed to (root with apt-get).
+ensure_command() {
+  local command="$1" package="$2"
+  command -v "$command" >/dev/null && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    log "installing $package (for $command) from Debian's packages"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
+  fi
+  command -v "$command" >/dev/null || die "'$command' is required; install the '$package' package"
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every half second until it succeeds.
+wait_until() {
+  local timeout="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    ((SECONDS >= deadline)) && { log "gave up waiting for $what after ${timeout}s"; return 1; }
+    sleep 0.5
+  done
+}
+
+pid_alive() {
+  local name="$1" pid
+  [[ -f "$PID_DIR/$name.pid" ]] || return 1
+  pid="$(cat "$PID_DIR/$name.pid")"
+  # The marker in the command line proves the pid is still ours, not a recycled number.
+  [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "consent-ledger.stack=$name"
+}
+
+# start_daemon NAME LOGFILE COMMAND...: starts COMMAND detached, records its pid.
+start_daemon() {
+  local name="$1" logfile="$2"
+  shift 2
+  log "$name: starting (log: $logfile)"
+  setsid nohup "$@" >>"$logfile" 2>&1 </dev/null &
+  echo $! >"$PID_DIR/$name.pid"
+}
+
+# stop_daemon NAME: stops the process this script started under NAME, if it still runs.
+stop_daemon() {
+  local name="$1" pid
+  if ! pid_alive "$name"; then
+    rm -f "$PID_DIR/$name.pid"
+    log "$name: not started by this script (nothing to stop)"
+    return 0
+  fi
+  pid="$(cat "$PID_DIR/$name.pid")"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 30))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  rm -f "$PID_DIR/$name.pid"
+  log "$name: stopped (pid $pid)"
+}
+
+# Installs the npm dependencies when node_modules is missing or older than the lockfile.
+ensure_node_modules() {
+  local root="$1"
+  if [[ ! -d "$root/node_modules" || "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]]; then
+    log "installing npm dependencies (npm ci)"
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# The apps that start.sh runs, in start order; stack.sh down stops them in reverse.
+APPS=(consent-api)
+
+app_answers() { curl -sf -o /dev/null "http://127.0.0.1:$1/health"; }
+
+# start_app NAME PORT ENTRY: runs a Nest app from source (transpile only: the test command
+# type-checks), unless one already answers on PORT; waits for its /health.
+start_app() {
+  local name="$1" port="$2" entry="$3"
+  if app_answers "$port"; then
+    log "$name: reusing the instance already answering on 127.0.0.1:$port"
+    return 0
+  fi
+  port_open 127.0.0.1 "$port" && die "port $port is taken by something that is not $name"
+  HTTP_PORT="$port" TS_NODE_TRANSPILE_ONLY=true start_daemon "$name" "$LOG_DIR/$name.log" \
+    node -r ts-node/register -r tsconfig-paths/register "$entry" "--consent-ledger.stack=$name"
+  wait_until 120 "$name on 127.0.0.1:$port" app_answers "$port" ||
+    die "$name did not become healthy; see $LOG_DIR/$name.log"
+  log "$name: healthy on http://127.0.0.1:$port"
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const hostPort = /^[^\s:,]+:\d{1,5}$/;
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+
+const commaList = (description: string, pattern: RegExp) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(pattern, `each entry must be ${description}`)).min(1));
+
+const optionalText = z.string().min(1).optional();
+
+/**
+ * Every setting the apps read, with its default for the local stack. The keys are the
+ * environment variable names, so an error message names exactly what to fix.
+ */
+export const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+
+    KAFKA_BROKERS: commaList('host:port', hostPort).default(['127.0.0.1:9092']),
+    KAFKA_CLIENT_ID: z.string().min(1).default('consent-ledger'),
+    KAFKA_SSL: booleanFlag.default(false),
+    KAFKA_SSL_CA_FILE: optionalText,
+    KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+    KAFKA_SASL_USERNAME: optionalText,
+    KAFKA_SASL_PASSWORD: optionalText,
+    KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
+    KAFKA_TOPICS_FILE: z.string().min(1).default('deploy/topics.yaml'),
+
+    SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+    SCHEMA_REGISTRY_USERNAME: optionalText,
+    SCHEMA_REGISTRY_PASSWORD: optionalText,
+    SCHEMAS_DIR: z.string().min(1).default('schemas'),
+
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/.+\/[^/?]+/, 'must be a postgres://user@host:port/database URL')
+      .default('postgres://postgres@127.0.0.1:5432/consent_ledger'),
+    DATABASE_SSL: booleanFlag.default(false),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  })
+  .superRefine((env, ctx) => {
+    if (env.KAFKA_SASL_MECHANISM && !(env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KAFKA_SASL_USERNAME'],
+        message:
+          'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM',
+      });
+    }
+    if (Boolean(env.SCHEMA_REGISTRY_USERNAME) !== Boolean(env.SCHEMA_REGISTRY_PASSWORD)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SCHEMA_REGISTRY_PASSWORD'],
+        message: 'SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD go together',
+      });
+    }
+  });
+
+export type Environment = z.infer<typeof environmentSchema>;

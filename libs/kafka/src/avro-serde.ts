@@ -1,0 +1,139 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { RawAvroSchema } from '@kafkajs/confluent-schema-registry/dist/@types';
+import type { SchemaRegistrySettings } from '@consent-ledger/config';
+import { avroLogicalTypes } from './avro-logical-types';
+import { SCHEMA_REGISTRY_RETRY } from './retry-policies';
+import { NonRetriableError, RetriableError } from './processing-errors';
+
+/** Connects to a Confluent-compatible registry (Confluent, Karapace, Apicurio ccompat, Redpanda). */
+export function createSchemaRegistry(settings: SchemaRegistrySettings): SchemaRegistry {
+  return new SchemaRegistry(
+    {
+      host: settings.url,
+      ...(settings.auth ? { auth: { ...settings.auth } } : {}),
+      retry: SCHEMA_REGISTRY_RETRY,
+    },
+    { [SchemaType.AVRO]: { logicalTypes: avroLogicalTypes } },
+  );
+}
+
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'status' in error
+    ? Number((error as { status: unknown }).status)
+    : undefined;
+}
+
+/**
+ * Avro values in the Confluent wire format (magic byte, schema id, Avro body), with schemas kept
+ * in the registry under BACKWARD compatibility so that today's code reads every past event.
+ */
+export class AvroSerde {
+  private readonly latestIds = new Map<string, number>();
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    private readonly settings: SchemaRegistrySettings,
+  ) {}
+
+  /** Builds a serde for the configured registry. */
+  static connect(settings: SchemaRegistrySettings): AvroSerde {
+    return new AvroSerde(createSchemaRegistry(settings), settings);
+  }
+
+  /**
+   * Registers the versions of a schema (oldest first) under `subject`, with BACKWARD
+   * compatibility set on the subject first. Idempotent: an already registered version keeps its
+   * id. An incompatible version fails with a {@link NonRetriableError} naming the subject.
+   */
+  async registerVersions(subject: string, versions: readonly string[]): Promise<number> {
+    await this.setBackwardCompatibility(subject);
+    let id = -1;
+    for (const schema of versions) {
+      try {
+        ({ id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema },
+          { subject, compatibility: COMPATIBILITY.BACKWARD },
+        ));
+      } catch (error) {
+        if (statusOf(error) === 409) {
+          throw new NonRetriableError(
+            'SCHEMA.INCOMPATIBLE',
+            `Schema for subject ${subject} is not BACKWARD compatible with the registered versions: ${(error as Error).message}`,
+          );
+        }
+        throw error;
+      }
+    }
+    this.latestIds.set(subject, id);
+    return id;
+  }
+
+  private async setBackwardCompatibility(subject: string): Promise<void> {
+    // The library sets compatibility only on a subject's first registration and refuses a
+    // mismatch afterwards; setting it explicitly first makes registration idempotent.
+    const { auth } = this.settings;
+    const response = await fetch(`${this.settings.url}/config/${encodeURIComponent(subject)}`, {
+      method: 'PUT',
+      headers: {
+        'Content-Type': 'application/vnd.schemaregistry.v1+json',
+        ...(auth
+          ? {
+              Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
+            }
+          : {}),
+      },
+      body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
+    });
+    if (!response.ok) {
+      throw new RetriableError(
+        'REGISTRY.CONFIG_FAILED',
+        `cannot set BACKWARD compatibility on ${subject}: HTTP ${response.status} ${await response.text()}`,
+      );
+    }
+  }
+
+  /** Encodes `value` with the latest schema registered under `subject` by this serde. */
+  async encode(subject: string, value: unknown): Promise<Buffer> {
+    const id = this.latestIds.get(subject) ?? (await this.registry.getLatestSchemaId(subject));
+    this.latestIds.set(subject, id);
+    return this.registry.encode(id, value);
+  }
+
+  /**
+   * Decodes a wire-format value. With `readerSchema` the writer's schema is resolved to it, so old
+   * events come out in today's shape. A malformed record is a {@link NonRetriableError} (dead-letter
+   * it); an unreachable registry is a {@link RetriableError}.
+   */
+  async decode<T>(buffer: Buffer | null, readerSchema?: string): Promise<T> {
+    if (!buffer || buffer.length < 5 || buffer.readUInt8(0) !== 0) {
+      throw new NonRetriableError(
+        'RECORD.NOT_AVRO',
+        'value is not in the Confluent Avro wire format',
+      );
+    }
+    try {
+      const options = readerSchema
+        ? { [SchemaType.AVRO]: { readerSchema: JSON.parse(readerSchema) as RawAvroSchema } }
+        : undefined;
+      return (await this.registry.decode(buffer, options)) as T;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) {
+        throw new NonRetriableError(
+          'RECORD.UNKNOWN_SCHEMA',
+          `schema id ${buffer.readInt32BE(1)} is not in the registry`,
+        );
+      }
+      if (status === undefined && /ECONNREFUSED|ETIMEDOUT|socket/i.test(String(error))) {
+        throw new RetriableError(
+          'REGISTRY.UNAVAILABLE',
+          `schema registry unavailable: ${(error as Error).message}`,
+        );
+      }
+      throw new NonRetriableError(
+        'RECORD.UNDECODABLE',
+        `cannot decode value: ${(error as Error).message}`,
+      );
+    }
+  }
+}

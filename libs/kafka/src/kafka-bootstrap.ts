@@ -1,0 +1,48 @@
+import type { AppConfig } from '@consent-ledger/config';
+import type { Kafka } from 'kafkajs';
+import type { AvroSerde } from './avro-serde';
+import { readSchemaVersions, valueSubject } from './schema-catalog';
+import { readTopicDefinitions } from './topic-definitions';
+import { applyTopics, type TopicChanges } from './topic-provisioner';
+
+export interface KafkaBootstrapResult {
+  readonly topics: TopicChanges;
+  /** Registered value subjects and the registry id of their latest version. */
+  readonly subjects: Readonly<Record<string, number>>;
+}
+
+/**
+ * Brings the cluster and the registry to what the repository declares: the topics of the topic
+ * list and, for each topic that names a value schema, every version of that schema registered
+ * (oldest first) under the topic's value subject with BACKWARD compatibility. Idempotent; every
+ * app runs it at boot.
+ */
+export async function bootstrapKafka(
+  config: AppConfig,
+  kafka: Kafka,
+  serde: AvroSerde,
+): Promise<KafkaBootstrapResult> {
+  const definitions = readTopicDefinitions(
+    config.kafka.topicsFile,
+    config.kafka.replicationFactorOverride,
+  );
+  const admin = kafka.admin();
+  await admin.connect();
+  let topics: TopicChanges;
+  try {
+    topics = await applyTopics(admin, definitions);
+  } finally {
+    await admin.disconnect();
+  }
+  const subjects: Record<string, number> = {};
+  for (const topic of definitions) {
+    if (!topic.valueSchema) continue;
+    const versions = readSchemaVersions(config.schemaRegistry.schemasDir, topic.valueSchema);
+    const subject = valueSubject(topic.name);
+    subjects[subject] = await serde.registerVersions(
+      subject,
+      versions.map((version) => version.text),
+    );
+  }
+  return { topics, subjects };
+}

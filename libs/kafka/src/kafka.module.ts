@@ -1,0 +1,70 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import type { Admin, Kafka } from 'kafkajs';
+import { AvroSerde } from './avro-serde';
+import { bootstrapKafka } from './kafka-bootstrap';
+import { createKafkaClient } from './kafka-client.factory';
+
+/** DI token for the kafkajs client. */
+export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
+
+/**
+ * Applies the topic list and registers the schemas before the app serves anything, and keeps one
+ * admin connection for health checks.
+ */
+@Injectable()
+export class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(KafkaLifecycle.name);
+  private admin?: Admin;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
+    private readonly serde: AvroSerde,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const result = await bootstrapKafka(this.config, this.kafka, this.serde);
+    this.logger.log({ msg: 'topics and schemas in place', ...result });
+  }
+
+  /** A connected admin client, shared by health checks. */
+  async sharedAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    }
+    return this.admin;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.admin?.disconnect();
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: KAFKA_CLIENT,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): Kafka => createKafkaClient(config.kafka),
+    },
+    {
+      provide: AvroSerde,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): AvroSerde => AvroSerde.connect(config.schemaRegistry),
+    },
+    KafkaLifecycle,
+  ],
+  exports: [KAFKA_CLIENT, AvroSerde, KafkaLifecycle],
+})
+export class KafkaModule {}

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+const topicSchema = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a legal Kafka topic name'),
+  partitions: z.number().int().min(1),
+  replicationFactor: z.number().int().min(1).optional(),
+  minInsyncReplicas: z.number().int().min(1).optional(),
+  valueSchema: z.string().min(1).optional(),
+  config: z.record(z.string(), z.string()).default({}),
+});
+
+const topicFileSchema = z.object({
+  defaults: z.object({
+    replicationFactor: z.number().int().min(1),
+    minInsyncReplicas: z.number().int().min(1),
+  }),
+  topics: z.array(topicSchema).min(1),
+});
+
+/** One topic as it must exist on the cluster, after defaults and overrides are applied. */
+export interface TopicDefinition {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  /** Topic-level configs, including min.insync.replicas. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Name of the Avro record in schemas/ that values of this topic carry, if any. */
+  readonly valueSchema?: string;
+}
+
+/**
+ * Reads the declarative topic list. `replicationFactorOverride` (KAFKA_REPLICATION_FACTOR) lets a
+ * single-broker development cluster run the production list; min.insync.replicas is capped to
+ * the replication factor so that acks=all can still succeed.
+ */
+export function readTopicDefinitions(
+  path: string,
+  replicationFactorOverride?: number,
+): TopicDefinition[] {
+  const parsed = topicFileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new Error(`Invalid topic list ${path}:\n  ${problems.join('\n  ')}`);
+  }
+  const { defaults, topics } = parsed.data;
+  return topics.map((topic) => {
+    const replicationFactor =
+      replicationFactorOverride ?? topic.replicationFactor ?? defaults.replicationFactor;
+    const minInsyncReplicas = Math.min(
+      topic.minInsyncReplicas ?? defaults.minInsyncReplicas,
+      replicationFactor,
+    );
+    return {
+      name: topic.name,
+      partitions: topic.partitions,
+      replicationFactor,
+      config: { ...topic.config, 'min.insync.replicas': String(minInsyncReplicas) },
+      ...(topic.valueSchema ? { valueSchema: topic.valueSchema } : {}),
+    };
+  });
+}

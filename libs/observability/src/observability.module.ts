@@ -1,0 +1,39 @@
+import { Controller, Get, Header, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { HealthController } from './health.controller';
+import { collectDefaultMetrics, register } from 'prom-client';
+
+collectDefaultMetrics();
+
+/** Prometheus exposition of every metric registered in the process. */
+@ApiExcludeController()
+@Controller()
+export class MetricsController {
+  @Get('metrics')
+  @Header('Content-Type', register.contentType)
+  metrics(): Promise<string> {
+    return register.metrics();
+  }
+}
+
+/** Structured JSON logs (pino, one line per event, request ids), `/metrics` and `/health`. */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.logLevel,
+          autoLogging: { ignore: (request) => ['/health', '/metrics'].includes(request.url ?? '') },
+          redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+        },
+      }),
+    }),
+    TerminusModule,
+  ],
+  controllers: [MetricsController, HealthController],
+})
+export class ObservabilityModule {}

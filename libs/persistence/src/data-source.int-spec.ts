@@ -1,0 +1,54 @@
+import { loadConfig } from '@consent-ledger/config';
+import { createTemporaryDatabase, type TemporaryDatabase } from '@consent-ledger/testing';
+import type { DataSource } from 'typeorm';
+import { createDataSource, migrateDatabase } from './data-source.factory';
+import { ProjectionCheckpointEntity } from './entities';
+
+describe('PostgreSQL data source and migrations', () => {
+  const config = loadConfig();
+  let database: TemporaryDatabase;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    database = await createTemporaryDatabase(config.database.url);
+    dataSource = createDataSource({ ...config.database, url: database.url });
+  });
+
+  afterAll(async () => {
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await database.drop();
+  });
+
+  it('applies the migrations once, then finds nothing pending', async () => {
+    expect(await migrateDatabase(dataSource)).toEqual(['ProjectionCheckpoints1795000000000']);
+    expect(await migrateDatabase(dataSource)).toEqual([]);
+    const tables = await dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+    );
+    expect(tables.map((row: { table_name: string }) => row.table_name)).toEqual([
+      'projection_checkpoint',
+      'schema_migration',
+    ]);
+  });
+
+  it('writes a row and reads it back, keeping a 64-bit offset exact', async () => {
+    const repository = dataSource.getRepository(ProjectionCheckpointEntity);
+    await repository.save({
+      projection: 'test',
+      topic: 't',
+      partition: 0,
+      nextOffset: '9007199254740993',
+    });
+    const row = await repository.findOneByOrFail({ projection: 'test', topic: 't', partition: 0 });
+    expect(row.nextOffset).toBe('9007199254740993');
+    expect(row.updatedAt).toBeInstanceOf(Date);
+  });
+
+  it('enforces the schema in the database, not only in code', async () => {
+    await expect(
+      dataSource.query(
+        `INSERT INTO projection_checkpoint (projection, topic, partition, next_offset) VALUES ('x', 't', 0, -1)`,
+      ),
+    ).rejects.toThrow(/check constraint/);
+  });
+});

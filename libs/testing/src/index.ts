@@ -1,0 +1,3 @@
+export * from './temporary-database';
+export * from './unique-name';
+export * from './wait-for';
