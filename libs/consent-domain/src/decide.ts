@@ -1,0 +1,119 @@
+import type { LegalBasis } from './consent-event';
+import { compareVersions, type ConsentPolicy } from './consent-policy';
+import { isLater, type PurposeChoice, type SubjectConsentState } from './consent-state';
+import { defaultDecision, regimeFor, type DefaultReason, type Regime } from './jurisdiction-regimes';
+import { lineageOf, type Purpose, type PurposeTaxonomy } from './purpose-taxonomy';
+
+/** Stable reason codes; clients may branch on them. */
+export type DecisionReason =
+  | DefaultReason
+  | 'CONSENT_GRANTED'
+  | 'CONSENT_WITHDRAWN'
+  | 'GPC_OPT_OUT'
+  | 'CONSENT_EXPIRED'
+  | 'RECONSENT_REQUIRED';
+
+export interface ConsentDecision {
+  readonly purpose: string;
+  readonly allowed: boolean;
+  readonly reason: DecisionReason;
+  /** The legal basis the answer rests on. */
+  readonly basis: LegalBasis;
+  readonly regime: Regime;
+  /** The event that decided, or null when the regime's default decided. */
+  readonly sinceEventId: string | null;
+  /** The purpose whose choice decided: the purpose itself or an ancestor (`marketing`). */
+  readonly decidedBy: string | null;
+}
+
+export interface DecideOptions {
+  readonly taxonomy: PurposeTaxonomy;
+  readonly policy: ConsentPolicy;
+  /**
+   * The moment the decision is for: grants that expired by then are denied. For a past moment,
+   * fold only the events up to it (the state holds each purpose's latest choice only).
+   */
+  readonly at: Date;
+  /** Overrides the subject's last known jurisdiction (e.g. the request's). */
+  readonly jurisdiction?: string;
+}
+
+export class UnknownPurposeError extends Error {
+  readonly code = 'CONSENT.UNKNOWN_PURPOSE';
+  constructor(readonly purpose: string) {
+    super(`Unknown purpose '${purpose}'`);
+  }
+}
+
+/** The latest choice about the purpose or any of its ancestors. */
+function decidingChoice(state: SubjectConsentState, lineage: readonly string[]): PurposeChoice | null {
+  let latest: PurposeChoice | null = null;
+  for (const id of lineage) {
+    const choice = state.choices[id];
+    if (choice && isLater(choice, latest)) latest = choice;
+  }
+  return latest;
+}
+
+function isStale(choice: PurposeChoice, policy: ConsentPolicy): boolean {
+  const minimum = choice.notice ? policy.minimumNoticeVersions[choice.notice.noticeId] : undefined;
+  return minimum !== undefined && choice.notice !== null && compareVersions(choice.notice.version, minimum) < 0;
+}
+
+function fromDefault(
+  purpose: Purpose,
+  regime: Regime,
+  state: SubjectConsentState,
+  reasonIfDenied?: DecisionReason,
+): ConsentDecision {
+  const fallback = defaultDecision(regime, purpose, state.ageBand);
+  return {
+    purpose: purpose.id,
+    allowed: fallback.allowed,
+    reason: !fallback.allowed && reasonIfDenied ? reasonIfDenied : fallback.reason,
+    basis: purpose.basis === 'contract' ? 'CONTRACT' : fallback.allowed ? 'OPT_OUT_NOTICE' : 'CONSENT',
+    regime,
+    sinceEventId: null,
+    decidedBy: null,
+  };
+}
+
+/**
+ * Whether the subject's data may be used for `purpose` at `at`, why, on which legal basis and
+ * since which event. Pure: the same state, purpose and options always give the same answer.
+ */
+export function decide(state: SubjectConsentState, purposeId: string, options: DecideOptions): ConsentDecision {
+  const purpose = options.taxonomy.purposes.get(purposeId);
+  if (!purpose) throw new UnknownPurposeError(purposeId);
+  const regime = regimeFor(options.jurisdiction ?? state.jurisdiction ?? 'ZZ', options.policy.strictestEverywhere);
+  if (purpose.basis === 'contract') return fromDefault(purpose, regime, state);
+
+  const choice = decidingChoice(state, lineageOf(options.taxonomy, purposeId));
+  if (choice === null) return fromDefault(purpose, regime, state);
+
+  const decided = (allowed: boolean, reason: DecisionReason, basis: LegalBasis): ConsentDecision => ({
+    purpose: purposeId,
+    allowed,
+    reason,
+    basis,
+    regime,
+    sinceEventId: choice.eventId,
+    decidedBy: choice.purpose,
+  });
+  switch (choice.action) {
+    case 'WITHDRAW':
+      return decided(false, choice.method === 'GLOBAL_PRIVACY_CONTROL' ? 'GPC_OPT_OUT' : 'CONSENT_WITHDRAWN', choice.legalBasis);
+    case 'EXPIRE':
+      return decided(false, 'CONSENT_EXPIRED', choice.legalBasis);
+    case 'GRANT':
+      if (choice.expiresAt !== null && choice.expiresAt.getTime() <= options.at.getTime()) {
+        return decided(false, 'CONSENT_EXPIRED', choice.legalBasis);
+      }
+      if (isStale(choice, options.policy)) return fromDefault(purpose, regime, state, 'RECONSENT_REQUIRED');
+      return decided(true, 'CONSENT_GRANTED', choice.legalBasis);
+    default: {
+      const unreachable: never = choice.action;
+      throw new Error(`unhandled action ${String(unreachable)}`);
+    }
+  }
+}
