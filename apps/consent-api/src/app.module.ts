@@ -1,11 +1,26 @@
-import { Module } from '@nestjs/common';
-import { ConfigModule } from '@consent-ledger/config';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule, type AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
 import { ObservabilityModule } from '@consent-ledger/observability';
 import { PersistenceModule } from '@consent-ledger/persistence';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { ConsentEventPublisher } from './consent-events/consent-event.publisher';
+import { ConsentEventWriter } from './consent-events/consent-event.writer';
+import { RecordConsentEventHttpController } from './consent-events/record-consent-event.http.controller';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { PurposesHttpController } from './purposes/purposes.http.controller';
+import { SubjectConsentsHttpController } from './subjects/subject-consents.http.controller';
 
-/** The collection and query API. */
-@Module({
-  imports: [ConfigModule, ObservabilityModule, PersistenceModule, KafkaModule],
-})
-export class AppModule {}
+/** The collection and query API. `config` is given by tests; apps load it from the environment. */
+@Module({})
+export class AppModule {
+  static forRoot(config?: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), ObservabilityModule, PersistenceModule, KafkaModule],
+      controllers: [RecordConsentEventHttpController, SubjectConsentsHttpController, PurposesHttpController],
+      providers: [ConsentEventPublisher, ConsentEventWriter, ApiKeyGuard, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+    };
+  }
+}

@@ -14,6 +14,10 @@ export interface KafkaSettings {
   /** Overrides the topic list's replication factor (1 on a single-broker development cluster). */
   readonly replicationFactorOverride?: number;
   readonly topicsFile: string;
+  /** Prepended to every topic name (environments sharing a cluster, isolated tests). */
+  readonly topicPrefix: string;
+  /** How long a request waits for Kafka's acknowledgement before answering 503. */
+  readonly ackTimeoutMs: number;
 }
 
 export interface SchemaRegistrySettings {
@@ -28,6 +32,25 @@ export interface DatabaseSettings {
   readonly poolSize: number;
 }
 
+/** One caller of the HTTP API and what it may do. */
+export interface ApiKey {
+  readonly id: string;
+  readonly secret: string;
+  readonly scopes: readonly string[];
+}
+
+/** Scopes: collection channels write, downstream systems read, auditors audit, admins administer. */
+export const apiScopes = ['consent:write', 'consent:read', 'decision:read', 'audit:read', 'admin'] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+/** The documented key of the local stack; refused when NODE_ENV=production. */
+export const DEVELOPMENT_API_KEY = 'dev-local-key-change-me';
+
+export interface ConsentPolicySettings {
+  readonly file: string;
+  readonly strictestEverywhere: boolean;
+}
+
 /** The validated configuration of every app. Built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   readonly environment: Environment['NODE_ENV'];
@@ -36,6 +59,8 @@ export interface AppConfig {
   readonly kafka: KafkaSettings;
   readonly schemaRegistry: SchemaRegistrySettings;
   readonly database: DatabaseSettings;
+  readonly consentPolicy: ConsentPolicySettings;
+  readonly apiKeys: readonly ApiKey[];
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -67,6 +92,14 @@ function readCaFile(path: string | undefined): { ca?: string } {
   }
 }
 
+function parseApiKeys(raw: string | undefined): ApiKey[] {
+  if (!raw) return [{ id: 'development', secret: DEVELOPMENT_API_KEY, scopes: [...apiScopes] }];
+  return raw.split(';').map((entry) => {
+    const [id = '', secret = '', scopes = ''] = entry.split('/');
+    return { id, secret, scopes: scopes.split('+') };
+  });
+}
+
 function toAppConfig(env: Environment): AppConfig {
   const sasl =
     env.KAFKA_SASL_MECHANISM && env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD
@@ -93,6 +126,8 @@ function toAppConfig(env: Environment): AppConfig {
         ? { replicationFactorOverride: env.KAFKA_REPLICATION_FACTOR }
         : {}),
       topicsFile: env.KAFKA_TOPICS_FILE,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX,
+      ackTimeoutMs: env.KAFKA_ACK_TIMEOUT_MS,
     },
     schemaRegistry: {
       url: env.SCHEMA_REGISTRY_URL,
@@ -100,6 +135,11 @@ function toAppConfig(env: Environment): AppConfig {
       schemasDir: env.SCHEMAS_DIR,
     },
     database: { url: env.DATABASE_URL, ssl: env.DATABASE_SSL, poolSize: env.DATABASE_POOL_SIZE },
+    consentPolicy: {
+      file: env.CONSENT_POLICY_FILE,
+      strictestEverywhere: env.CONSENT_STRICTEST_EVERYWHERE,
+    },
+    apiKeys: parseApiKeys(env.API_KEYS),
   };
 }
 
@@ -119,4 +159,17 @@ export function loadConfig(raw: RawEnvironment = process.env): AppConfig {
     );
   }
   return toAppConfig(parsed.data);
+}
+
+/**
+ * The process configuration with some settings replaced: how tests and child processes point
+ * an app at their own topics and database.
+ */
+export function loadConfigWith(overrides: Readonly<Record<string, string>>): AppConfig {
+  return loadConfig({ ...process.env, ...overrides });
+}
+
+/** The environment a child process needs to run with `overrides` on top of this one's. */
+export function childEnvironment(overrides: Readonly<Record<string, string>>): Record<string, string> {
+  return withoutEmptyValues({ ...process.env, ...overrides });
 }

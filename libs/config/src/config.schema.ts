@@ -38,6 +38,11 @@ export const environmentSchema = z
     KAFKA_SASL_PASSWORD: optionalText,
     KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).optional(),
     KAFKA_TOPICS_FILE: z.string().min(1).default('deploy/topics.yaml'),
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]*$/, 'may hold only letters, digits, dot, dash and underscore')
+      .default(''),
+    KAFKA_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
 
     SCHEMA_REGISTRY_URL: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
     SCHEMA_REGISTRY_USERNAME: optionalText,
@@ -50,8 +55,25 @@ export const environmentSchema = z
       .default('postgres://postgres@127.0.0.1:5432/consent_ledger'),
     DATABASE_SSL: booleanFlag.default(false),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+
+    CONSENT_POLICY_FILE: z.string().min(1).default('deploy/policy/consent-policy.yaml'),
+    CONSENT_STRICTEST_EVERYWHERE: booleanFlag.default(false),
+    API_KEYS: z
+      .string()
+      .regex(
+        /^[\w.-]+\/[^/;\s]{8,}\/[\w:.-]+(\+[\w:.-]+)*(;[\w.-]+\/[^/;\s]{8,}\/[\w:.-]+(\+[\w:.-]+)*)*$/,
+        'must be id/secret/scope+scope entries separated by ";" (secrets of 8+ characters)',
+      )
+      .optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.API_KEYS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['API_KEYS'],
+        message: 'is required in production (the development key is refused there)',
+      });
+    }
     if (env.KAFKA_SASL_MECHANISM && !(env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({
         code: 'custom',

@@ -5,3 +5,4 @@ export * from './consent-state';
 export * from './decide';
 export * from './jurisdiction-regimes';
 export * from './purpose-taxonomy';
+export * from './event-chain';

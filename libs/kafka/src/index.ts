@@ -9,3 +9,4 @@ export * from './topic-provisioner';
 export * from './kafka-bootstrap';
 export * from './avro-logical-types';
 export * from './kafka.module';
+export * from './consent-event.codec';

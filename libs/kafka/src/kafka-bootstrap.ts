@@ -25,6 +25,7 @@ export async function bootstrapKafka(
   const definitions = readTopicDefinitions(
     config.kafka.topicsFile,
     config.kafka.replicationFactorOverride,
+    config.kafka.topicPrefix,
   );
   const admin = kafka.admin();
   await admin.connect();

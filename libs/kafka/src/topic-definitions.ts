@@ -33,11 +33,13 @@ export interface TopicDefinition {
 /**
  * Reads the declarative topic list. `replicationFactorOverride` (KAFKA_REPLICATION_FACTOR) lets a
  * single-broker development cluster run the production list; min.insync.replicas is capped to
- * the replication factor so that acks=all can still succeed.
+ * the replication factor so that acks=all can still succeed. `topicPrefix` is prepended to
+ * every name.
  */
 export function readTopicDefinitions(
   path: string,
   replicationFactorOverride?: number,
+  topicPrefix = '',
 ): TopicDefinition[] {
   const parsed = topicFileSchema.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
@@ -55,11 +57,29 @@ export function readTopicDefinitions(
       replicationFactor,
     );
     return {
-      name: topic.name,
+      name: `${topicPrefix}${topic.name}`,
       partitions: topic.partitions,
       replicationFactor,
       config: { ...topic.config, 'min.insync.replicas': String(minInsyncReplicas) },
       ...(topic.valueSchema ? { valueSchema: topic.valueSchema } : {}),
     };
   });
+}
+
+/** The names of the topics the apps use, with the configured prefix. */
+export interface ConsentTopics {
+  /** The source of truth: every consent event, keyed by subject id. */
+  readonly events: string;
+  /** Compacted current decision per subject and purpose. */
+  readonly state: string;
+  /** What could not be processed, with the reason in headers. */
+  readonly deadLetter: string;
+}
+
+export function consentTopics(topicPrefix: string): ConsentTopics {
+  return {
+    events: `${topicPrefix}consent.events.v1`,
+    state: `${topicPrefix}consent.state.v1`,
+    deadLetter: `${topicPrefix}consent.events.dlq.v1`,
+  };
 }

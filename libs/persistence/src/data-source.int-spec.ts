@@ -20,12 +20,20 @@ describe('PostgreSQL data source and migrations', () => {
   });
 
   it('applies the migrations once, then finds nothing pending', async () => {
-    expect(await migrateDatabase(dataSource)).toEqual(['ProjectionCheckpoints1795000000000']);
+    expect(await migrateDatabase(dataSource)).toEqual([
+      'ProjectionCheckpoints1795000000000',
+      'ConsentReadModel1795000100000',
+    ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
     );
     expect(tables.map((row: { table_name: string }) => row.table_name)).toEqual([
+      'consent_choice',
+      'consent_event',
+      'consent_subject',
+      'consent_write_head',
+      'idempotency_record',
       'projection_checkpoint',
       'schema_migration',
     ]);

@@ -1,0 +1,62 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
+import type { Request } from 'express';
+import { AppError } from '../http/app-error';
+
+const SCOPES = 'consent-ledger:scopes';
+
+/** The scopes a route needs; a route without it is public (health, metrics, docs). */
+export const RequireScopes = (...scopes: ApiScope[]) => SetMetadata(SCOPES, scopes);
+
+/** Who called, for logs and the usage log. */
+export interface Caller {
+  readonly keyId: string;
+  readonly scopes: readonly string[];
+}
+
+const digest = (secret: string) => createHash('sha256').update(secret).digest();
+
+/**
+ * API keys with scopes, from configuration: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+ * 401 without a known key, 403 without the route's scopes. Keys are compared by digest in
+ * constant time.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly keys: ReadonlyArray<ApiKey & { digest: Buffer }>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.keys = config.apiKeys.map((key) => ({ ...key, digest: digest(key.secret) }));
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<ApiScope[] | undefined>(SCOPES, [context.getHandler(), context.getClass()]);
+    if (!required) return true;
+    const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
+    const presented = this.presentedKey(request);
+    if (!presented) {
+      throw new AppError(401, 'AUTH.MISSING_KEY', 'Authentication required', 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
+    }
+    const presentedDigest = digest(presented);
+    const key = this.keys.find((candidate) => timingSafeEqual(candidate.digest, presentedDigest));
+    if (!key) throw new AppError(401, 'AUTH.UNKNOWN_KEY', 'Authentication failed', 'The API key is not recognised.');
+    const missing = required.filter((scope) => !key.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new AppError(403, 'AUTH.MISSING_SCOPE', 'Not allowed', `Key '${key.id}' lacks scope(s): ${missing.join(', ')}.`);
+    }
+    request.caller = { keyId: key.id, scopes: key.scopes };
+    return true;
+  }
+
+  private presentedKey(request: Request): string | undefined {
+    const header = request.headers.authorization;
+    if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
+    const apiKey = request.headers['x-api-key'];
+    return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+  }
+}

@@ -1,0 +1,31 @@
+/** One problem with one field of a request (RFC 9457 extension member `errors`). */
+export interface FieldProblem {
+  /** JSON pointer-like path: `purpose`, `events[3].notice.version`. */
+  readonly field: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * An error with a stable code, mapped to problem+json by {@link ProblemDetailsFilter}.
+ * `retryAfterSeconds` becomes a Retry-After header.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors: readonly FieldProblem[] = [],
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(detail);
+    this.name = 'AppError';
+  }
+}
+
+export const validationFailed = (errors: readonly FieldProblem[]) =>
+  new AppError(400, 'REQUEST.INVALID', 'Request is invalid', `${errors.length} field(s) failed validation`, errors);
+
+export const consentRulesBroken = (errors: readonly FieldProblem[]) =>
+  new AppError(422, 'CONSENT.RULES_BROKEN', 'Event breaks consent rules', errors.map((error) => error.message).join('; '), errors);

@@ -1,0 +1,193 @@
+import type { ConsentEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
+import type { EntityManager } from 'typeorm';
+import {
+  eventFromRow,
+  stateFromRows,
+  type ConsentChoiceRow,
+  type ConsentEventRow,
+  type ConsentSubjectRow,
+  type LogPosition,
+} from './consent-read-model.rows';
+
+/** An event together with where it was read from the log. */
+export interface PositionedEvent {
+  readonly event: ConsentEvent;
+  readonly position: LogPosition;
+}
+
+export interface EventPage {
+  readonly events: Array<ConsentEvent & { readonly position: LogPosition }>;
+  /** Pass as `after` for the next page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+/** Reads and writes the consent read model. Every method runs on the manager it is given. */
+export class ConsentReadModelRepository {
+  /** The fold's state for each subject, from the read model (initial state when unknown). */
+  async loadStates(manager: EntityManager, subjectIds: readonly string[]): Promise<Map<string, SubjectConsentState>> {
+    const [subjects, choices] = await Promise.all([
+      manager.query(`SELECT * FROM consent_subject WHERE subject_id = ANY($1)`, [subjectIds]) as Promise<ConsentSubjectRow[]>,
+      manager.query(`SELECT * FROM consent_choice WHERE subject_id = ANY($1)`, [subjectIds]) as Promise<ConsentChoiceRow[]>,
+    ]);
+    return new Map(
+      subjectIds.map((subjectId) => [
+        subjectId,
+        stateFromRows(
+          subjects.find((row) => row.subject_id === subjectId),
+          choices.filter((row) => row.subject_id === subjectId),
+        ),
+      ]),
+    );
+  }
+
+  /** Of these events, those the read model already holds (same event id or idempotency key). */
+  async alreadyApplied(manager: EntityManager, events: readonly ConsentEvent[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const rows: Array<{ event_id: string; subject_id: string; idempotency_key: string }> = await manager.query(
+      `SELECT e.event_id, e.subject_id, e.idempotency_key FROM consent_event e
+        WHERE e.event_id = ANY($1::uuid[])
+           OR (e.subject_id, e.idempotency_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+      [events.map((event) => event.eventId), events.map((event) => event.subjectId), events.map((event) => event.idempotencyKey)],
+    );
+    const ids = new Set(rows.map((row) => row.event_id));
+    const keys = new Set(rows.map((row) => `${row.subject_id}\u0000${row.idempotency_key}`));
+    return new Set(
+      events
+        .filter((event) => ids.has(event.eventId) || keys.has(`${event.subjectId}\u0000${event.idempotencyKey}`))
+        .map((event) => event.eventId),
+    );
+  }
+
+  /** Appends events to the history. */
+  async insertEvents(manager: EntityManager, events: readonly PositionedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const column = <T>(pick: (entry: PositionedEvent) => T) => events.map(pick);
+    await manager.query(
+      `INSERT INTO consent_event (event_id, subject_id, purpose, action, jurisdiction, legal_basis, channel, method,
+         notice_id, notice_version, notice_text_sha256, occurred_at, recorded_at, expires_at, actor_type, actor_id,
+         evidence, age_band, idempotency_key, previous_event_hash, source_topic, source_partition, source_offset)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+         $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[],
+         $17::jsonb[], $18::text[], $19::text[], $20::text[], $21::text[], $22::int[], $23::bigint[])`,
+      [
+        column(({ event }) => event.eventId),
+        column(({ event }) => event.subjectId),
+        column(({ event }) => event.purpose),
+        column(({ event }) => event.action),
+        column(({ event }) => event.jurisdiction),
+        column(({ event }) => event.legalBasis),
+        column(({ event }) => event.channel),
+        column(({ event }) => event.method),
+        column(({ event }) => event.notice?.noticeId ?? null),
+        column(({ event }) => event.notice?.version ?? null),
+        column(({ event }) => event.notice?.textSha256 ?? null),
+        column(({ event }) => event.occurredAt),
+        column(({ event }) => event.recordedAt),
+        column(({ event }) => event.expiresAt),
+        column(({ event }) => event.actor.type),
+        column(({ event }) => event.actor.id),
+        column(({ event }) => (event.evidence ? JSON.stringify(event.evidence) : null)),
+        column(({ event }) => event.ageBand),
+        column(({ event }) => event.idempotencyKey),
+        column(({ event }) => event.previousEventHash),
+        column(({ position }) => position.topic),
+        column(({ position }) => position.partition),
+        column(({ position }) => position.offset),
+      ],
+    );
+  }
+
+  /** Writes the subjects' states (their choices and attributes), replacing what was there. */
+  async saveStates(manager: EntityManager, states: ReadonlyMap<string, SubjectConsentState>, eventCounts: ReadonlyMap<string, number>): Promise<void> {
+    if (states.size === 0) return;
+    const subjects = [...states.entries()];
+    await manager.query(
+      `INSERT INTO consent_subject AS s (subject_id, jurisdiction, jurisdiction_occurred_at, jurisdiction_event_id,
+         age_band, age_band_occurred_at, age_band_event_id, event_count, updated_at)
+       SELECT u.*, now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::int[]) AS u
+       ON CONFLICT (subject_id) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
+         jurisdiction_occurred_at = EXCLUDED.jurisdiction_occurred_at, jurisdiction_event_id = EXCLUDED.jurisdiction_event_id,
+         age_band = EXCLUDED.age_band, age_band_occurred_at = EXCLUDED.age_band_occurred_at,
+         age_band_event_id = EXCLUDED.age_band_event_id, event_count = s.event_count + EXCLUDED.event_count, updated_at = now()`,
+      [
+        subjects.map(([id]) => id),
+        subjects.map(([, state]) => state.jurisdiction),
+        subjects.map(([, state]) => state.jurisdictionAsOf?.occurredAt ?? null),
+        subjects.map(([, state]) => state.jurisdictionAsOf?.eventId ?? null),
+        subjects.map(([, state]) => state.ageBand),
+        subjects.map(([, state]) => state.ageBandAsOf?.occurredAt ?? null),
+        subjects.map(([, state]) => state.ageBandAsOf?.eventId ?? null),
+        subjects.map(([id]) => eventCounts.get(id) ?? 0),
+      ],
+    );
+    const choices = subjects.flatMap(([id, state]) => Object.values(state.choices).map((choice) => ({ id, choice })));
+    if (choices.length === 0) return;
+    await manager.query(
+      `INSERT INTO consent_choice (subject_id, purpose, action, event_id, occurred_at, recorded_at, expires_at, legal_basis,
+         channel, method, notice_id, notice_version, notice_text_sha256, jurisdiction)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+       ON CONFLICT (subject_id, purpose) DO UPDATE SET action = EXCLUDED.action, event_id = EXCLUDED.event_id,
+         occurred_at = EXCLUDED.occurred_at, recorded_at = EXCLUDED.recorded_at, expires_at = EXCLUDED.expires_at,
+         legal_basis = EXCLUDED.legal_basis, channel = EXCLUDED.channel, method = EXCLUDED.method,
+         notice_id = EXCLUDED.notice_id, notice_version = EXCLUDED.notice_version,
+         notice_text_sha256 = EXCLUDED.notice_text_sha256, jurisdiction = EXCLUDED.jurisdiction
+       WHERE consent_choice.event_id IS DISTINCT FROM EXCLUDED.event_id`,
+      [
+        choices.map(({ id }) => id),
+        choices.map(({ choice }) => choice.purpose),
+        choices.map(({ choice }) => choice.action),
+        choices.map(({ choice }) => choice.eventId),
+        choices.map(({ choice }) => choice.occurredAt),
+        choices.map(({ choice }) => choice.recordedAt),
+        choices.map(({ choice }) => choice.expiresAt),
+        choices.map(({ choice }) => choice.legalBasis),
+        choices.map(({ choice }) => choice.channel),
+        choices.map(({ choice }) => choice.method),
+        choices.map(({ choice }) => choice.notice?.noticeId ?? null),
+        choices.map(({ choice }) => choice.notice?.version ?? null),
+        choices.map(({ choice }) => choice.notice?.textSha256 ?? null),
+        choices.map(({ choice }) => choice.jurisdiction),
+      ],
+    );
+  }
+
+  /** One subject's events in the order they were recorded, a page at a time. */
+  async listEvents(manager: EntityManager, subjectId: string, limit: number, after: string | null): Promise<EventPage> {
+    const cursor = after ? decodeCursor(after) : null;
+    const rows: ConsentEventRow[] = await manager.query(
+      `SELECT * FROM consent_event
+        WHERE subject_id = $1 AND ($2::timestamptz IS NULL OR (recorded_at, event_id) > ($2::timestamptz, $3::uuid))
+        ORDER BY recorded_at, event_id LIMIT $4`,
+      [subjectId, cursor?.recordedAt ?? null, cursor?.eventId ?? null, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      events: page.map((row) => ({
+        ...eventFromRow(row),
+        position: { topic: row.source_topic, partition: row.source_partition, offset: String(row.source_offset) },
+      })),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.recorded_at, last.event_id) : null,
+    };
+  }
+}
+
+function encodeCursor(recordedAt: Date, eventId: string): string {
+  return Buffer.from(JSON.stringify([recordedAt.toISOString(), eventId])).toString('base64url');
+}
+
+/** Thrown for a cursor this API did not issue. */
+export class InvalidCursorError extends Error {
+  readonly code = 'REQUEST.INVALID_CURSOR';
+}
+
+function decodeCursor(cursor: string): { recordedAt: string; eventId: string } {
+  try {
+    const [recordedAt, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    if (Number.isNaN(Date.parse(recordedAt)) || !/^[0-9a-f-]{36}$/.test(eventId)) throw new Error('malformed');
+    return { recordedAt, eventId };
+  } catch {
+    throw new InvalidCursorError(`'${cursor}' is not a cursor issued by this API`);
+  }
+}
