@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, type AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
-import { ObservabilityModule } from '@consent-ledger/observability';
+import { HealthController, ObservabilityModule } from '@consent-ledger/observability';
 import { PersistenceModule } from '@consent-ledger/persistence';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { ConsentEventPublisher } from './consent-events/consent-event.publisher';
@@ -18,9 +18,24 @@ export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule, PersistenceModule, KafkaModule],
-      controllers: [RecordConsentEventHttpController, SubjectConsentsHttpController, PurposesHttpController],
-      providers: [ConsentEventPublisher, ConsentEventWriter, ApiKeyGuard, { provide: APP_FILTER, useClass: ProblemDetailsFilter }],
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot(),
+        PersistenceModule,
+        KafkaModule,
+      ],
+      controllers: [
+        HealthController,
+        RecordConsentEventHttpController,
+        SubjectConsentsHttpController,
+        PurposesHttpController,
+      ],
+      providers: [
+        ConsentEventPublisher,
+        ConsentEventWriter,
+        ApiKeyGuard,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     };
   }
 }

@@ -11,7 +11,10 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Builds the API (for main.ts and the integration tests); the caller listens. */
 export async function createConsentApi(config?: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
   app.use(json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
   app.enableShutdownHooks();
@@ -19,9 +22,15 @@ export async function createConsentApi(config?: AppConfig): Promise<INestApplica
     app,
     new DocumentBuilder()
       .setTitle('Consent Ledger API')
-      .setDescription('Collection of consent events, consent state and history. Errors are RFC 9457 problem+json with a stable `code`.')
+      .setDescription(
+        'Collection of consent events, consent state and history. Errors are RFC 9457 problem+json with a stable `code`.',
+      )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key with scopes (consent:write, consent:read, …)' })
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        description: 'API key with scopes (consent:write, consent:read, …)',
+      })
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });

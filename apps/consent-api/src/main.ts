@@ -7,10 +7,14 @@ async function bootstrap(): Promise<void> {
   const app = await createConsentApi();
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.httpPort, '127.0.0.1');
-  app.get(Logger).log(`consent-api listening on http://127.0.0.1:${config.httpPort} (docs at /docs)`);
+  app
+    .get(Logger)
+    .log(`consent-api listening on http://127.0.0.1:${config.httpPort} (docs at /docs)`);
 }
 
 bootstrap().catch((error: unknown) => {
-  process.stderr.write(`consent-api failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `consent-api failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -40,7 +40,13 @@ export interface ApiKey {
 }
 
 /** Scopes: collection channels write, downstream systems read, auditors audit, admins administer. */
-export const apiScopes = ['consent:write', 'consent:read', 'decision:read', 'audit:read', 'admin'] as const;
+export const apiScopes = [
+  'consent:write',
+  'consent:read',
+  'decision:read',
+  'audit:read',
+  'admin',
+] as const;
 export type ApiScope = (typeof apiScopes)[number];
 
 /** The documented key of the local stack; refused when NODE_ENV=production. */
@@ -170,6 +176,8 @@ export function loadConfigWith(overrides: Readonly<Record<string, string>>): App
 }
 
 /** The environment a child process needs to run with `overrides` on top of this one's. */
-export function childEnvironment(overrides: Readonly<Record<string, string>>): Record<string, string> {
+export function childEnvironment(
+  overrides: Readonly<Record<string, string>>,
+): Record<string, string> {
   return withoutEmptyValues({ ...process.env, ...overrides });
 }

@@ -23,7 +23,8 @@ export class ConfigModule {
         {
           provide: CONSENT_POLICY,
           inject: [APP_CONFIG],
-          useFactory: (loaded: AppConfig): LoadedConsentPolicy => loadConsentPolicy(loaded.consentPolicy),
+          useFactory: (loaded: AppConfig): LoadedConsentPolicy =>
+            loadConsentPolicy(loaded.consentPolicy),
         },
       ],
       exports: [APP_CONFIG, CONSENT_POLICY],

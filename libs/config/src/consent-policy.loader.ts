@@ -38,11 +38,15 @@ export function loadConsentPolicy(settings: ConsentPolicySettings): LoadedConsen
   try {
     raw = parse(readFileSync(settings.file, 'utf8'));
   } catch (error) {
-    throw new Error(`CONSENT_POLICY_FILE: cannot read ${settings.file}: ${(error as Error).message}`);
+    throw new Error(
+      `CONSENT_POLICY_FILE: cannot read ${settings.file}: ${(error as Error).message}`,
+    );
   }
   const parsed = policyFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
     throw new Error(`CONSENT_POLICY_FILE ${settings.file} is invalid:\n  ${problems.join('\n  ')}`);
   }
   const { version, minimumNoticeVersions, purposes } = parsed.data;

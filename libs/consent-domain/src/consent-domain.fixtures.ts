@@ -1,7 +1,11 @@
 import type { ConsentEvent } from './consent-event';
 import { createTaxonomy, type PurposeDefinition } from './purpose-taxonomy';
 
-const purpose = (id: string, basis: 'consent' | 'contract', usCategory: PurposeDefinition['usCategory']): PurposeDefinition => ({
+const purpose = (
+  id: string,
+  basis: 'consent' | 'contract',
+  usCategory: PurposeDefinition['usCategory'],
+): PurposeDefinition => ({
   id,
   description: id,
   basis,

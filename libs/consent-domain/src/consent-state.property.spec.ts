@@ -5,7 +5,9 @@ import { defaultPolicy } from './consent-policy';
 import { evolve, foldEvents } from './consent-state';
 import { decide } from './decide';
 
-const purposes = [...fixtureTaxonomy.purposes.values()].filter((purpose) => purpose.basis === 'consent').map((purpose) => purpose.id);
+const purposes = [...fixtureTaxonomy.purposes.values()]
+  .filter((purpose) => purpose.basis === 'consent')
+  .map((purpose) => purpose.id);
 const start = Date.UTC(2026, 0, 1);
 
 const eventArbitrary: fc.Arbitrary<ConsentEvent> = fc
@@ -33,7 +35,10 @@ const eventArbitrary: fc.Arbitrary<ConsentEvent> = fc
       notice: null,
       occurredAt,
       recordedAt: occurredAt,
-      expiresAt: expiresInMinutes === null ? null : new Date(occurredAt.getTime() + expiresInMinutes * 60_000),
+      expiresAt:
+        expiresInMinutes === null
+          ? null
+          : new Date(occurredAt.getTime() + expiresInMinutes * 60_000),
       actor: { type: 'SUBJECT', id: null },
       evidence: null,
       ageBand,
@@ -43,17 +48,33 @@ const eventArbitrary: fc.Arbitrary<ConsentEvent> = fc
   });
 
 /** Histories whose event ids are unique, as the log guarantees. */
-const historyArbitrary = fc.uniqueArray(eventArbitrary, { selector: (event) => event.eventId, maxLength: 40 });
-const momentArbitrary = fc.integer({ min: 0, max: 900 }).map((minute) => new Date(start + minute * 60_000));
+const historyArbitrary = fc.uniqueArray(eventArbitrary, {
+  selector: (event) => event.eventId,
+  maxLength: 40,
+});
+const momentArbitrary = fc
+  .integer({ min: 0, max: 900 })
+  .map((minute) => new Date(start + minute * 60_000));
 
 const decisionsAt = (events: readonly ConsentEvent[], at: Date) => {
   const state = foldEvents(events);
-  return purposes.map((purpose) => decide(state, purpose, { taxonomy: fixtureTaxonomy, policy: defaultPolicy, at, jurisdiction: 'DE' }));
+  return purposes.map((purpose) =>
+    decide(state, purpose, {
+      taxonomy: fixtureTaxonomy,
+      policy: defaultPolicy,
+      at,
+      jurisdiction: 'DE',
+    }),
+  );
 };
 
 describe('the fold (properties)', () => {
   it('is deterministic: replaying a history twice gives the same state', () => {
-    fc.assert(fc.property(historyArbitrary, (events) => expect(foldEvents(events)).toEqual(foldEvents(events))));
+    fc.assert(
+      fc.property(historyArbitrary, (events) =>
+        expect(foldEvents(events)).toEqual(foldEvents(events)),
+      ),
+    );
   });
 
   it('re-applying any event of the history changes nothing', () => {
@@ -68,9 +89,14 @@ describe('the fold (properties)', () => {
 
   it('does not depend on the order the events arrive in', () => {
     fc.assert(
-      fc.property(historyArbitrary.chain((events) => fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length }))), ([events, shuffled]) => {
-        expect(foldEvents(shuffled)).toEqual(foldEvents(events));
-      }),
+      fc.property(
+        historyArbitrary.chain((events) =>
+          fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length })),
+        ),
+        ([events, shuffled]) => {
+          expect(foldEvents(shuffled)).toEqual(foldEvents(events));
+        },
+      ),
     );
   });
 
@@ -94,23 +120,31 @@ describe('the fold (properties)', () => {
 
   it('withdrawing a parent purpose denies every child purpose', () => {
     fc.assert(
-      fc.property(historyArbitrary, fc.constantFrom('marketing', 'ads', 'data', 'ml', 'sensitive'), (events, parent) => {
-        const withdrawal: ConsentEvent = {
-          ...events[0]!,
-          eventId: 'ffffffff-ffff-7fff-8fff-ffffffffffff',
-          purpose: parent,
-          action: 'WITHDRAW',
-          occurredAt: new Date(start + 1000 * 60_000),
-          recordedAt: new Date(start + 1000 * 60_000),
-        };
-        fc.pre(events.length > 0);
-        const state = foldEvents([...events, withdrawal]);
-        const at = new Date(start + 1001 * 60_000);
-        for (const child of fixtureTaxonomy.purposes.get(parent)!.children) {
-          const decision = decide(state, child, { taxonomy: fixtureTaxonomy, policy: defaultPolicy, at });
-          expect(decision).toMatchObject({ allowed: false, decidedBy: parent });
-        }
-      }),
+      fc.property(
+        historyArbitrary,
+        fc.constantFrom('marketing', 'ads', 'data', 'ml', 'sensitive'),
+        (events, parent) => {
+          const withdrawal: ConsentEvent = {
+            ...events[0]!,
+            eventId: 'ffffffff-ffff-7fff-8fff-ffffffffffff',
+            purpose: parent,
+            action: 'WITHDRAW',
+            occurredAt: new Date(start + 1000 * 60_000),
+            recordedAt: new Date(start + 1000 * 60_000),
+          };
+          fc.pre(events.length > 0);
+          const state = foldEvents([...events, withdrawal]);
+          const at = new Date(start + 1001 * 60_000);
+          for (const child of fixtureTaxonomy.purposes.get(parent)!.children) {
+            const decision = decide(state, child, {
+              taxonomy: fixtureTaxonomy,
+              policy: defaultPolicy,
+              at,
+            });
+            expect(decision).toMatchObject({ allowed: false, decidedBy: parent });
+          }
+        },
+      ),
     );
   });
 });

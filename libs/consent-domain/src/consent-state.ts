@@ -81,22 +81,32 @@ function choiceOf(event: ConsentEvent): PurposeChoice {
  */
 export function evolve(state: SubjectConsentState, event: ConsentEvent): SubjectConsentState {
   const current = state.choices[event.purpose] ?? null;
-  const choices = isLater(event, current) ? { ...state.choices, [event.purpose]: choiceOf(event) } : state.choices;
+  const choices = isLater(event, current)
+    ? { ...state.choices, [event.purpose]: choiceOf(event) }
+    : state.choices;
   const newerPlace = isLater(event, state.jurisdictionAsOf);
   const newerAge = event.ageBand !== null && isLater(event, state.ageBandAsOf);
-  if (choices === state.choices && !newerPlace && !newerAge && state.subjectId !== null) return state;
+  if (choices === state.choices && !newerPlace && !newerAge && state.subjectId !== null)
+    return state;
   return {
     subjectId: state.subjectId ?? event.subjectId,
     jurisdiction: newerPlace ? event.jurisdiction : state.jurisdiction,
-    jurisdictionAsOf: newerPlace ? { occurredAt: event.occurredAt, eventId: event.eventId } : state.jurisdictionAsOf,
+    jurisdictionAsOf: newerPlace
+      ? { occurredAt: event.occurredAt, eventId: event.eventId }
+      : state.jurisdictionAsOf,
     ageBand: newerAge ? event.ageBand : state.ageBand,
-    ageBandAsOf: newerAge ? { occurredAt: event.occurredAt, eventId: event.eventId } : state.ageBandAsOf,
+    ageBandAsOf: newerAge
+      ? { occurredAt: event.occurredAt, eventId: event.eventId }
+      : state.ageBandAsOf,
     choices,
   };
 }
 
 /** Folds a subject's events from the initial state. */
-export function foldEvents(events: Iterable<ConsentEvent>, from: SubjectConsentState = initialState()): SubjectConsentState {
+export function foldEvents(
+  events: Iterable<ConsentEvent>,
+  from: SubjectConsentState = initialState(),
+): SubjectConsentState {
   let state = from;
   for (const event of events) state = evolve(state, event);
   return state;

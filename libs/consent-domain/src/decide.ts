@@ -1,7 +1,12 @@
 import type { LegalBasis } from './consent-event';
 import { compareVersions, type ConsentPolicy } from './consent-policy';
 import { isLater, type PurposeChoice, type SubjectConsentState } from './consent-state';
-import { defaultDecision, regimeFor, type DefaultReason, type Regime } from './jurisdiction-regimes';
+import {
+  defaultDecision,
+  regimeFor,
+  type DefaultReason,
+  type Regime,
+} from './jurisdiction-regimes';
 import { lineageOf, type Purpose, type PurposeTaxonomy } from './purpose-taxonomy';
 
 /** Stable reason codes; clients may branch on them. */
@@ -46,7 +51,10 @@ export class UnknownPurposeError extends Error {
 }
 
 /** The latest choice about the purpose or any of its ancestors. */
-function decidingChoice(state: SubjectConsentState, lineage: readonly string[]): PurposeChoice | null {
+function decidingChoice(
+  state: SubjectConsentState,
+  lineage: readonly string[],
+): PurposeChoice | null {
   let latest: PurposeChoice | null = null;
   for (const id of lineage) {
     const choice = state.choices[id];
@@ -57,7 +65,11 @@ function decidingChoice(state: SubjectConsentState, lineage: readonly string[]):
 
 function isStale(choice: PurposeChoice, policy: ConsentPolicy): boolean {
   const minimum = choice.notice ? policy.minimumNoticeVersions[choice.notice.noticeId] : undefined;
-  return minimum !== undefined && choice.notice !== null && compareVersions(choice.notice.version, minimum) < 0;
+  return (
+    minimum !== undefined &&
+    choice.notice !== null &&
+    compareVersions(choice.notice.version, minimum) < 0
+  );
 }
 
 function fromDefault(
@@ -71,7 +83,8 @@ function fromDefault(
     purpose: purpose.id,
     allowed: fallback.allowed,
     reason: !fallback.allowed && reasonIfDenied ? reasonIfDenied : fallback.reason,
-    basis: purpose.basis === 'contract' ? 'CONTRACT' : fallback.allowed ? 'OPT_OUT_NOTICE' : 'CONSENT',
+    basis:
+      purpose.basis === 'contract' ? 'CONTRACT' : fallback.allowed ? 'OPT_OUT_NOTICE' : 'CONSENT',
     regime,
     sinceEventId: null,
     decidedBy: null,
@@ -82,16 +95,27 @@ function fromDefault(
  * Whether the subject's data may be used for `purpose` at `at`, why, on which legal basis and
  * since which event. Pure: the same state, purpose and options always give the same answer.
  */
-export function decide(state: SubjectConsentState, purposeId: string, options: DecideOptions): ConsentDecision {
+export function decide(
+  state: SubjectConsentState,
+  purposeId: string,
+  options: DecideOptions,
+): ConsentDecision {
   const purpose = options.taxonomy.purposes.get(purposeId);
   if (!purpose) throw new UnknownPurposeError(purposeId);
-  const regime = regimeFor(options.jurisdiction ?? state.jurisdiction ?? 'ZZ', options.policy.strictestEverywhere);
+  const regime = regimeFor(
+    options.jurisdiction ?? state.jurisdiction ?? 'ZZ',
+    options.policy.strictestEverywhere,
+  );
   if (purpose.basis === 'contract') return fromDefault(purpose, regime, state);
 
   const choice = decidingChoice(state, lineageOf(options.taxonomy, purposeId));
   if (choice === null) return fromDefault(purpose, regime, state);
 
-  const decided = (allowed: boolean, reason: DecisionReason, basis: LegalBasis): ConsentDecision => ({
+  const decided = (
+    allowed: boolean,
+    reason: DecisionReason,
+    basis: LegalBasis,
+  ): ConsentDecision => ({
     purpose: purposeId,
     allowed,
     reason,
@@ -102,14 +126,19 @@ export function decide(state: SubjectConsentState, purposeId: string, options: D
   });
   switch (choice.action) {
     case 'WITHDRAW':
-      return decided(false, choice.method === 'GLOBAL_PRIVACY_CONTROL' ? 'GPC_OPT_OUT' : 'CONSENT_WITHDRAWN', choice.legalBasis);
+      return decided(
+        false,
+        choice.method === 'GLOBAL_PRIVACY_CONTROL' ? 'GPC_OPT_OUT' : 'CONSENT_WITHDRAWN',
+        choice.legalBasis,
+      );
     case 'EXPIRE':
       return decided(false, 'CONSENT_EXPIRED', choice.legalBasis);
     case 'GRANT':
       if (choice.expiresAt !== null && choice.expiresAt.getTime() <= options.at.getTime()) {
         return decided(false, 'CONSENT_EXPIRED', choice.legalBasis);
       }
-      if (isStale(choice, options.policy)) return fromDefault(purpose, regime, state, 'RECONSENT_REQUIRED');
+      if (isStale(choice, options.policy))
+        return fromDefault(purpose, regime, state, 'RECONSENT_REQUIRED');
       return decided(true, 'CONSENT_GRANTED', choice.legalBasis);
     default: {
       const unreachable: never = choice.action;

@@ -15,12 +15,16 @@ export function canonicalEventText(event: ConsentEvent): string {
     event.legalBasis,
     event.channel,
     event.method,
-    event.notice === null ? null : [event.notice.noticeId, event.notice.version, event.notice.textSha256],
+    event.notice === null
+      ? null
+      : [event.notice.noticeId, event.notice.version, event.notice.textSha256],
     time(event.occurredAt),
     time(event.recordedAt),
     time(event.expiresAt),
     [event.actor.type, event.actor.id],
-    event.evidence === null ? null : [event.evidence.ipAddressHash, event.evidence.userAgent, event.evidence.reference],
+    event.evidence === null
+      ? null
+      : [event.evidence.ipAddressHash, event.evidence.userAgent, event.evidence.reference],
     event.ageBand,
     event.idempotencyKey,
     event.previousEventHash,

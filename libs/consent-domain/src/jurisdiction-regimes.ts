@@ -7,12 +7,16 @@ export type Regime = (typeof regimes)[number];
 
 /** EU member states plus the EEA (Iceland, Liechtenstein, Norway), ISO 3166-1 alpha-2. */
 const gdprCountries = new Set(
-  'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO'.split(' '),
+  'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO'.split(
+    ' ',
+  ),
 );
 
 /** US states with comprehensive opt-out privacy laws other than California. */
 const usOptOutStates = new Set(
-  'VA CO CT UT TX OR MT IA DE NH NJ NE TN MN MD IN KY RI FL'.split(' ').map((state) => `US-${state}`),
+  'VA CO CT UT TX OR MT IA DE NH NJ NE TN MN MD IN KY RI FL'
+    .split(' ')
+    .map((state) => `US-${state}`),
 );
 
 /** ISO 3166-1 alpha-2 (DE), ISO 3166-2 subdivision (US-CA), or ZZ for unknown. */
@@ -50,7 +54,11 @@ const minorBands: ReadonlySet<AgeBand> = new Set(['UNDER_13', 'UNDER_16']);
  * or sharing of an under-16's data; the other US state laws are opt-out, with opt-in for
  * sensitive data. Contract-based purposes never need consent.
  */
-export function defaultDecision(regime: Regime, purpose: Purpose, ageBand: AgeBand | null): DefaultDecision {
+export function defaultDecision(
+  regime: Regime,
+  purpose: Purpose,
+  ageBand: AgeBand | null,
+): DefaultDecision {
   if (purpose.basis === 'contract') return { allowed: true, reason: 'CONTRACT_BASIS' };
   switch (regime) {
     case 'GDPR':
@@ -58,7 +66,8 @@ export function defaultDecision(regime: Regime, purpose: Purpose, ageBand: AgeBa
     case 'UNKNOWN':
       return { allowed: false, reason: 'OPT_IN_REQUIRED' };
     case 'CCPA_CPRA': {
-      const saleOrSharing = purpose.usCategory === 'sale_sharing' || purpose.usCategory === 'targeted_advertising';
+      const saleOrSharing =
+        purpose.usCategory === 'sale_sharing' || purpose.usCategory === 'targeted_advertising';
       if (saleOrSharing && ageBand !== null && minorBands.has(ageBand)) {
         return { allowed: false, reason: 'MINOR_OPT_IN_REQUIRED' };
       }
@@ -66,7 +75,8 @@ export function defaultDecision(regime: Regime, purpose: Purpose, ageBand: AgeBa
       return { allowed: true, reason: 'OPT_OUT_NOT_EXERCISED' };
     }
     case 'US_STATE_OPT_OUT':
-      if (purpose.usCategory === 'sensitive') return { allowed: false, reason: 'SENSITIVE_OPT_IN_REQUIRED' };
+      if (purpose.usCategory === 'sensitive')
+        return { allowed: false, reason: 'SENSITIVE_OPT_IN_REQUIRED' };
       if (ageBand !== null && minorBands.has(ageBand) && purpose.usCategory !== 'other') {
         return { allowed: false, reason: 'MINOR_OPT_IN_REQUIRED' };
       }

@@ -1,5 +1,10 @@
 /** Data a purpose uses; connectors and anonymisation key off these. */
-export const dataCategories = ['behavioural', 'demographic', 'transactional', 'preference'] as const;
+export const dataCategories = [
+  'behavioural',
+  'demographic',
+  'transactional',
+  'preference',
+] as const;
 export type DataCategory = (typeof dataCategories)[number];
 
 /**
@@ -59,15 +64,18 @@ export function createTaxonomy(
   const problems: string[] = [];
   const ids = new Set<string>();
   for (const definition of definitions) {
-    if (!purposeIdPattern.test(definition.id)) problems.push(`'${definition.id}' is not a dotted lowercase id`);
+    if (!purposeIdPattern.test(definition.id))
+      problems.push(`'${definition.id}' is not a dotted lowercase id`);
     if (ids.has(definition.id)) problems.push(`'${definition.id}' is defined twice`);
     ids.add(definition.id);
   }
   for (const id of ids) {
     const parent = parentOf(id);
-    if (parent !== null && !ids.has(parent)) problems.push(`'${id}' has no parent '${parent}' defined`);
+    if (parent !== null && !ids.has(parent))
+      problems.push(`'${id}' has no parent '${parent}' defined`);
   }
-  if (problems.length > 0) throw new TaxonomyError(`Invalid purpose taxonomy: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new TaxonomyError(`Invalid purpose taxonomy: ${problems.join('; ')}`);
 
   const purposes = new Map<string, Purpose>(
     definitions.map((definition) => [
@@ -75,7 +83,9 @@ export function createTaxonomy(
       {
         ...definition,
         parent: parentOf(definition.id),
-        children: definitions.filter((other) => parentOf(other.id) === definition.id).map((other) => other.id),
+        children: definitions
+          .filter((other) => parentOf(other.id) === definition.id)
+          .map((other) => other.id),
       },
     ]),
   );
@@ -90,7 +100,11 @@ export function findPurpose(taxonomy: PurposeTaxonomy, id: string): Purpose | un
 /** The purpose and its ancestors, nearest first: `marketing.email`, `marketing`. */
 export function lineageOf(taxonomy: PurposeTaxonomy, id: string): string[] {
   const lineage: string[] = [];
-  for (let current: string | null = id; current !== null; current = taxonomy.purposes.get(current)?.parent ?? null) {
+  for (
+    let current: string | null = id;
+    current !== null;
+    current = taxonomy.purposes.get(current)?.parent ?? null
+  ) {
     lineage.push(current);
   }
   return lineage;

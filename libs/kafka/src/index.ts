@@ -10,3 +10,5 @@ export * from './kafka-bootstrap';
 export * from './avro-logical-types';
 export * from './kafka.module';
 export * from './consent-event.codec';
+export * from './dead-letter.publisher';
+export * from './resilient-consumer';

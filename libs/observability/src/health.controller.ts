@@ -1,4 +1,4 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -9,7 +9,14 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
-import { KafkaLifecycle } from '@consent-ledger/kafka';
+import { KafkaLifecycle, type ConsumerLiveness } from '@consent-ledger/kafka';
+
+/** DI token: an app that consumes provides `{ liveness(): ConsumerLiveness }` under it. */
+export const CONSUMER_LIVENESS = Symbol('CONSUMER_LIVENESS');
+
+export interface ConsumerLivenessSource {
+  liveness(): ConsumerLiveness;
+}
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -23,6 +30,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly kafka: KafkaLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(CONSUMER_LIVENESS) private readonly consumer?: ConsumerLivenessSource,
   ) {}
 
   @Get()
@@ -33,6 +41,7 @@ export class HealthController {
       () => this.broker(),
       () => this.registry(),
       () => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS }),
+      ...(this.consumer ? [() => this.consumerHealth(this.consumer!)] : []),
     ]);
   }
 
@@ -45,6 +54,17 @@ export class HealthController {
     } catch (error) {
       return session.down({ message: (error as Error).message });
     }
+  }
+
+  private consumerHealth(source: ConsumerLivenessSource): HealthIndicatorResult<'consumer'> {
+    const session = this.indicators.check('consumer');
+    const liveness = source.liveness();
+    const details = {
+      restarts: liveness.restarts,
+      lastBatchAt: liveness.lastBatchAt?.toISOString() ?? null,
+      lag: Object.fromEntries(liveness.lag),
+    };
+    return liveness.running ? session.up(details) : session.down(details);
   }
 
   private async registry(): Promise<HealthIndicatorResult<'registry'>> {

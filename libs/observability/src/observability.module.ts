@@ -1,9 +1,8 @@
-import { Controller, Get, Header, Module } from '@nestjs/common';
+import { Controller, Get, Header, Module, type DynamicModule } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
-import { HealthController } from './health.controller';
 import { collectDefaultMetrics, register } from 'prom-client';
 
 collectDefaultMetrics();
@@ -19,21 +18,33 @@ export class MetricsController {
   }
 }
 
-/** Structured JSON logs (pino, one line per event, request ids), `/metrics` and `/health`. */
-@Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          autoLogging: { ignore: (request) => ['/health', '/metrics'].includes(request.url ?? '') },
-          redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
-        },
-      }),
-    }),
-    TerminusModule,
-  ],
-  controllers: [MetricsController, HealthController],
-})
-export class ObservabilityModule {}
+/**
+ * Structured JSON logs (pino, one line per event, request ids) and `/metrics`. Each app also
+ * declares {@link HealthController} among its own controllers, so that /health can see the
+ * app's consumer ({@link CONSUMER_LIVENESS}) when it has one.
+ */
+@Module({})
+export class ObservabilityModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      imports: [
+        LoggerModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig) => ({
+            pinoHttp: {
+              level: config.logLevel,
+              autoLogging: {
+                ignore: (request) => ['/health', '/metrics'].includes(request.url ?? ''),
+              },
+              redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            },
+          }),
+        }),
+        TerminusModule,
+      ],
+      controllers: [MetricsController],
+      exports: [TerminusModule],
+    };
+  }
+}

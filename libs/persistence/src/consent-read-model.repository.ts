@@ -24,10 +24,17 @@ export interface EventPage {
 /** Reads and writes the consent read model. Every method runs on the manager it is given. */
 export class ConsentReadModelRepository {
   /** The fold's state for each subject, from the read model (initial state when unknown). */
-  async loadStates(manager: EntityManager, subjectIds: readonly string[]): Promise<Map<string, SubjectConsentState>> {
+  async loadStates(
+    manager: EntityManager,
+    subjectIds: readonly string[],
+  ): Promise<Map<string, SubjectConsentState>> {
     const [subjects, choices] = await Promise.all([
-      manager.query(`SELECT * FROM consent_subject WHERE subject_id = ANY($1)`, [subjectIds]) as Promise<ConsentSubjectRow[]>,
-      manager.query(`SELECT * FROM consent_choice WHERE subject_id = ANY($1)`, [subjectIds]) as Promise<ConsentChoiceRow[]>,
+      manager.query(`SELECT * FROM consent_subject WHERE subject_id = ANY($1)`, [
+        subjectIds,
+      ]) as Promise<ConsentSubjectRow[]>,
+      manager.query(`SELECT * FROM consent_choice WHERE subject_id = ANY($1)`, [
+        subjectIds,
+      ]) as Promise<ConsentChoiceRow[]>,
     ]);
     return new Map(
       subjectIds.map((subjectId) => [
@@ -41,19 +48,30 @@ export class ConsentReadModelRepository {
   }
 
   /** Of these events, those the read model already holds (same event id or idempotency key). */
-  async alreadyApplied(manager: EntityManager, events: readonly ConsentEvent[]): Promise<Set<string>> {
+  async alreadyApplied(
+    manager: EntityManager,
+    events: readonly ConsentEvent[],
+  ): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    const rows: Array<{ event_id: string; subject_id: string; idempotency_key: string }> = await manager.query(
-      `SELECT e.event_id, e.subject_id, e.idempotency_key FROM consent_event e
+    const rows: Array<{ event_id: string; subject_id: string; idempotency_key: string }> =
+      await manager.query(
+        `SELECT e.event_id, e.subject_id, e.idempotency_key FROM consent_event e
         WHERE e.event_id = ANY($1::uuid[])
            OR (e.subject_id, e.idempotency_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
-      [events.map((event) => event.eventId), events.map((event) => event.subjectId), events.map((event) => event.idempotencyKey)],
-    );
+        [
+          events.map((event) => event.eventId),
+          events.map((event) => event.subjectId),
+          events.map((event) => event.idempotencyKey),
+        ],
+      );
     const ids = new Set(rows.map((row) => row.event_id));
     const keys = new Set(rows.map((row) => `${row.subject_id}\u0000${row.idempotency_key}`));
     return new Set(
       events
-        .filter((event) => ids.has(event.eventId) || keys.has(`${event.subjectId}\u0000${event.idempotencyKey}`))
+        .filter(
+          (event) =>
+            ids.has(event.eventId) || keys.has(`${event.subjectId}\u0000${event.idempotencyKey}`),
+        )
         .map((event) => event.eventId),
     );
   }
@@ -98,7 +116,11 @@ export class ConsentReadModelRepository {
   }
 
   /** Writes the subjects' states (their choices and attributes), replacing what was there. */
-  async saveStates(manager: EntityManager, states: ReadonlyMap<string, SubjectConsentState>, eventCounts: ReadonlyMap<string, number>): Promise<void> {
+  async saveStates(
+    manager: EntityManager,
+    states: ReadonlyMap<string, SubjectConsentState>,
+    eventCounts: ReadonlyMap<string, number>,
+  ): Promise<void> {
     if (states.size === 0) return;
     const subjects = [...states.entries()];
     await manager.query(
@@ -120,7 +142,9 @@ export class ConsentReadModelRepository {
         subjects.map(([id]) => eventCounts.get(id) ?? 0),
       ],
     );
-    const choices = subjects.flatMap(([id, state]) => Object.values(state.choices).map((choice) => ({ id, choice })));
+    const choices = subjects.flatMap(([id, state]) =>
+      Object.values(state.choices).map((choice) => ({ id, choice })),
+    );
     if (choices.length === 0) return;
     await manager.query(
       `INSERT INTO consent_choice (subject_id, purpose, action, event_id, occurred_at, recorded_at, expires_at, legal_basis,
@@ -153,7 +177,12 @@ export class ConsentReadModelRepository {
   }
 
   /** One subject's events in the order they were recorded, a page at a time. */
-  async listEvents(manager: EntityManager, subjectId: string, limit: number, after: string | null): Promise<EventPage> {
+  async listEvents(
+    manager: EntityManager,
+    subjectId: string,
+    limit: number,
+    after: string | null,
+  ): Promise<EventPage> {
     const cursor = after ? decodeCursor(after) : null;
     const rows: ConsentEventRow[] = await manager.query(
       `SELECT * FROM consent_event
@@ -166,9 +195,14 @@ export class ConsentReadModelRepository {
     return {
       events: page.map((row) => ({
         ...eventFromRow(row),
-        position: { topic: row.source_topic, partition: row.source_partition, offset: String(row.source_offset) },
+        position: {
+          topic: row.source_topic,
+          partition: row.source_partition,
+          offset: String(row.source_offset),
+        },
       })),
-      nextCursor: rows.length > limit && last ? encodeCursor(last.recorded_at, last.event_id) : null,
+      nextCursor:
+        rows.length > limit && last ? encodeCursor(last.recorded_at, last.event_id) : null,
     };
   }
 }
@@ -184,8 +218,12 @@ export class InvalidCursorError extends Error {
 
 function decodeCursor(cursor: string): { recordedAt: string; eventId: string } {
   try {
-    const [recordedAt, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (Number.isNaN(Date.parse(recordedAt)) || !/^[0-9a-f-]{36}$/.test(eventId)) throw new Error('malformed');
+    const [recordedAt, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
+      string,
+      string,
+    ];
+    if (Number.isNaN(Date.parse(recordedAt)) || !/^[0-9a-f-]{36}$/.test(eventId))
+      throw new Error('malformed');
     return { recordedAt, eventId };
   } catch {
     throw new InvalidCursorError(`'${cursor}' is not a cursor issued by this API`);

@@ -60,11 +60,17 @@ const order = (occurredAt: Date | null, eventId: string | null) =>
   occurredAt && eventId ? { occurredAt, eventId } : null;
 
 /** Rebuilds the fold's state from the subject row and its choice rows. */
-export function stateFromRows(subject: ConsentSubjectRow | undefined, choices: readonly ConsentChoiceRow[]): SubjectConsentState {
+export function stateFromRows(
+  subject: ConsentSubjectRow | undefined,
+  choices: readonly ConsentChoiceRow[],
+): SubjectConsentState {
   return {
     subjectId: subject?.subject_id ?? choices[0]?.subject_id ?? null,
     jurisdiction: subject?.jurisdiction ?? null,
-    jurisdictionAsOf: order(subject?.jurisdiction_occurred_at ?? null, subject?.jurisdiction_event_id ?? null),
+    jurisdictionAsOf: order(
+      subject?.jurisdiction_occurred_at ?? null,
+      subject?.jurisdiction_event_id ?? null,
+    ),
     ageBand: subject?.age_band ?? null,
     ageBandAsOf: order(subject?.age_band_occurred_at ?? null, subject?.age_band_event_id ?? null),
     choices: Object.fromEntries(
@@ -82,7 +88,11 @@ export function stateFromRows(subject: ConsentSubjectRow | undefined, choices: r
           method: row.method,
           notice:
             row.notice_id && row.notice_version && row.notice_text_sha256
-              ? { noticeId: row.notice_id, version: row.notice_version, textSha256: row.notice_text_sha256 }
+              ? {
+                  noticeId: row.notice_id,
+                  version: row.notice_version,
+                  textSha256: row.notice_text_sha256,
+                }
               : null,
           jurisdiction: row.jurisdiction,
         },
@@ -104,7 +114,11 @@ export function eventFromRow(row: ConsentEventRow): ConsentEvent {
     method: row.method,
     notice:
       row.notice_id && row.notice_version && row.notice_text_sha256
-        ? { noticeId: row.notice_id, version: row.notice_version, textSha256: row.notice_text_sha256 }
+        ? {
+            noticeId: row.notice_id,
+            version: row.notice_version,
+            textSha256: row.notice_text_sha256,
+          }
         : null,
     occurredAt: row.occurred_at,
     recordedAt: row.recorded_at,

@@ -22,7 +22,12 @@ export class ProjectionCheckpointRepository {
     return BigInt(rows[0]!.next_offset);
   }
 
-  async advance(manager: EntityManager, topic: string, partition: number, nextOffset: bigint): Promise<void> {
+  async advance(
+    manager: EntityManager,
+    topic: string,
+    partition: number,
+    nextOffset: bigint,
+  ): Promise<void> {
     await manager.query(
       `UPDATE projection_checkpoint SET next_offset = $4, updated_at = now()
         WHERE projection = $1 AND topic = $2 AND partition = $3`,

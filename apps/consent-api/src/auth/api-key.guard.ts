@@ -1,5 +1,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  SetMetadata,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
 import type { Request } from 'express';
@@ -35,19 +41,38 @@ export class ApiKeyGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride<ApiScope[] | undefined>(SCOPES, [context.getHandler(), context.getClass()]);
+    const required = this.reflector.getAllAndOverride<ApiScope[] | undefined>(SCOPES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
     if (!required) return true;
     const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
     const presented = this.presentedKey(request);
     if (!presented) {
-      throw new AppError(401, 'AUTH.MISSING_KEY', 'Authentication required', 'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
+      throw new AppError(
+        401,
+        'AUTH.MISSING_KEY',
+        'Authentication required',
+        'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
+      );
     }
     const presentedDigest = digest(presented);
     const key = this.keys.find((candidate) => timingSafeEqual(candidate.digest, presentedDigest));
-    if (!key) throw new AppError(401, 'AUTH.UNKNOWN_KEY', 'Authentication failed', 'The API key is not recognised.');
+    if (!key)
+      throw new AppError(
+        401,
+        'AUTH.UNKNOWN_KEY',
+        'Authentication failed',
+        'The API key is not recognised.',
+      );
     const missing = required.filter((scope) => !key.scopes.includes(scope));
     if (missing.length > 0) {
-      throw new AppError(403, 'AUTH.MISSING_SCOPE', 'Not allowed', `Key '${key.id}' lacks scope(s): ${missing.join(', ')}.`);
+      throw new AppError(
+        403,
+        'AUTH.MISSING_SCOPE',
+        'Not allowed',
+        `Key '${key.id}' lacks scope(s): ${missing.join(', ')}.`,
+      );
     }
     request.caller = { keyId: key.id, scopes: key.scopes };
     return true;

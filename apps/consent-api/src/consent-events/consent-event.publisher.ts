@@ -1,7 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import type { ConsentEvent } from '@consent-ledger/consent-domain';
-import { ACKS_ALL, AvroSerde, consentTopics, createDurableProducer, KAFKA_CLIENT, valueSubject } from '@consent-ledger/kafka';
+import {
+  ACKS_ALL,
+  AvroSerde,
+  consentTopics,
+  createDurableProducer,
+  KAFKA_CLIENT,
+  valueSubject,
+} from '@consent-ledger/kafka';
 import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
 import { AppError } from '../http/app-error';
 
@@ -45,10 +52,16 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
     );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no acknowledgement within ${this.config.kafka.ackTimeoutMs} ms`)), this.config.kafka.ackTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no acknowledgement within ${this.config.kafka.ackTimeoutMs} ms`)),
+        this.config.kafka.ackTimeoutMs,
+      );
     });
     try {
-      return await Promise.race([this.producer.send({ topic: this.topic, acks: ACKS_ALL, messages }), timeout]);
+      return await Promise.race([
+        this.producer.send({ topic: this.topic, acks: ACKS_ALL, messages }),
+        timeout,
+      ]);
     } catch (error) {
       throw new AppError(
         503,

@@ -11,7 +11,10 @@ import { z } from 'zod';
 /** Most events a batch request may carry (imports). */
 export const MAX_BATCH_SIZE = 1_000;
 
-const isoInstant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-22T10:00:00Z' });
+const isoInstant = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-11-22T10:00:00Z',
+});
 
 /** One consent event as a collection channel sends it. */
 export const consentEventRequestSchema = z
@@ -22,9 +25,17 @@ export const consentEventRequestSchema = z
       .max(128)
       .regex(/^[A-Za-z0-9._:@-]+$/, 'must be a pseudonymous id of letters, digits and . _ : @ -')
       .describe('Pseudonymous id of the person. Never an email address or phone number.'),
-    purpose: z.string().min(1).max(200).describe('Purpose id from GET /v1/purposes, e.g. marketing.email'),
+    purpose: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe('Purpose id from GET /v1/purposes, e.g. marketing.email'),
     action: z.enum(['GRANT', 'WITHDRAW', 'EXPIRE']),
-    jurisdiction: z.string().min(2).max(10).describe('ISO 3166-1 alpha-2 or ISO 3166-2 (DE, GB, US-CA); ZZ when unknown'),
+    jurisdiction: z
+      .string()
+      .min(2)
+      .max(10)
+      .describe('ISO 3166-1 alpha-2 or ISO 3166-2 (DE, GB, US-CA); ZZ when unknown'),
     legalBasis: z.enum(legalBases).default('CONSENT'),
     channel: z.enum(collectionChannels),
     method: z.enum(collectionMethods),
@@ -32,14 +43,19 @@ export const consentEventRequestSchema = z
       .strictObject({
         noticeId: z.string().min(1).max(200),
         version: z.string().min(1).max(50),
-        textSha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the text shown'),
+        textSha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the text shown'),
       })
       .nullable()
       .default(null),
     occurredAt: isoInstant.describe('When the person acted'),
     expiresAt: isoInstant.nullable().default(null),
     actor: z
-      .strictObject({ type: z.enum(actorTypes), id: z.string().min(1).max(200).nullable().default(null) })
+      .strictObject({
+        type: z.enum(actorTypes),
+        id: z.string().min(1).max(200).nullable().default(null),
+      })
       .default({ type: 'SUBJECT', id: null }),
     evidence: z
       .strictObject({
@@ -50,14 +66,21 @@ export const consentEventRequestSchema = z
       .nullable()
       .default(null),
     ageBand: z.enum(ageBands).nullable().default(null),
-    idempotencyKey: z.string().min(1).max(200).describe('Chosen by the channel: the same key always yields the same event'),
+    idempotencyKey: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe('Chosen by the channel: the same key always yields the same event'),
   })
   .describe('A consent event');
 
 export type ConsentEventRequest = z.output<typeof consentEventRequestSchema>;
 
 export const consentEventBatchRequestSchema = z.strictObject({
-  events: z.array(consentEventRequestSchema).min(1).max(MAX_BATCH_SIZE, `at most ${MAX_BATCH_SIZE} events per batch`),
+  events: z
+    .array(consentEventRequestSchema)
+    .min(1)
+    .max(MAX_BATCH_SIZE, `at most ${MAX_BATCH_SIZE} events per batch`),
 });
 
 /** The request as the domain's proposed event. */
@@ -71,6 +94,9 @@ export function toProposedEvent(request: ConsentEventRequest): ProposedEvent {
 
 /** JSON Schema of a request body, for the OpenAPI document. */
 export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   return jsonSchema;
 }

@@ -11,7 +11,10 @@ import {
 } from './consent-event.request';
 import { ConsentEventWriter, type AcceptedEvent } from './consent-event.writer';
 
-const problem = { description: 'RFC 9457 problem+json naming each bad field', content: { 'application/problem+json': {} } };
+const problem = {
+  description: 'RFC 9457 problem+json naming each bad field',
+  content: { 'application/problem+json': {} },
+};
 
 /** Collection channels record grants and withdrawals here. */
 @ApiTags('consent events')
@@ -24,21 +27,42 @@ export class RecordConsentEventHttpController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Record one consent event', description: 'Answers 202 only once Kafka has the event from all in-sync replicas. Repeating an idempotency key returns the original event id and writes nothing.' })
+  @ApiOperation({
+    summary: 'Record one consent event',
+    description:
+      'Answers 202 only once Kafka has the event from all in-sync replicas. Repeating an idempotency key returns the original event id and writes nothing.',
+  })
   @ApiBody({ schema: openApiSchema(consentEventRequestSchema) })
   @ApiResponse({ status: 202, description: 'Durable in the event log' })
   @ApiResponse({ status: 400, ...problem })
-  @ApiResponse({ status: 409, ...problem, description: 'Idempotency key reused with different content' })
-  @ApiResponse({ status: 422, ...problem, description: 'Breaks a consent rule (unknown purpose, missing notice, …)' })
-  @ApiResponse({ status: 503, ...problem, description: 'Kafka did not acknowledge; retry after Retry-After seconds' })
-  async record(@Body(new ZodPipe(consentEventRequestSchema)) request: ConsentEventRequest): Promise<AcceptedEvent> {
+  @ApiResponse({
+    status: 409,
+    ...problem,
+    description: 'Idempotency key reused with different content',
+  })
+  @ApiResponse({
+    status: 422,
+    ...problem,
+    description: 'Breaks a consent rule (unknown purpose, missing notice, …)',
+  })
+  @ApiResponse({
+    status: 503,
+    ...problem,
+    description: 'Kafka did not acknowledge; retry after Retry-After seconds',
+  })
+  async record(
+    @Body(new ZodPipe(consentEventRequestSchema)) request: ConsentEventRequest,
+  ): Promise<AcceptedEvent> {
     const [accepted] = await this.writer.accept([request], () => '');
     return accepted!;
   }
 
   @Post('batch')
   @HttpCode(202)
-  @ApiOperation({ summary: `Record up to ${MAX_BATCH_SIZE} consent events (imports)`, description: 'All or nothing: if any event is invalid, none is written.' })
+  @ApiOperation({
+    summary: `Record up to ${MAX_BATCH_SIZE} consent events (imports)`,
+    description: 'All or nothing: if any event is invalid, none is written.',
+  })
   @ApiBody({ schema: openApiSchema(consentEventBatchRequestSchema) })
   @ApiResponse({ status: 202, description: 'All events durable in the event log' })
   @ApiResponse({ status: 413, ...problem })

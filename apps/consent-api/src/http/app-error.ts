@@ -25,7 +25,19 @@ export class AppError extends Error {
 }
 
 export const validationFailed = (errors: readonly FieldProblem[]) =>
-  new AppError(400, 'REQUEST.INVALID', 'Request is invalid', `${errors.length} field(s) failed validation`, errors);
+  new AppError(
+    400,
+    'REQUEST.INVALID',
+    'Request is invalid',
+    `${errors.length} field(s) failed validation`,
+    errors,
+  );
 
 export const consentRulesBroken = (errors: readonly FieldProblem[]) =>
-  new AppError(422, 'CONSENT.RULES_BROKEN', 'Event breaks consent rules', errors.map((error) => error.message).join('; '), errors);
+  new AppError(
+    422,
+    'CONSENT.RULES_BROKEN',
+    'Event breaks consent rules',
+    errors.map((error) => error.message).join('; '),
+    errors,
+  );

@@ -1,4 +1,11 @@
-import { ArgumentsHost, BadRequestException, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  HttpException,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, type FieldProblem } from './app-error';
 
@@ -22,7 +29,13 @@ interface BodyParserError {
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && 'type' in error && 'status' in error && typeof (error as BodyParserError).type === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'type' in error &&
+    'status' in error &&
+    typeof (error as BodyParserError).type === 'string'
+  );
 }
 
 function toProblem(error: unknown): Omit<ProblemDocument, 'instance'> & { retryAfter?: number } {
@@ -39,23 +52,59 @@ function toProblem(error: unknown): Omit<ProblemDocument, 'instance'> & { retryA
   }
   if (isBodyParserError(error)) {
     if (error.type === 'entity.too.large') {
-      return { type: `${PROBLEM_BASE}request.too_large`, title: 'Request body too large', status: 413, code: 'REQUEST.TOO_LARGE', detail: `The body exceeds the limit of ${error.limit ?? '?'} bytes; split it into smaller batches.` };
+      return {
+        type: `${PROBLEM_BASE}request.too_large`,
+        title: 'Request body too large',
+        status: 413,
+        code: 'REQUEST.TOO_LARGE',
+        detail: `The body exceeds the limit of ${error.limit ?? '?'} bytes; split it into smaller batches.`,
+      };
     }
     if (error.type === 'entity.parse.failed') {
-      return { type: `${PROBLEM_BASE}request.malformed_json`, title: 'Malformed JSON', status: 400, code: 'REQUEST.MALFORMED_JSON', detail: 'The request body is not valid JSON.' };
+      return {
+        type: `${PROBLEM_BASE}request.malformed_json`,
+        title: 'Malformed JSON',
+        status: 400,
+        code: 'REQUEST.MALFORMED_JSON',
+        detail: 'The request body is not valid JSON.',
+      };
     }
-    return { type: `${PROBLEM_BASE}request.unreadable`, title: 'Unreadable request body', status: error.status, code: 'REQUEST.UNREADABLE', detail: error.type };
+    return {
+      type: `${PROBLEM_BASE}request.unreadable`,
+      title: 'Unreadable request body',
+      status: error.status,
+      code: 'REQUEST.UNREADABLE',
+      detail: error.type,
+    };
   }
   if (error instanceof BadRequestException) {
     // Nest maps body-parser's SyntaxError (invalid JSON) and URIError (bad %-encoding) to this.
-    return { type: `${PROBLEM_BASE}request.malformed`, title: 'Malformed request', status: 400, code: 'REQUEST.MALFORMED', detail: `The request could not be parsed: ${error.message}` };
+    return {
+      type: `${PROBLEM_BASE}request.malformed`,
+      title: 'Malformed request',
+      status: 400,
+      code: 'REQUEST.MALFORMED',
+      detail: `The request could not be parsed: ${error.message}`,
+    };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = status === 404 ? 'REQUEST.NOT_FOUND' : `HTTP.${status}`;
-    return { type: `${PROBLEM_BASE}${code.toLowerCase()}`, title: error.message, status, code, detail: error.message };
+    return {
+      type: `${PROBLEM_BASE}${code.toLowerCase()}`,
+      title: error.message,
+      status,
+      code,
+      detail: error.message,
+    };
   }
-  return { type: `${PROBLEM_BASE}internal`, title: 'Internal error', status: 500, code: 'INTERNAL', detail: 'An unexpected error occurred; it has been logged.' };
+  return {
+    type: `${PROBLEM_BASE}internal`,
+    title: 'Internal error',
+    status: 500,
+    code: 'INTERNAL',
+    detail: 'An unexpected error occurred; it has been logged.',
+  };
 }
 
 /** Every error leaves as RFC 9457 problem+json with a stable `code`, in one place. */
@@ -68,7 +117,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const { retryAfter, ...problem } = toProblem(error);
-    if (problem.status >= 500) this.logger.error({ err: error, code: problem.code }, problem.detail);
+    if (problem.status >= 500)
+      this.logger.error({ err: error, code: problem.code }, problem.detail);
     if (retryAfter) response.setHeader('Retry-After', String(retryAfter));
     response
       .status(problem.status)

@@ -4,7 +4,13 @@ import { validationFailed } from './app-error';
 
 /** Formats a zod issue path as `events[3].notice.version`. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '') || '(body)';
+  return (
+    path.reduce<string>(
+      (text, key) =>
+        typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key),
+      '',
+    ) || '(body)'
+  );
 }
 
 /** Validates a body or query against a zod schema; a failure is a 400 naming each field. */
@@ -16,7 +22,11 @@ export class ZodPipe<Schema extends z.ZodType> implements PipeTransform<unknown,
     const parsed = this.schema.safeParse(value);
     if (parsed.success) return parsed.data;
     throw validationFailed(
-      parsed.error.issues.map((issue) => ({ field: fieldPath(issue.path), code: `REQUEST.${issue.code.toUpperCase()}`, message: issue.message })),
+      parsed.error.issues.map((issue) => ({
+        field: fieldPath(issue.path),
+        code: `REQUEST.${issue.code.toUpperCase()}`,
+        message: issue.message,
+      })),
     );
   }
 }

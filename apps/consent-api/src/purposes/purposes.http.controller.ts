@@ -13,7 +13,9 @@ export class PurposesHttpController {
   constructor(@Inject(CONSENT_POLICY) private readonly consentPolicy: LoadedConsentPolicy) {}
 
   @Get()
-  @ApiOperation({ summary: 'The purpose taxonomy: ids, parents, children, legal basis and data categories' })
+  @ApiOperation({
+    summary: 'The purpose taxonomy: ids, parents, children, legal basis and data categories',
+  })
   list(): { version: string; purposes: Purpose[] } {
     const { taxonomy } = this.consentPolicy;
     return { version: taxonomy.version, purposes: [...taxonomy.purposes.values()] };

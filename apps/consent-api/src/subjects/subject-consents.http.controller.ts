@@ -1,17 +1,33 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { CONSENT_POLICY, type LoadedConsentPolicy } from '@consent-ledger/config';
-import { decide, jurisdictionPattern, type ConsentDecision, type PurposeChoice } from '@consent-ledger/consent-domain';
-import { ConsentReadModelRepository, InvalidCursorError, type EventPage } from '@consent-ledger/persistence';
+import {
+  decide,
+  jurisdictionPattern,
+  type ConsentDecision,
+  type PurposeChoice,
+} from '@consent-ledger/consent-domain';
+import {
+  ConsentReadModelRepository,
+  InvalidCursorError,
+  type EventPage,
+} from '@consent-ledger/persistence';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiKeyGuard, RequireScopes } from '../auth/api-key.guard';
 import { AppError } from '../http/app-error';
 import { ZodPipe } from '../http/zod-body.pipe';
 
-const subjectIdSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9._:@-]+$/, 'must be a pseudonymous subject id');
+const subjectIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'must be a pseudonymous subject id');
 const consentsQuerySchema = z.strictObject({
-  jurisdiction: z.string().regex(jurisdictionPattern, 'must be ISO 3166-1 alpha-2 or ISO 3166-2').optional(),
+  jurisdiction: z
+    .string()
+    .regex(jurisdictionPattern, 'must be ISO 3166-1 alpha-2 or ISO 3166-2')
+    .optional(),
 });
 const eventsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -38,18 +54,35 @@ export class SubjectConsentsHttpController {
   ) {}
 
   @Get('consents')
-  @ApiOperation({ summary: "The subject's current state for every purpose, with the regime's default where no choice was made" })
-  @ApiQuery({ name: 'jurisdiction', required: false, description: "Decide under this jurisdiction instead of the subject's last known one" })
+  @ApiOperation({
+    summary:
+      "The subject's current state for every purpose, with the regime's default where no choice was made",
+  })
+  @ApiQuery({
+    name: 'jurisdiction',
+    required: false,
+    description: "Decide under this jurisdiction instead of the subject's last known one",
+  })
   async consents(
     @Param('subjectId', new ZodPipe(subjectIdSchema)) subjectId: string,
     @Query(new ZodPipe(consentsQuerySchema)) query: z.output<typeof consentsQuerySchema>,
   ) {
-    const state = (await this.readModel.loadStates(this.dataSource.manager, [subjectId])).get(subjectId)!;
+    const state = (await this.readModel.loadStates(this.dataSource.manager, [subjectId])).get(
+      subjectId,
+    )!;
     const at = new Date();
     const { taxonomy, policy } = this.consentPolicy;
     const purposes: PurposeConsent[] = [...taxonomy.purposes.keys()].map((purpose) => {
-      const decision = decide(state, purpose, { taxonomy, policy, at, ...(query.jurisdiction ? { jurisdiction: query.jurisdiction } : {}) });
-      return { ...decision, choice: decision.decidedBy ? (state.choices[decision.decidedBy] ?? null) : null };
+      const decision = decide(state, purpose, {
+        taxonomy,
+        policy,
+        at,
+        ...(query.jurisdiction ? { jurisdiction: query.jurisdiction } : {}),
+      });
+      return {
+        ...decision,
+        choice: decision.decidedBy ? (state.choices[decision.decidedBy] ?? null) : null,
+      };
     });
     return {
       subjectId,
@@ -69,10 +102,20 @@ export class SubjectConsentsHttpController {
     @Query(new ZodPipe(eventsQuerySchema)) query: z.output<typeof eventsQuerySchema>,
   ): Promise<{ subjectId: string } & EventPage> {
     try {
-      return { subjectId, ...(await this.readModel.listEvents(this.dataSource.manager, subjectId, query.limit, query.after ?? null)) };
+      return {
+        subjectId,
+        ...(await this.readModel.listEvents(
+          this.dataSource.manager,
+          subjectId,
+          query.limit,
+          query.after ?? null,
+        )),
+      };
     } catch (error) {
       if (error instanceof InvalidCursorError) {
-        throw new AppError(400, error.code, 'Invalid cursor', error.message, [{ field: 'after', code: error.code, message: error.message }]);
+        throw new AppError(400, error.code, 'Invalid cursor', error.message, [
+          { field: 'after', code: error.code, message: error.message },
+        ]);
       }
       throw error;
     }

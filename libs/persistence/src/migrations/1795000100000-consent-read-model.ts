@@ -90,7 +90,13 @@ export class ConsentReadModel1795000100000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['idempotency_record', 'consent_write_head', 'consent_subject', 'consent_choice', 'consent_event']) {
+    for (const table of [
+      'idempotency_record',
+      'consent_write_head',
+      'consent_subject',
+      'consent_choice',
+      'consent_event',
+    ]) {
       await queryRunner.query(`DROP TABLE ${table}`);
     }
   }

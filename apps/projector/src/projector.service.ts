@@ -1,0 +1,127 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import {
+  AvroSerde,
+  consentTopics,
+  createDurableProducer,
+  KAFKA_CLIENT,
+  ResilientConsumer,
+  type ConsumerLiveness,
+} from '@consent-ledger/kafka';
+import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { ConsentEventProjection } from './consent-event.projection';
+import { projectorMetrics } from './projector.metrics';
+
+/**
+ * Runs the consent projection on consent.events.v1. Plain kafkajs rather than
+ * @nestjs/microservices: the checkpoint lives in PostgreSQL with the view, so the consumer must
+ * control offsets (no auto-resolve, seek on gaps) and process whole batches per transaction.
+ */
+@Injectable()
+export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ProjectorService.name);
+  private readonly deadLetterProducer: Producer;
+  private readonly consumer: ResilientConsumer;
+  private readonly projection: ConsentEventProjection;
+  private readonly eventsTopic: string;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    serde: AvroSerde,
+    dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const topics = consentTopics(config.kafka.topicPrefix);
+    const consumerGroup = `${config.kafka.topicPrefix}consent-projector`;
+    this.eventsTopic = topics.events;
+    this.deadLetterProducer = createDurableProducer(kafka);
+    this.projection = new ConsentEventProjection(dataSource, serde, this.deadLetterProducer, {
+      eventsTopic: topics.events,
+      deadLetterTopic: topics.deadLetter,
+      consumerGroup,
+    });
+    this.consumer = new ResilientConsumer({
+      kafka,
+      config: {
+        groupId: consumerGroup,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 1_000,
+        maxWaitTimeInMs: 100,
+        retry: { retries: 8 },
+      },
+      topics: [topics.events],
+      run: {
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 3,
+        eachBatch: (payload) => this.onBatch(payload),
+      },
+      log: (message, details) => this.logger.warn({ ...details, msg: message }),
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.deadLetterProducer.connect();
+    await this.consumer.start();
+    this.logger.log(`projecting ${this.eventsTopic}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+    await this.deadLetterProducer.disconnect();
+  }
+
+  liveness(): ConsumerLiveness {
+    return this.consumer.liveness();
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale()) return;
+    const stopTimer = projectorMetrics.batchSeconds.startTimer();
+    const outcome = await this.projection.applyBatch(batch.partition, batch.messages);
+    stopTimer();
+    if (outcome.seekTo !== undefined) {
+      this.logger.warn({
+        partition: batch.partition,
+        from: batch.firstOffset(),
+        to: outcome.seekTo,
+        msg: 'group offset ahead of the read model; seeking back to the checkpoint',
+      });
+      this.consumer.seek(batch.topic, batch.partition, outcome.seekTo);
+      return;
+    }
+    projectorMetrics.eventsApplied.inc(outcome.applied);
+    projectorMetrics.duplicates.inc(outcome.duplicates);
+    for (const letter of outcome.deadLettered) {
+      projectorMetrics.deadLetters.inc({ code: letter.error.code });
+      this.logger.warn({
+        partition: batch.partition,
+        offset: letter.message.offset,
+        code: letter.error.code,
+        msg: `dead-lettered: ${letter.error.message}`,
+      });
+    }
+    const lastOffset = batch.lastOffset();
+    resolveOffset(lastOffset);
+    projectorMetrics.lag.set(
+      { partition: String(batch.partition) },
+      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
+    );
+    projectorMetrics.restarts.set(this.consumer.liveness().restarts);
+    await commitOffsetsIfNecessary();
+    await heartbeat();
+  }
+}
