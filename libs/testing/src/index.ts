@@ -1,3 +1,5 @@
 export * from './temporary-database';
+export * from './test-environment';
 export * from './unique-name';
 export * from './wait-for';
+export * from './local-broker';

@@ -1,0 +1,265 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { consentTopics, createKafkaClient } from '@consent-ledger/kafka';
+import {
+  createTestEnvironment,
+  freezeLocalBroker,
+  TEST_ADMIN_KEY,
+  TEST_READ_ONLY_KEY,
+  uniqueName,
+  waitFor,
+  type TestEnvironment,
+} from '@consent-ledger/testing';
+import type { Admin } from 'kafkajs';
+import type { AddressInfo } from 'node:net';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { createConsentApi } from '../src/consent-api.factory';
+
+const textSha256 = 'ab'.repeat(32);
+
+function eventBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    subjectId: uniqueName('subject'),
+    purpose: 'marketing.email',
+    action: 'GRANT',
+    jurisdiction: 'DE',
+    channel: 'WEB',
+    method: 'BANNER',
+    notice: { noticeId: 'privacy', version: '3', textSha256 },
+    occurredAt: new Date(Date.now() - 60_000).toISOString(),
+    idempotencyKey: uniqueName('key'),
+    ...overrides,
+  };
+}
+
+describe('consent-api against the real stack', () => {
+  let environment: TestEnvironment;
+  let api: INestApplication;
+  let projector: INestApplication;
+  let baseUrl: string;
+  let admin: Admin;
+  let eventsTopic: string;
+
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    key: string | null = TEST_ADMIN_KEY,
+  ) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      },
+      ...(body === undefined
+        ? {}
+        : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text ? JSON.parse(text) : undefined,
+    };
+  };
+
+  /** Records in the events topic: the sum of the partitions' end offsets. */
+  const recordsInTopic = async () =>
+    (await admin.fetchTopicOffsets(eventsTopic)).reduce(
+      (sum, partition) => sum + Number(partition.high),
+      0,
+    );
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment({ KAFKA_ACK_TIMEOUT_MS: '2000' });
+    api = await createConsentApi(environment.config);
+    await api.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
+    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
+      logger: ['error'],
+    });
+    await projector.init();
+    eventsTopic = consentTopics(environment.config.kafka.topicPrefix).events;
+    admin = createKafkaClient(environment.config.kafka, 'api-int-spec').admin();
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin?.disconnect();
+    await projector?.close();
+    await api?.close();
+    await environment?.dispose();
+  });
+
+  it('shows a grant and then a withdrawal through the API as withdrawn', async () => {
+    const grant = eventBody();
+    const granted = await call('POST', '/v1/consent-events', grant);
+    expect(granted.status).toBe(202);
+    await waitFor(
+      async () =>
+        (await call('GET', `/v1/subjects/${grant.subjectId}/consents`)).body.purposes.find(
+          (p: { purpose: string }) => p.purpose === 'marketing.email',
+        ).allowed === true,
+      { description: 'the grant in the read model' },
+    );
+
+    const withdrawal = eventBody({
+      subjectId: grant.subjectId,
+      action: 'WITHDRAW',
+      notice: null,
+      method: 'PREFERENCE_CENTRE',
+      occurredAt: new Date().toISOString(),
+    });
+    const withdrawn = await call('POST', '/v1/consent-events', withdrawal);
+    expect(withdrawn.status).toBe(202);
+    const state = await waitFor(
+      async () => {
+        const { body } = await call('GET', `/v1/subjects/${grant.subjectId}/consents`);
+        const email = body.purposes.find(
+          (p: { purpose: string }) => p.purpose === 'marketing.email',
+        );
+        return email.allowed === false ? body : undefined;
+      },
+      { description: 'the withdrawal in the read model' },
+    );
+    expect(
+      state.purposes.find((p: { purpose: string }) => p.purpose === 'marketing.email'),
+    ).toMatchObject({
+      reason: 'CONSENT_WITHDRAWN',
+      sinceEventId: withdrawn.body.eventId,
+      regime: 'GDPR',
+    });
+    const history = await call('GET', `/v1/subjects/${grant.subjectId}/events`);
+    expect(history.body.events.map((event: { eventId: string }) => event.eventId)).toEqual([
+      granted.body.eventId,
+      withdrawn.body.eventId,
+    ]);
+    expect(history.body.events[1].previousEventHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(history.body.events[0].previousEventHash).toBeNull();
+  });
+
+  it('gives the same event for a repeated idempotency key and writes it once', async () => {
+    const body = eventBody();
+    const before = await recordsInTopic();
+    const first = await call('POST', '/v1/consent-events', body);
+    const second = await call('POST', '/v1/consent-events', body);
+    expect(first.status).toBe(202);
+    expect(second).toMatchObject({
+      status: 202,
+      body: { eventId: first.body.eventId, duplicate: true },
+    });
+    expect(await recordsInTopic()).toBe(before + 1);
+
+    const reused = await call('POST', '/v1/consent-events', { ...body, purpose: 'marketing.sms' });
+    expect(reused).toMatchObject({ status: 409, body: { code: 'CONSENT.IDEMPOTENCY_KEY_REUSED' } });
+  });
+
+  it('rejects invalid input with problem+json naming the field, and writes nothing', async () => {
+    const before = await recordsInTopic();
+    const cases: Array<[unknown, number, string, string]> = [
+      [eventBody({ purpose: 'telepathy' }), 422, 'CONSENT.UNKNOWN_PURPOSE', 'purpose'],
+      [eventBody({ notice: null }), 422, 'CONSENT.NOTICE_REQUIRED', 'notice'],
+      [eventBody({ jurisdiction: 'Germany' }), 422, 'CONSENT.INVALID_JURISDICTION', 'jurisdiction'],
+      [eventBody({ occurredAt: 'yesterday' }), 400, 'REQUEST.INVALID_FORMAT', 'occurredAt'],
+      [eventBody({ colour: 'blue' }), 400, 'REQUEST.UNRECOGNIZED_KEYS', '(body)'],
+      [
+        { events: [eventBody(), eventBody({ action: 'MAYBE' })] },
+        400,
+        'REQUEST.INVALID_VALUE',
+        'events[1].action',
+      ],
+    ];
+    for (const [body, status, code, field] of cases) {
+      const path =
+        typeof body === 'object' && body !== null && 'events' in body
+          ? '/v1/consent-events/batch'
+          : '/v1/consent-events';
+      const response = await call('POST', path, body);
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ code, field })]),
+      );
+    }
+    expect((await call('POST', '/v1/consent-events', '{"subjectId": ')).body).toMatchObject({
+      status: 400,
+      code: 'REQUEST.MALFORMED',
+    });
+    const oversized = {
+      events: Array.from({ length: 1000 }, () =>
+        eventBody({
+          evidence: { userAgent: null, ipAddressHash: null, reference: 'x'.repeat(2500) },
+        }),
+      ),
+    };
+    expect((await call('POST', '/v1/consent-events/batch', oversized)).body).toMatchObject({
+      status: 413,
+      code: 'REQUEST.TOO_LARGE',
+    });
+    expect(await recordsInTopic()).toBe(before);
+  });
+
+  it('asks for a key, and for the right scope', async () => {
+    expect((await call('POST', '/v1/consent-events', eventBody(), null)).body).toMatchObject({
+      status: 401,
+      code: 'AUTH.MISSING_KEY',
+    });
+    expect(
+      (await call('POST', '/v1/consent-events', eventBody(), 'wrong-key-0000000000')).body,
+    ).toMatchObject({ status: 401, code: 'AUTH.UNKNOWN_KEY' });
+    expect(
+      (await call('POST', '/v1/consent-events', eventBody(), TEST_READ_ONLY_KEY)).body,
+    ).toMatchObject({ status: 403, code: 'AUTH.MISSING_SCOPE' });
+    expect((await call('GET', '/v1/purposes', undefined, TEST_READ_ONLY_KEY)).status).toBe(200);
+  });
+
+  it('accepts a batch of 1,000 events for an import', async () => {
+    const events = Array.from({ length: 1000 }, (_, index) =>
+      eventBody({
+        channel: 'IMPORT',
+        method: 'IMPORT',
+        purpose: index % 2 ? 'ml.training' : 'marketing.email',
+      }),
+    );
+    const response = await call('POST', '/v1/consent-events/batch', { events });
+    expect(response).toMatchObject({ status: 202, body: { accepted: 1000, duplicates: 0 } });
+    const again = await call('POST', '/v1/consent-events/batch', { events });
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 1000 });
+  });
+
+  it('answers 503 with Retry-After, never 202, when Kafka cannot acknowledge; a retry later has one effect', async () => {
+    const body = eventBody();
+    const resume = freezeLocalBroker();
+    let refused;
+    try {
+      refused = await call('POST', '/v1/consent-events', body);
+    } finally {
+      resume();
+    }
+    expect(refused.status).toBe(503);
+    expect(refused.body.code).toBe('KAFKA.NOT_ACKNOWLEDGED');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // The client retries with the same key once Kafka is back. The refused write may still land
+    // late (its producer kept retrying, and a send cannot be recalled); the read model applies the
+    // key once either way. Which of the two events it keeps is whichever reached the log first.
+    const retried = await waitFor(
+      async () => {
+        const response = await call('POST', '/v1/consent-events', body);
+        return response.status === 202 ? response : undefined;
+      },
+      { timeoutMs: 60_000, description: 'the retry to be accepted' },
+    );
+    const history = await waitFor(
+      async () => {
+        const { body: page } = await call('GET', `/v1/subjects/${body.subjectId}/events`);
+        return page.events.length > 0 ? page : undefined;
+      },
+      { timeoutMs: 60_000, description: 'the event in the read model' },
+    );
+    expect(history.events).toHaveLength(1);
+    expect(history.events[0].idempotencyKey).toBe(body.idempotencyKey);
+    expect(retried.body.subjectId).toBe(body.subjectId);
+  });
+});

@@ -1,0 +1,34 @@
+import { loadConfigWith, type AppConfig } from '@consent-ledger/config';
+import { createTemporaryDatabase, type TemporaryDatabase } from './temporary-database';
+import { uniqueName } from './unique-name';
+
+/** A test's own slice of the real stack: its own topics, consumer groups and database. */
+export interface TestEnvironment {
+  readonly config: AppConfig;
+  /** The settings that make an app (in process or a child process) use this environment. */
+  readonly overrides: Readonly<Record<string, string>>;
+  readonly database: TemporaryDatabase;
+  dispose(): Promise<void>;
+}
+
+/** The API key with every scope that test environments configure. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+/** A key with only consent:read, for 403 tests. */
+export const TEST_READ_ONLY_KEY = 'test-read-only-key-0123456789';
+
+export async function createTestEnvironment(
+  extra: Readonly<Record<string, string>> = {},
+): Promise<TestEnvironment> {
+  const base = loadConfigWith({});
+  const database = await createTemporaryDatabase(base.database.url);
+  const overrides = {
+    KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
+    KAFKA_REPLICATION_FACTOR: '1',
+    DATABASE_URL: database.url,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'warn',
+    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+admin;reader/${TEST_READ_ONLY_KEY}/consent:read`,
+    ...extra,
+  };
+  return { config: loadConfigWith(overrides), overrides, database, dispose: () => database.drop() };
+}
