@@ -1,0 +1,236 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnvironment } from '@consent-ledger/config';
+import { foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
+import {
+  ACKS_ALL,
+  AvroSerde,
+  bootstrapKafka,
+  consentTopics,
+  createDurableProducer,
+  createKafkaClient,
+  deadLetterHeaders,
+  valueSubject,
+} from '@consent-ledger/kafka';
+import {
+  ConsentReadModelRepository,
+  createDataSource,
+  migrateDatabase,
+} from '@consent-ledger/persistence';
+import {
+  createTestEnvironment,
+  uniqueName,
+  waitFor,
+  type TestEnvironment,
+} from '@consent-ledger/testing';
+import type { Kafka, Producer } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
+
+const TOTAL_EVENTS = 10_000;
+const SUBJECTS = 800;
+const purposes = [
+  'marketing',
+  'marketing.email',
+  'marketing.sms',
+  'ads.targeted',
+  'ml.training',
+  'data.sale_sharing',
+];
+const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA', 'BR'];
+
+function randomEvent(index: number, subjectId: string): ConsentEvent {
+  const occurredAt = new Date(Date.UTC(2026, 0, 1) + Math.floor(Math.random() * 300 * 86_400_000));
+  const action = Math.random() < 0.6 ? 'GRANT' : 'WITHDRAW';
+  return {
+    eventId: uuidv7(),
+    subjectId,
+    purpose: purposes[index % purposes.length]!,
+    action,
+    jurisdiction: jurisdictions[index % jurisdictions.length]!,
+    legalBasis: 'CONSENT',
+    channel: 'WEB',
+    method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
+    notice:
+      action === 'GRANT'
+        ? { noticeId: 'privacy', version: '3', textSha256: 'cd'.repeat(32) }
+        : null,
+    occurredAt,
+    recordedAt: occurredAt,
+    expiresAt: Math.random() < 0.1 ? new Date(occurredAt.getTime() + 86_400_000) : null,
+    actor: { type: 'SUBJECT', id: null },
+    evidence: null,
+    ageBand: Math.random() < 0.05 ? 'UNDER_16' : null,
+    idempotencyKey: `k-${index}`,
+    previousEventHash: null,
+  };
+}
+
+describe('projector (child process) against the real stack', () => {
+  let environment: TestEnvironment;
+  let kafka: Kafka;
+  let producer: Producer;
+  let serde: AvroSerde;
+  let dataSource: DataSource;
+  let projector: ChildProcess | undefined;
+  let projectorOutput = '';
+  const topics = () => consentTopics(environment.config.kafka.topicPrefix);
+
+  const startProjector = (): ChildProcess => {
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', 'apps/projector/src/main.ts'],
+      {
+        env: childEnvironment({
+          ...environment.overrides,
+          TS_NODE_TRANSPILE_ONLY: 'true',
+          LOG_LEVEL: 'warn',
+        }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child.stdout?.on('data', (chunk: Buffer) => (projectorOutput += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (projectorOutput += chunk.toString()));
+    return child;
+  };
+
+  const appliedCount = async (): Promise<number> =>
+    Number((await dataSource.query('SELECT count(*) AS n FROM consent_event'))[0].n);
+
+  const produce = async (events: readonly ConsentEvent[]) => {
+    const subject = valueSubject(topics().events);
+    for (let start = 0; start < events.length; start += 500) {
+      const chunk = events.slice(start, start + 500);
+      const messages = await Promise.all(
+        chunk.map(async (event) => ({
+          key: event.subjectId,
+          value: await serde.encode(subject, event),
+        })),
+      );
+      await producer.send({ topic: topics().events, acks: ACKS_ALL, messages });
+    }
+  };
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+    kafka = createKafkaClient(environment.config.kafka, 'projector-int-spec');
+    serde = AvroSerde.connect(environment.config.schemaRegistry);
+    await bootstrapKafka(environment.config, kafka, serde);
+    producer = createDurableProducer(kafka);
+    await producer.connect();
+    dataSource = createDataSource(environment.config.database);
+    await migrateDatabase(dataSource);
+  });
+
+  afterEach(() => {
+    projector?.kill('SIGKILL');
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await dataSource?.destroy();
+    await environment?.dispose();
+  });
+
+  it('killed with SIGKILL mid-stream and restarted, leaves the fold of all events with none applied twice', async () => {
+    const subjects = Array.from({ length: SUBJECTS }, () => uniqueName('s'));
+    const events = Array.from({ length: TOTAL_EVENTS }, (_, index) =>
+      randomEvent(index, subjects[index % SUBJECTS]!),
+    );
+    await produce(events.slice(0, TOTAL_EVENTS / 2));
+
+    projector = startProjector();
+    const appliedAtKill = await waitFor(
+      async () => {
+        const applied = await appliedCount();
+        return applied >= 500 ? applied : undefined;
+      },
+      {
+        timeoutMs: 90_000,
+        intervalMs: 10,
+        description: `the projector to apply events (output: ${projectorOutput.slice(-500)})`,
+      },
+    );
+    projector.kill('SIGKILL');
+    expect(appliedAtKill).toBeLessThan(TOTAL_EVENTS);
+
+    await produce(events.slice(TOTAL_EVENTS / 2));
+    projector = startProjector();
+    await waitFor(async () => (await appliedCount()) === TOTAL_EVENTS, {
+      timeoutMs: 120_000,
+      intervalMs: 200,
+      description: 'all events applied after the restart',
+    });
+
+    const distinct = await dataSource.query(
+      'SELECT count(DISTINCT event_id) AS n, count(*) AS total FROM consent_event',
+    );
+    expect(Number(distinct[0].n)).toBe(TOTAL_EVENTS);
+    const checkpoints = await dataSource.query(
+      `SELECT sum(next_offset) AS next FROM projection_checkpoint WHERE topic = $1`,
+      [topics().events],
+    );
+    expect(Number(checkpoints[0].next)).toBe(TOTAL_EVENTS);
+
+    const states = await new ConsentReadModelRepository().loadStates(dataSource.manager, subjects);
+    for (const subjectId of subjects) {
+      const expected = foldEvents(events.filter((event) => event.subjectId === subjectId));
+      expect({ subjectId, state: states.get(subjectId) }).toEqual({ subjectId, state: expected });
+    }
+  });
+
+  it('dead-letters a poison record with its reason and applies the events behind it', async () => {
+    const subjectId = uniqueName('poisoned');
+    const before = randomEvent(1, subjectId);
+    const after = [randomEvent(2, subjectId), randomEvent(3, subjectId)];
+    const mismatched = randomEvent(4, uniqueName('other'));
+    await produce([before]);
+    await producer.send({
+      topic: topics().events,
+      acks: ACKS_ALL,
+      messages: [
+        { key: subjectId, value: Buffer.from('{"not":"avro"}') },
+        { key: subjectId, value: await serde.encode(valueSubject(topics().events), mismatched) },
+      ],
+    });
+    await produce(after);
+    projector = startProjector();
+
+    await waitFor(
+      async () => {
+        const rows = await dataSource.query(
+          'SELECT count(*) AS n FROM consent_event WHERE subject_id = $1',
+          [subjectId],
+        );
+        return Number(rows[0].n) === 3;
+      },
+      { timeoutMs: 90_000, description: 'the events around the poison records applied' },
+    );
+
+    const letters: Array<{ code: string; offset: string; key: string }> = [];
+    const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics().deadLetter, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        letters.push({
+          code: String(message.headers?.[deadLetterHeaders.code]),
+          offset: String(message.headers?.[deadLetterHeaders.sourceOffset]),
+          key: String(message.key),
+        });
+      },
+    });
+    try {
+      await waitFor(() => letters.length >= 2, {
+        timeoutMs: 30_000,
+        description: 'two dead letters',
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(letters.map((letter) => letter.code).sort()).toEqual([
+      'RECORD.KEY_MISMATCH',
+      'RECORD.NOT_AVRO',
+    ]);
+    expect(letters.every((letter) => letter.key === subjectId)).toBe(true);
+  });
+});
