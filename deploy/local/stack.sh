@@ -164,10 +164,14 @@ cmd_status() {
   kafka_answers && k="up" || k="down"
   registry_answers && r="up" || r="down"
   psql "$PG_ADMIN_URL" -qAtc 'SELECT 1' >/dev/null 2>&1 && p="up" || p="down"
-  printf '%-10s %-5s %-52s %s\n' service state address logs
-  printf '%-10s %-5s %-52s %s\n' kafka "$k" "127.0.0.1:$KAFKA_PORT (Kafka $KAFKA_VERSION, KRaft)" "$LOG_DIR/kafka.log"
-  printf '%-10s %-5s %-52s %s\n' registry "$r" "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" "$LOG_DIR/registry.log"
-  printf '%-10s %-5s %-52s %s\n' postgres "$p" "$PG_HOST:$PG_PORT/$PG_DATABASE" "(managed outside this script)"
+  printf '%-12s %-5s %-52s %s\n' service state address logs
+  printf '%-12s %-5s %-52s %s\n' kafka "$k" "127.0.0.1:$KAFKA_PORT (Kafka $KAFKA_VERSION, KRaft)" "$LOG_DIR/kafka.log"
+  printf '%-12s %-5s %-52s %s\n' registry "$r" "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7" "$LOG_DIR/registry.log"
+  printf '%-12s %-5s %-52s %s\n' postgres "$p" "$PG_HOST:$PG_PORT/$PG_DATABASE" "(managed outside this script)"
+  local app
+  for app in "${APPS[@]}"; do
+    pid_alive "$app" && printf '%-12s %-5s %-52s %s\n' "$app" up "pid $(cat "$PID_DIR/$app.pid")" "$LOG_DIR/$app.log"
+  done
   [[ "$k$r$p" == upupup ]]
 }
 

@@ -11,19 +11,30 @@ source "$HERE/lib.sh"
 
 export KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-1}"
 export HTTP_PORT="${HTTP_PORT:-3000}"
+DEVELOPMENT_KEY=dev-local-key-change-me
 
 ensure_node_modules "$ROOT"
 bash "$HERE/stack.sh" up
 
+PROJECTOR_PORT="${PROJECTOR_PORT:-3001}"
+
 cd "$ROOT"
 start_app consent-api "$HTTP_PORT" apps/consent-api/src/main.ts
+start_app projector "$PROJECTOR_PORT" apps/projector/src/main.ts
+
+log "loading demo data through the API (idempotent: a second run adds nothing)"
+TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register deploy/demo/load-demo-data.ts --url "http://127.0.0.1:$HTTP_PORT"
 
 cat <<INFO
 
 Consent Ledger is running.
-  API          http://127.0.0.1:$HTTP_PORT   (OpenAPI: http://127.0.0.1:$HTTP_PORT/docs)
-  health       http://127.0.0.1:$HTTP_PORT/health
-  metrics      http://127.0.0.1:$HTTP_PORT/metrics
+  consent-api  http://127.0.0.1:$HTTP_PORT   (OpenAPI: http://127.0.0.1:$HTTP_PORT/docs, /health, /metrics)
+  projector    http://127.0.0.1:$PROJECTOR_PORT/health   (/metrics)
   logs         $LOG_DIR/
   stop         npm run stack:down
+
+Try (development key; refused when NODE_ENV=production):
+  curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/subjects/demo-00042/consents
+  curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/subjects/demo-00042/events
+  curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/purposes
 INFO
