@@ -28,8 +28,34 @@ function seededRandom(seed: number): () => number {
 
 const random = seededRandom(20261122);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-const places = ['DE', 'FR', 'NL', 'ES', 'IT', 'IE', 'SE', 'GB', 'US-CA', 'US-CA', 'US-CA', 'US-VA', 'US-CO', 'US-TX', 'US-OR', 'BR'];
-const consentPurposes = ['marketing.email', 'marketing.sms', 'marketing.push', 'personalization.recommendations', 'analytics.behavioral', 'ads.targeted', 'data.sale_sharing', 'ml.training'];
+const places = [
+  'DE',
+  'FR',
+  'NL',
+  'ES',
+  'IT',
+  'IE',
+  'SE',
+  'GB',
+  'US-CA',
+  'US-CA',
+  'US-CA',
+  'US-VA',
+  'US-CO',
+  'US-TX',
+  'US-OR',
+  'BR',
+];
+const consentPurposes = [
+  'marketing.email',
+  'marketing.sms',
+  'marketing.push',
+  'personalization.recommendations',
+  'analytics.behavioral',
+  'ads.targeted',
+  'data.sale_sharing',
+  'ml.training',
+];
 const noticeHash = '5f2b6c2e0a1d4e8f9b7c3a2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f';
 const start = Date.UTC(2026, 0, 5);
 
@@ -56,17 +82,44 @@ function eventsFor(index: number): DemoEvent[] {
   const granted = consentPurposes.filter(() => random() < 0.45);
   for (const purpose of granted) {
     time += Math.floor(random() * 3_600_000);
-    events.push({ ...base, purpose, action: 'GRANT', channel: pick(['WEB', 'APP']), method: pick(['BANNER', 'CHECKBOX', 'PREFERENCE_CENTRE']), notice: { noticeId: 'privacy-notice', version: '3', textSha256: noticeHash }, occurredAt: new Date(time).toISOString(), idempotencyKey: `${subjectId}-${events.length}` });
+    events.push({
+      ...base,
+      purpose,
+      action: 'GRANT',
+      channel: pick(['WEB', 'APP']),
+      method: pick(['BANNER', 'CHECKBOX', 'PREFERENCE_CENTRE']),
+      notice: { noticeId: 'privacy-notice', version: '3', textSha256: noticeHash },
+      occurredAt: new Date(time).toISOString(),
+      idempotencyKey: `${subjectId}-${events.length}`,
+    });
   }
   for (const purpose of granted.filter(() => random() < 0.2)) {
     time += Math.floor(random() * 30) * 86_400_000 + 60_000;
     const viaEmail = purpose === 'marketing.email' && random() < 0.5;
-    events.push({ ...base, purpose, action: 'WITHDRAW', channel: viaEmail ? 'EMAIL_LINK' : 'WEB', method: viaEmail ? 'UNSUBSCRIBE_LINK' : 'PREFERENCE_CENTRE', notice: null, occurredAt: new Date(time).toISOString(), idempotencyKey: `${subjectId}-${events.length}` });
+    events.push({
+      ...base,
+      purpose,
+      action: 'WITHDRAW',
+      channel: viaEmail ? 'EMAIL_LINK' : 'WEB',
+      method: viaEmail ? 'UNSUBSCRIBE_LINK' : 'PREFERENCE_CENTRE',
+      notice: null,
+      occurredAt: new Date(time).toISOString(),
+      idempotencyKey: `${subjectId}-${events.length}`,
+    });
   }
   if (jurisdiction === 'US-CA' && random() < 0.25) {
     for (const purpose of ['data.sale_sharing', 'ads.targeted']) {
       time += 60_000;
-      events.push({ ...base, purpose, action: 'WITHDRAW', channel: 'WEB', method: 'GLOBAL_PRIVACY_CONTROL', notice: null, occurredAt: new Date(time).toISOString(), idempotencyKey: `${subjectId}-${events.length}` });
+      events.push({
+        ...base,
+        purpose,
+        action: 'WITHDRAW',
+        channel: 'WEB',
+        method: 'GLOBAL_PRIVACY_CONTROL',
+        notice: null,
+        occurredAt: new Date(time).toISOString(),
+        idempotencyKey: `${subjectId}-${events.length}`,
+      });
     }
   }
   return events;
@@ -78,7 +131,8 @@ async function postBatch(events: DemoEvent[]): Promise<{ accepted: number; dupli
     headers: { 'content-type': 'application/json', authorization: `Bearer ${options.key}` },
     body: JSON.stringify({ events }),
   });
-  if (response.status !== 202) throw new Error(`batch refused: HTTP ${response.status} ${await response.text()}`);
+  if (response.status !== 202)
+    throw new Error(`batch refused: HTTP ${response.status} ${await response.text()}`);
   return (await response.json()) as { accepted: number; duplicates: number };
 }
 
@@ -91,12 +145,18 @@ async function main(): Promise<void> {
     const result = await postBatch(events.slice(offset, offset + 1000));
     accepted += result.accepted;
     duplicates += result.duplicates;
-    process.stdout.write(`\rdemo data: ${Math.min(offset + 1000, events.length)}/${events.length} events sent`);
+    process.stdout.write(
+      `\rdemo data: ${Math.min(offset + 1000, events.length)}/${events.length} events sent`,
+    );
   }
-  process.stdout.write(`\ndemo data: ${subjectCount} subjects, ${accepted} new events, ${duplicates} already loaded\n`);
+  process.stdout.write(
+    `\ndemo data: ${subjectCount} subjects, ${accepted} new events, ${duplicates} already loaded\n`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`\ndemo data failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `\ndemo data failed: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 });

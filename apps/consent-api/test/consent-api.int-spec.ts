@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { consentTopics, createKafkaClient } from '@consent-ledger/kafka';
+import { consentTopics, createKafkaClient, hashConsentEvent } from '@consent-ledger/kafka';
+import { eventFromRow } from '@consent-ledger/persistence';
+import { Client } from 'pg';
 import {
   createTestEnvironment,
   freezeLocalBroker,
@@ -212,6 +214,39 @@ describe('consent-api against the real stack', () => {
       (await call('POST', '/v1/consent-events', eventBody(), TEST_READ_ONLY_KEY)).body,
     ).toMatchObject({ status: 403, code: 'AUTH.MISSING_SCOPE' });
     expect((await call('GET', '/v1/purposes', undefined, TEST_READ_ONLY_KEY)).status).toBe(200);
+  });
+
+  it('keeps one linear hash chain per subject under concurrent writes', async () => {
+    const subjectId = uniqueName('busy');
+    const bodies = Array.from({ length: 20 }, (_, index) =>
+      eventBody({ subjectId, purpose: index % 2 ? 'marketing.sms' : 'marketing.email' }),
+    );
+    const responses = await Promise.all(
+      bodies.map((body) => call('POST', '/v1/consent-events', body)),
+    );
+    expect(responses.map((response) => response.status)).toEqual(bodies.map(() => 202));
+
+    const client = new Client({ connectionString: environment.config.database.url });
+    await client.connect();
+    try {
+      const rows = await waitFor(
+        async () => {
+          const result = await client.query(
+            'SELECT * FROM consent_event WHERE subject_id = $1 ORDER BY source_offset',
+            [subjectId],
+          );
+          return result.rows.length === 20 ? result.rows : undefined;
+        },
+        { description: 'all 20 events projected' },
+      );
+      const events = rows.map(eventFromRow);
+      expect(events[0]!.previousEventHash).toBeNull();
+      for (let index = 1; index < events.length; index += 1) {
+        expect(events[index]!.previousEventHash).toBe(hashConsentEvent(events[index - 1]!));
+      }
+    } finally {
+      await client.end();
+    }
   });
 
   it('accepts a batch of 1,000 events for an import', async () => {

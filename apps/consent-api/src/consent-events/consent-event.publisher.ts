@@ -4,12 +4,13 @@ import type { ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   ACKS_ALL,
   AvroSerde,
+  CoalescingSender,
   consentTopics,
   createDurableProducer,
   KAFKA_CLIENT,
   valueSubject,
 } from '@consent-ledger/kafka';
-import type { Kafka, Producer, RecordMetadata } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { AppError } from '../http/app-error';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -23,6 +24,7 @@ const RETRY_AFTER_SECONDS = 5;
 export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly producer: Producer;
   private readonly topic: string;
+  private readonly sender: CoalescingSender<Message>;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -31,6 +33,9 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
   ) {
     this.producer = createDurableProducer(kafka);
     this.topic = consentTopics(config.kafka.topicPrefix).events;
+    this.sender = new CoalescingSender((messages: Message[]) =>
+      this.producer.send({ topic: this.topic, acks: ACKS_ALL, messages }),
+    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -41,7 +46,12 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
     await this.producer.disconnect();
   }
 
-  async publish(events: readonly ConsentEvent[]): Promise<RecordMetadata[]> {
+  /**
+   * Resolves once Kafka acknowledged every event. Concurrent calls share produce requests. On
+   * timeout, events not yet sent are withdrawn; events already sent may still land later (a
+   * send cannot be recalled), which is why a retry must reuse the idempotency key.
+   */
+  async publish(events: readonly ConsentEvent[]): Promise<void> {
     const subject = valueSubject(this.topic);
     const messages = await Promise.all(
       events.map(async (event) => ({
@@ -50,24 +60,22 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
         headers: { 'event-id': event.eventId },
       })),
     );
+    const submission = this.sender.submit(messages);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no acknowledgement within ${this.config.kafka.ackTimeoutMs} ms`)),
-        this.config.kafka.ackTimeoutMs,
-      );
+      timer = setTimeout(() => {
+        submission.cancel();
+        reject(new Error(`no acknowledgement within ${this.config.kafka.ackTimeoutMs} ms`));
+      }, this.config.kafka.ackTimeoutMs);
     });
     try {
-      return await Promise.race([
-        this.producer.send({ topic: this.topic, acks: ACKS_ALL, messages }),
-        timeout,
-      ]);
+      await Promise.race([submission.done, timeout]);
     } catch (error) {
       throw new AppError(
         503,
         'KAFKA.NOT_ACKNOWLEDGED',
         'Event log unavailable',
-        `Kafka did not acknowledge the write (${(error as Error).message}). Nothing was accepted; retry with the same idempotency key.`,
+        `Kafka did not acknowledge the write (${(error as Error).message}). The event was not accepted; retry with the same idempotency key (a retry never has a second effect).`,
         [],
         RETRY_AFTER_SECONDS,
       );

@@ -138,7 +138,11 @@ export class ConsentEventWriter {
     return accepted;
   }
 
-  /** Locks each subject's chain head (creating it on first use) in a fixed order: no deadlocks. */
+  /**
+   * Locks each subject's chain head (creating it on first use) in a fixed order: no deadlocks.
+   * Two statements on purpose: the SELECT must take a fresh snapshot after the INSERT, which may
+   * have waited for a concurrent writer of the same new subject, so that it sees that writer's head.
+   */
   private async lockChainHeads(
     manager: EntityManager,
     subjects: readonly string[],
@@ -184,22 +188,20 @@ export class ConsentEventWriter {
     fresh: ReadonlyArray<{ event: ConsentEvent; fingerprint: string }>,
     heads: ReadonlyMap<string, string | null>,
   ): Promise<void> {
+    const lastEventIds = new Map(fresh.map(({ event }) => [event.subjectId, event.eventId]));
+    const subjects = [...lastEventIds.keys()];
     await manager.query(
-      `INSERT INTO idempotency_record (subject_id, idempotency_key, event_id, request_sha256)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[])`,
+      `WITH keys AS (
+         INSERT INTO idempotency_record (subject_id, idempotency_key, event_id, request_sha256)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[])
+       )
+       UPDATE consent_write_head h SET last_event_id = u.event_id, last_event_hash = u.hash, updated_at = now()
+         FROM unnest($5::text[], $6::uuid[], $7::text[]) AS u(subject_id, event_id, hash) WHERE h.subject_id = u.subject_id`,
       [
         fresh.map(({ event }) => event.subjectId),
         fresh.map(({ event }) => event.idempotencyKey),
         fresh.map(({ event }) => event.eventId),
         fresh.map(({ fingerprint }) => fingerprint),
-      ],
-    );
-    const lastEventIds = new Map(fresh.map(({ event }) => [event.subjectId, event.eventId]));
-    const subjects = [...lastEventIds.keys()];
-    await manager.query(
-      `UPDATE consent_write_head h SET last_event_id = u.event_id, last_event_hash = u.hash, updated_at = now()
-         FROM unnest($1::text[], $2::uuid[], $3::text[]) AS u(subject_id, event_id, hash) WHERE h.subject_id = u.subject_id`,
-      [
         subjects,
         subjects.map((subject) => lastEventIds.get(subject)),
         subjects.map((subject) => heads.get(subject)),

@@ -1,0 +1,75 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { childEnvironment } from '@consent-ledger/config';
+
+/** Percentile of sorted numbers (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[
+    Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  ]!;
+}
+
+/** Runs one of Kafka's own tools from the broker's jars; resolves with its output. */
+export function runKafkaTool(
+  kafkaLibs: string,
+  mainClass: string,
+  args: readonly string[],
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'java',
+      ['-Xmx512m', '-cp', `${kafkaLibs}/*`, mainClass, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`${mainClass} failed: ${error.message}\n${stderr}`))
+          : resolve(stdout),
+    );
+  });
+}
+
+/** Starts an app as a child process with the given settings, as it runs in production. */
+export function startApp(entry: string, overrides: Readonly<Record<string, string>>): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', entry],
+    {
+      env: childEnvironment({ ...overrides, TS_NODE_TRANSPILE_ONLY: 'true', LOG_LEVEL: 'warn' }),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+}
+
+/** Prints rows as an aligned table. */
+export function printTable(rows: ReadonlyArray<Record<string, string | number>>): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const widths = columns.map((column) =>
+    Math.max(column.length, ...rows.map((row) => String(row[column]).length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, index) => cell.padEnd(widths[index]!)).join('  ');
+  process.stdout.write(`${line(columns)}\n${line(widths.map((width) => '-'.repeat(width)))}\n`);
+  for (const row of rows)
+    process.stdout.write(`${line(columns.map((column) => String(row[column])))}\n`);
+}
+
+export function writeResults(name: string, results: unknown): string {
+  const file = `bench/results/${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+/** Runs `work` with at most `concurrency` calls in flight. */
+export async function withConcurrency<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `npm run bench -- [ingest]`: brings the stack up if needed and runs a benchmark, printing a table
+# and writing JSON to bench/results/. Kafka's own tools run from the same jars as the broker.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+# shellcheck source=deploy/local/lib.sh
+source "$ROOT/deploy/local/lib.sh"
+export KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-1}"
+ensure_node_modules "$ROOT"
+bash "$ROOT/deploy/local/stack.sh" up >/dev/null
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/deploy/local/maven/kafka.pom.xml")"
+cd "$ROOT"
+mkdir -p bench/results
+name="${1:-ingest}"
+shift || true
+TS_NODE_TRANSPILE_ONLY=true exec node -r ts-node/register -r tsconfig-paths/register "bench/$name.bench.ts" \
+  --kafka-libs "$CL_HOME/dist/kafka-$KAFKA_VERSION/libs" --bootstrap "127.0.0.1:$KAFKA_PORT" "$@"
