@@ -70,7 +70,7 @@ postgres_up() {
     wait_until 30 "PostgreSQL at $PG_HOST:$PG_PORT" psql "$PG_ADMIN_URL" -qAtc 'SELECT 1' ||
       die "PostgreSQL is not reachable at $PG_ADMIN_URL. Start it, or set DATABASE_URL to a reachable server."
   fi
-  for db in "$PG_DATABASE" "${PG_DATABASE}_test" "$REGISTRY_DB"; do
+  for db in "$PG_DATABASE" "$REGISTRY_DB"; do
     if [[ "$(psql "$PG_ADMIN_URL" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$db'")" != 1 ]]; then
       psql "$PG_ADMIN_URL" -qc "CREATE DATABASE \"$db\"" >/dev/null
       log "created database $db"

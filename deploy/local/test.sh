@@ -24,6 +24,11 @@ npx prettier --check . --log-level warn
 
 bash "$HERE/stack.sh" up
 
+# Each integration test makes its own database (cl_test_*) and drops it; a run that was killed
+# leaves some behind. One test run per server at a time is assumed.
+leftovers="$(psql "$PG_ADMIN_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'cl\_test\_%'")"
+for db in $leftovers; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+
 report="$(mktemp --suffix=.json)"
 status=0
 npx jest --runInBand --json --outputFile="$report" "$@" || status=$?

@@ -1,4 +1,5 @@
 import { loadConfigWith, type AppConfig } from '@consent-ledger/config';
+import { Kafka, logLevel } from 'kafkajs';
 import { createTemporaryDatabase, type TemporaryDatabase } from './temporary-database';
 import { uniqueName } from './unique-name';
 
@@ -30,5 +31,26 @@ export async function createTestEnvironment(
     API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+admin;reader/${TEST_READ_ONLY_KEY}/consent:read`,
     ...extra,
   };
-  return { config: loadConfigWith(overrides), overrides, database, dispose: () => database.drop() };
+  const config = loadConfigWith(overrides);
+  return {
+    config,
+    overrides,
+    database,
+    dispose: async () => {
+      await deleteTopicsWithPrefix(config, overrides.KAFKA_TOPIC_PREFIX);
+      await database.drop();
+    },
+  };
+}
+
+/** Removes the topics a test environment created, so repeated runs do not pile them up. */
+async function deleteTopicsWithPrefix(config: AppConfig, prefix: string): Promise<void> {
+  const admin = new Kafka({ brokers: [...config.kafka.brokers], clientId: 'test-cleanup', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }
