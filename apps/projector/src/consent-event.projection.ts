@@ -38,6 +38,8 @@ type Decoded =
   | { readonly kind: 'poison'; readonly letter: DeadLetter };
 
 export interface ProjectionTarget {
+  /** The latest local version of the consent event schema: every event is read in its shape. */
+  readonly readerSchema: string;
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
   readonly consumerGroup: string;
@@ -123,7 +125,7 @@ export class ConsentEventProjection {
     });
     let event: ConsentEvent;
     try {
-      event = await this.serde.decode<ConsentEvent>(message.value);
+      event = await this.serde.decode<ConsentEvent>(message.value, this.target.readerSchema);
     } catch (error) {
       if (error instanceof NonRetriableError) return poison(error);
       throw error;

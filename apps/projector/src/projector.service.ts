@@ -11,6 +11,7 @@ import {
   consentTopics,
   createDurableProducer,
   KAFKA_CLIENT,
+  readSchemaVersions,
   ResilientConsumer,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
@@ -42,7 +43,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const consumerGroup = `${config.kafka.topicPrefix}consent-projector`;
     this.eventsTopic = topics.events;
     this.deadLetterProducer = createDurableProducer(kafka);
+    const versions = readSchemaVersions(config.schemaRegistry.schemasDir, 'consent-event');
     this.projection = new ConsentEventProjection(dataSource, serde, this.deadLetterProducer, {
+      readerSchema: versions[versions.length - 1]!.text,
       eventsTopic: topics.events,
       deadLetterTopic: topics.deadLetter,
       consumerGroup,

@@ -1,5 +1,5 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { RawAvroSchema } from '@kafkajs/confluent-schema-registry/dist/@types';
+import { Type, type Resolver, type Schema } from 'avsc';
 import type { SchemaRegistrySettings } from '@consent-ledger/config';
 import { avroLogicalTypes } from './avro-logical-types';
 import { SCHEMA_REGISTRY_RETRY } from './retry-policies';
@@ -111,29 +111,57 @@ export class AvroSerde {
         'value is not in the Confluent Avro wire format',
       );
     }
+    const id = buffer.readInt32BE(1);
+    let writer: Type;
     try {
-      const options = readerSchema
-        ? { [SchemaType.AVRO]: { readerSchema: JSON.parse(readerSchema) as RawAvroSchema } }
-        : undefined;
-      return (await this.registry.decode(buffer, options)) as T;
+      writer = (await this.registry.getSchema(id)) as unknown as Type;
     } catch (error) {
       const status = statusOf(error);
-      if (status === 404) {
+      if (status === 404)
         throw new NonRetriableError(
           'RECORD.UNKNOWN_SCHEMA',
-          `schema id ${buffer.readInt32BE(1)} is not in the registry`,
+          `schema id ${id} is not in the registry`,
         );
-      }
-      if (status === undefined && /ECONNREFUSED|ETIMEDOUT|socket/i.test(String(error))) {
-        throw new RetriableError(
-          'REGISTRY.UNAVAILABLE',
-          `schema registry unavailable: ${(error as Error).message}`,
-        );
-      }
-      throw new NonRetriableError(
-        'RECORD.UNDECODABLE',
-        `cannot decode value: ${(error as Error).message}`,
+      throw new RetriableError(
+        'REGISTRY.UNAVAILABLE',
+        `schema registry unavailable: ${(error as Error).message}`,
       );
     }
+    try {
+      if (!readerSchema) return writer.fromBuffer(buffer.subarray(5)) as T;
+      const reader = this.readerType(readerSchema);
+      return reader.fromBuffer(
+        buffer.subarray(5),
+        this.resolver(id, readerSchema, reader, writer),
+      ) as T;
+    } catch (error) {
+      throw new NonRetriableError(
+        'RECORD.UNDECODABLE',
+        `cannot decode value with schema id ${id}: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  /** Compiled reader types and writer-to-reader resolvers, built once: decoding is a hot path. */
+  private readonly readers = new Map<string, Type>();
+  private readonly resolvers = new Map<string, Resolver>();
+
+  private readerType(text: string): Type {
+    let reader = this.readers.get(text);
+    if (!reader) {
+      reader = Type.forSchema(JSON.parse(text) as Schema, { logicalTypes: avroLogicalTypes });
+      this.readers.set(text, reader);
+    }
+    return reader;
+  }
+
+  private resolver(id: number, readerText: string, reader: Type, writer: Type): Resolver {
+    const key = `${id}\u0000${readerText}`;
+    let resolver = this.resolvers.get(key);
+    if (!resolver) {
+      resolver = reader.createResolver(writer);
+      this.resolvers.set(key, resolver);
+    }
+    return resolver;
   }
 }

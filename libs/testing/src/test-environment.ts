@@ -45,7 +45,11 @@ export async function createTestEnvironment(
 
 /** Removes the topics a test environment created, so repeated runs do not pile them up. */
 async function deleteTopicsWithPrefix(config: AppConfig, prefix: string): Promise<void> {
-  const admin = new Kafka({ brokers: [...config.kafka.brokers], clientId: 'test-cleanup', logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    brokers: [...config.kafka.brokers],
+    clientId: 'test-cleanup',
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
