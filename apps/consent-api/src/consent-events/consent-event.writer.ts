@@ -6,6 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, consentRulesBroken, type FieldProblem } from '../http/app-error';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
+import { GroupCommitQueue } from './group-commit.queue';
 import { ConsentEventPublisher } from './consent-event.publisher';
 
 /** What the API answers for each accepted event. */
@@ -22,15 +23,56 @@ interface PendingEvent {
   readonly fingerprint: string;
 }
 
+/** One HTTP request's events, waiting for the next group commit. */
+interface GroupRequest {
+  readonly pending: readonly PendingEvent[];
+  readonly now: Date;
+}
+
+interface KnownKey {
+  readonly eventId: string;
+  readonly fingerprint: string;
+}
+
+interface FreshEvent {
+  readonly event: ConsentEvent;
+  readonly fingerprint: string;
+}
+
+const idempotencyConflict = (request: ConsentEventRequest) =>
+  new AppError(
+    409,
+    'CONSENT.IDEMPOTENCY_KEY_REUSED',
+    'Idempotency key reused',
+    `Key '${request.idempotencyKey}' was already used for a different event of subject '${request.subjectId}'.`,
+    [
+      {
+        field: 'idempotencyKey',
+        code: 'CONSENT.IDEMPOTENCY_KEY_REUSED',
+        message: 'already used with different content',
+      },
+    ],
+  );
+
+/** Most events one group commit carries. */
+const MAX_GROUP_EVENTS = 2_000;
+
 /**
  * Accepts consent events: validates them against the taxonomy and the regimes, assigns ids and
- * the subject's hash-chain link, and makes them durable in Kafka before answering. One
- * transaction per request holds each subject's chain head (row lock, so concurrent writers for
- * the same subject serialise) and records the idempotency keys; it commits only after Kafka
- * acknowledged, so a failed write leaves no trace and may be retried with the same key.
+ * the subject's hash-chain link, and makes them durable in Kafka before answering. Concurrent
+ * requests are written together (group commit): one transaction holds the subjects' chain heads
+ * (row locks, so writers in other API instances serialise per subject) and records the
+ * idempotency keys, and commits only after Kafka acknowledged the group's events, so a failed
+ * write leaves no trace and may be retried with the same key.
  */
 @Injectable()
 export class ConsentEventWriter {
+  private readonly queue = new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
+    (requests) => this.writeGroup(requests),
+    MAX_GROUP_EVENTS,
+    (request) => request.pending.length,
+  );
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly publisher: ConsentEventPublisher,
@@ -47,9 +89,7 @@ export class ConsentEventWriter {
       request,
       fingerprint: sha256Hex(JSON.stringify(request)),
     }));
-    return this.dataSource.transaction('READ COMMITTED', (manager) =>
-      this.write(manager, pending, now),
-    );
+    return this.queue.submit({ pending, now });
   }
 
   private assertValid(
@@ -79,51 +119,66 @@ export class ConsentEventWriter {
     if (problems.length > 0) throw consentRulesBroken(problems);
   }
 
-  private async write(
-    manager: EntityManager,
-    pending: readonly PendingEvent[],
-    now: Date,
-  ): Promise<AcceptedEvent[]> {
-    const subjects = [...new Set(pending.map(({ request }) => request.subjectId))].sort();
-    const heads = await this.lockChainHeads(manager, subjects);
-    const known = await this.knownKeys(manager, pending);
+  /**
+   * Writes a group of requests in one transaction and one Kafka produce. A request whose key
+   * was used with different content fails alone (409); if Kafka does not acknowledge, the whole
+   * group fails (503) and the transaction rolls back.
+   */
+  private writeGroup(requests: readonly GroupRequest[]): Promise<Array<AcceptedEvent[] | Error>> {
+    return this.dataSource.transaction(async (manager) => {
+      const all = requests.flatMap((request) => request.pending);
+      const subjects = [...new Set(all.map(({ request }) => request.subjectId))].sort();
+      const heads = await this.lockChainHeads(manager, subjects);
+      const known = await this.knownKeys(manager, all);
+      const fresh: FreshEvent[] = [];
+      const outcomes = requests.map((request) => this.assign(request, heads, known, fresh));
+      if (fresh.length > 0) {
+        await this.publisher.publish(fresh.map(({ event }) => event));
+        await this.recordKeysAndHeads(manager, fresh, heads);
+      }
+      return outcomes;
+    });
+  }
 
+  /**
+   * Gives one request's events their ids and chain links, or the conflict that refuses it. Keys
+   * assigned earlier in the group count as known, so a repeat within the group is a duplicate.
+   */
+  private assign(
+    request: GroupRequest,
+    heads: Map<string, string | null>,
+    known: Map<string, KnownKey>,
+    fresh: FreshEvent[],
+  ): AcceptedEvent[] | AppError {
+    const tentativeHeads = new Map<string, string | null>();
+    const tentativeKeys = new Map<string, KnownKey>();
+    const events: FreshEvent[] = [];
     const accepted: AcceptedEvent[] = [];
-    const fresh: Array<{ event: ConsentEvent; fingerprint: string }> = [];
-    for (const { request, fingerprint } of pending) {
-      const previous = known.get(`${request.subjectId}\u0000${request.idempotencyKey}`);
+    for (const { request: body, fingerprint } of request.pending) {
+      const key = `${body.subjectId}\u0000${body.idempotencyKey}`;
+      const previous = tentativeKeys.get(key) ?? known.get(key);
       if (previous) {
-        if (previous.fingerprint !== fingerprint) {
-          throw new AppError(
-            409,
-            'CONSENT.IDEMPOTENCY_KEY_REUSED',
-            'Idempotency key reused',
-            `Key '${request.idempotencyKey}' was already used for a different event of subject '${request.subjectId}'.`,
-            [
-              {
-                field: 'idempotencyKey',
-                code: 'CONSENT.IDEMPOTENCY_KEY_REUSED',
-                message: 'already used with different content',
-              },
-            ],
-          );
-        }
+        if (previous.fingerprint !== fingerprint) return idempotencyConflict(body);
         accepted.push({
           eventId: previous.eventId,
-          subjectId: request.subjectId,
-          idempotencyKey: request.idempotencyKey,
+          subjectId: body.subjectId,
+          idempotencyKey: body.idempotencyKey,
           duplicate: true,
         });
         continue;
       }
+      const previousEventHash = tentativeHeads.has(body.subjectId)
+        ? tentativeHeads.get(body.subjectId)!
+        : (heads.get(body.subjectId) ?? null);
       const event: ConsentEvent = {
-        ...toProposedEvent(request),
+        ...toProposedEvent(body),
         eventId: uuidv7(),
-        recordedAt: now,
-        previousEventHash: heads.get(request.subjectId) ?? null,
+        recordedAt: request.now,
+        previousEventHash,
       };
-      heads.set(request.subjectId, hashConsentEvent(event));
-      fresh.push({ event, fingerprint });
+      tentativeHeads.set(body.subjectId, hashConsentEvent(event));
+      tentativeKeys.set(key, { eventId: event.eventId, fingerprint });
+      events.push({ event, fingerprint });
       accepted.push({
         eventId: event.eventId,
         subjectId: event.subjectId,
@@ -131,10 +186,9 @@ export class ConsentEventWriter {
         duplicate: false,
       });
     }
-    if (fresh.length === 0) return accepted;
-
-    await this.publisher.publish(fresh.map(({ event }) => event));
-    await this.recordKeysAndHeads(manager, fresh, heads);
+    tentativeHeads.forEach((hash, subject) => heads.set(subject, hash));
+    tentativeKeys.forEach((value, key) => known.set(key, value));
+    fresh.push(...events);
     return accepted;
   }
 
@@ -161,7 +215,7 @@ export class ConsentEventWriter {
   private async knownKeys(
     manager: EntityManager,
     pending: readonly PendingEvent[],
-  ): Promise<Map<string, { eventId: string; fingerprint: string }>> {
+  ): Promise<Map<string, KnownKey>> {
     const rows: Array<{
       subject_id: string;
       idempotency_key: string;
@@ -185,7 +239,7 @@ export class ConsentEventWriter {
 
   private async recordKeysAndHeads(
     manager: EntityManager,
-    fresh: ReadonlyArray<{ event: ConsentEvent; fingerprint: string }>,
+    fresh: readonly FreshEvent[],
     heads: ReadonlyMap<string, string | null>,
   ): Promise<void> {
     const lastEventIds = new Map(fresh.map(({ event }) => [event.subjectId, event.eventId]));
