@@ -5,6 +5,7 @@ import type {
   ConsentAction,
   ConsentEvent,
   LegalBasis,
+  NoticeReference,
   PurposeChoice,
   SubjectConsentState,
 } from '@consent-ledger/consent-domain';
@@ -56,6 +57,14 @@ export interface ConsentEventRow extends Omit<ConsentChoiceRow, 'purpose'> {
   source_offset: string;
 }
 
+type NoticeColumns = Pick<ConsentChoiceRow, 'notice_id' | 'notice_version' | 'notice_text_sha256'>;
+
+function noticeFromRow(row: NoticeColumns): NoticeReference | null {
+  return row.notice_id && row.notice_version && row.notice_text_sha256
+    ? { noticeId: row.notice_id, version: row.notice_version, textSha256: row.notice_text_sha256 }
+    : null;
+}
+
 const order = (occurredAt: Date | null, eventId: string | null) =>
   occurredAt && eventId ? { occurredAt, eventId } : null;
 
@@ -86,14 +95,7 @@ export function stateFromRows(
           legalBasis: row.legal_basis,
           channel: row.channel,
           method: row.method,
-          notice:
-            row.notice_id && row.notice_version && row.notice_text_sha256
-              ? {
-                  noticeId: row.notice_id,
-                  version: row.notice_version,
-                  textSha256: row.notice_text_sha256,
-                }
-              : null,
+          notice: noticeFromRow(row),
           jurisdiction: row.jurisdiction,
         },
       ]),
@@ -112,14 +114,7 @@ export function eventFromRow(row: ConsentEventRow): ConsentEvent {
     legalBasis: row.legal_basis,
     channel: row.channel,
     method: row.method,
-    notice:
-      row.notice_id && row.notice_version && row.notice_text_sha256
-        ? {
-            noticeId: row.notice_id,
-            version: row.notice_version,
-            textSha256: row.notice_text_sha256,
-          }
-        : null,
+    notice: noticeFromRow(row),
     occurredAt: row.occurred_at,
     recordedAt: row.recorded_at,
     expiresAt: row.expires_at,
