@@ -91,6 +91,11 @@ kafka_answers() {
 
 kafka_up() {
   resolve_kafka
+  # A test freezes our broker with SIGSTOP for a moment; if that run was killed, thaw it.
+  if pid_alive kafka && [[ "$(awk '{print $3}' "/proc/$(cat "$PID_DIR/kafka.pid")/stat")" == T ]]; then
+    log "kafka: our broker was left stopped (SIGSTOP); resuming it"
+    kill -CONT "$(cat "$PID_DIR/kafka.pid")"
+  fi
   if kafka_answers; then
     log "kafka: reusing the broker already answering on 127.0.0.1:$KAFKA_PORT"
     return 0

@@ -29,6 +29,12 @@ bash "$HERE/stack.sh" up
 leftovers="$(psql "$PG_ADMIN_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'cl\_test\_%'")"
 for db in $leftovers; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
 
+# Topics of killed test runs (tests delete their own): t-<run>.* prefixes and test.* names.
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/maven/kafka.pom.xml")"
+java -cp "$CL_HOME/dist/kafka-$KAFKA_VERSION/libs/*" -Dlog4j.configuration="file:$HERE/kafka/log4j.properties" \
+  org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --delete --if-exists \
+  --topic '(t-|test\.|probe-).*' >/dev/null 2>&1 || log "could not clean up leftover test topics (continuing)"
+
 report="$(mktemp --suffix=.json)"
 status=0
 npx jest --runInBand --json --outputFile="$report" "$@" || status=$?

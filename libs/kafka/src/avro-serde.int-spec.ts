@@ -36,9 +36,15 @@ describe('Avro serde against the real registry and broker', () => {
     await producer.connect();
   });
 
+  const createdTopics: string[] = [];
+
   afterAll(async () => {
     await consumer?.disconnect();
     await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: createdTopics }).catch(() => undefined);
+    await admin.disconnect();
   });
 
   it('registers a schema, produces a record to a fresh topic and consumes it back equal', async () => {
@@ -47,6 +53,7 @@ describe('Avro serde against the real registry and broker', () => {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    createdTopics.push(topic);
     await admin.disconnect();
 
     const id = await serde.registerVersions(subject, [greetingV1]);
