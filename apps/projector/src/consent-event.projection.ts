@@ -1,6 +1,9 @@
+import type { LoadedConsentPolicy } from '@consent-ledger/config';
 import {
+  decisionChanges,
   evolve,
   type ConsentEvent,
+  type DecisionChange,
   type SubjectConsentState,
 } from '@consent-ledger/consent-domain';
 import {
@@ -10,7 +13,9 @@ import {
   type DeadLetter,
 } from '@consent-ledger/kafka';
 import {
+  ConsentOutboxRepository,
   ConsentReadModelRepository,
+  type OutboxMessage,
   ProjectionCheckpointRepository,
   type PositionedEvent,
 } from '@consent-ledger/persistence';
@@ -38,6 +43,10 @@ type Decoded =
   | { readonly kind: 'poison'; readonly letter: DeadLetter };
 
 export interface ProjectionTarget {
+  /** Taxonomy and policy: decision changes are published when an event changes a decision. */
+  readonly consentPolicy: LoadedConsentPolicy;
+  readonly stateTopic: string;
+  readonly suppressionTopic: (purpose: string) => string;
   /** The latest local version of the consent event schema: every event is read in its shape. */
   readonly readerSchema: string;
   readonly eventsTopic: string;
@@ -54,6 +63,7 @@ export interface ProjectionTarget {
 export class ConsentEventProjection {
   private readonly readModel = new ConsentReadModelRepository();
   private readonly checkpoints = new ProjectionCheckpointRepository(CONSENT_PROJECTION);
+  private readonly outbox = new ConsentOutboxRepository();
   /** Gaps already sought once: if the broker still starts after them, the offsets do not exist. */
   private readonly soughtGaps = new Set<string>();
 
@@ -173,11 +183,54 @@ export class ConsentEventProjection {
       subjects,
     );
     const counts = new Map<string, number>();
-    for (const { event } of entries) {
-      states.set(event.subjectId, evolve(states.get(event.subjectId)!, event));
+    const messages: OutboxMessage[] = [];
+    for (const entry of entries) {
+      const { event } = entry;
+      const before = states.get(event.subjectId)!;
+      const after = evolve(before, event);
+      states.set(event.subjectId, after);
       counts.set(event.subjectId, (counts.get(event.subjectId) ?? 0) + 1);
+      for (const change of decisionChanges(before, after, event, this.target.consentPolicy)) {
+        messages.push(...this.decisionMessages(change, entry));
+      }
     }
     await this.readModel.insertEvents(manager, entries);
     await this.readModel.saveStates(manager, states, counts);
+    await this.outbox.add(manager, messages);
+  }
+
+  /** The state-topic update, and the suppression update when downstream systems must act. */
+  private decisionMessages(
+    change: DecisionChange,
+    { event, position }: PositionedEvent,
+  ): OutboxMessage[] {
+    const decision = change.after;
+    const payload = {
+      subjectId: event.subjectId,
+      purpose: decision.purpose,
+      allowed: decision.allowed,
+      reason: decision.reason,
+      basis: decision.basis,
+      regime: decision.regime,
+      decidedBy: decision.decidedBy,
+      causeEventId: event.eventId,
+      effectiveAt: event.occurredAt.getTime(),
+      causeRecordedAt: event.recordedAt.getTime(),
+      policyVersion: this.target.consentPolicy.policy.version,
+      sourceTopic: position.topic,
+      sourcePartition: position.partition,
+      sourceOffset: Number(position.offset),
+    };
+    const state = {
+      topic: this.target.stateTopic,
+      key: `${event.subjectId}|${decision.purpose}`,
+      payload,
+    };
+    return change.suppressionChanged
+      ? [
+          state,
+          { topic: this.target.suppressionTopic(decision.purpose), key: event.subjectId, payload },
+        ]
+      : [state];
   }
 }

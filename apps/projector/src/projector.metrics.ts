@@ -25,6 +25,10 @@ export const projectorMetrics = {
     help: 'Records between the last applied offset and the high watermark',
     labelNames: ['partition'],
   }),
+  outboxPublished: new Counter({
+    name: 'projector_outbox_published_total',
+    help: 'Decision changes published to the state and suppression topics',
+  }),
   restarts: new Gauge({
     name: 'projector_consumer_restarts',
     help: 'Times the consumer was rebuilt after a crash',

@@ -5,7 +5,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import {
+  APP_CONFIG,
+  CONSENT_POLICY,
+  type AppConfig,
+  type LoadedConsentPolicy,
+} from '@consent-ledger/config';
 import {
   AvroSerde,
   consentTopics,
@@ -18,6 +23,7 @@ import {
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { ConsentEventProjection } from './consent-event.projection';
+import { OutboxRelay } from './outbox.relay';
 import { projectorMetrics } from './projector.metrics';
 
 /**
@@ -28,16 +34,19 @@ import { projectorMetrics } from './projector.metrics';
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ProjectorService.name);
+  /** Dead letters and outbox publishing share one durable producer. */
   private readonly deadLetterProducer: Producer;
   private readonly consumer: ResilientConsumer;
   private readonly projection: ConsentEventProjection;
   private readonly eventsTopic: string;
+  private readonly relay: OutboxRelay;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     serde: AvroSerde,
     dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CONSENT_POLICY) consentPolicy: LoadedConsentPolicy,
   ) {
     const topics = consentTopics(config.kafka.topicPrefix);
     const consumerGroup = `${config.kafka.topicPrefix}consent-projector`;
@@ -46,10 +55,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const versions = readSchemaVersions(config.schemaRegistry.schemasDir, 'consent-event');
     this.projection = new ConsentEventProjection(dataSource, serde, this.deadLetterProducer, {
       readerSchema: versions[versions.length - 1]!.text,
+      consentPolicy,
+      stateTopic: topics.state,
+      suppressionTopic: topics.suppression,
       eventsTopic: topics.events,
       deadLetterTopic: topics.deadLetter,
       consumerGroup,
     });
+    this.relay = new OutboxRelay(dataSource, this.deadLetterProducer, serde, config.database.url);
     this.consumer = new ResilientConsumer({
       kafka,
       config: {
@@ -71,12 +84,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     await this.deadLetterProducer.connect();
+    await this.relay.start();
     await this.consumer.start();
     this.logger.log(`projecting ${this.eventsTopic}`);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.consumer.stop();
+    await this.relay.stop();
     await this.deadLetterProducer.disconnect();
   }
 

@@ -6,3 +6,4 @@ export * from './decide';
 export * from './jurisdiction-regimes';
 export * from './purpose-taxonomy';
 export * from './event-chain';
+export * from './decision-changes';

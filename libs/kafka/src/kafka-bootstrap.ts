@@ -1,4 +1,4 @@
-import type { AppConfig } from '@consent-ledger/config';
+import { loadConsentPolicy, type AppConfig } from '@consent-ledger/config';
 import type { Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde';
 import { readSchemaVersions, valueSubject } from './schema-catalog';
@@ -13,7 +13,7 @@ export interface KafkaBootstrapResult {
 
 /**
  * Brings the cluster and the registry to what the repository declares: the topics of the topic
- * list and, for each topic that names a value schema, every version of that schema registered
+ * list (per-purpose topics for every consent-based purpose of the taxonomy) and, for each topic that names a value schema, every version of that schema registered
  * (oldest first) under the topic's value subject with BACKWARD compatibility. Idempotent; every
  * app runs it at boot.
  */
@@ -22,10 +22,15 @@ export async function bootstrapKafka(
   kafka: Kafka,
   serde: AvroSerde,
 ): Promise<KafkaBootstrapResult> {
+  const { taxonomy } = loadConsentPolicy(config.consentPolicy);
+  const consentPurposes = [...taxonomy.purposes.values()]
+    .filter((purpose) => purpose.basis === 'consent')
+    .map((purpose) => purpose.id);
   const definitions = readTopicDefinitions(
     config.kafka.topicsFile,
     config.kafka.replicationFactorOverride,
     config.kafka.topicPrefix,
+    consentPurposes,
   );
   const admin = kafka.admin();
   await admin.connect();

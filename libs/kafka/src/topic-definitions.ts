@@ -17,6 +17,9 @@ const topicFileSchema = z.object({
     minInsyncReplicas: z.number().int().min(1),
   }),
   topics: z.array(topicSchema).min(1),
+  perPurposeTopics: z
+    .array(topicSchema.extend({ name: z.string().regex(/\{purpose\}/, 'must contain {purpose}') }))
+    .default([]),
 });
 
 /** One topic as it must exist on the cluster, after defaults and overrides are applied. */
@@ -34,12 +37,13 @@ export interface TopicDefinition {
  * Reads the declarative topic list. `replicationFactorOverride` (KAFKA_REPLICATION_FACTOR) lets a
  * single-broker development cluster run the production list; min.insync.replicas is capped to
  * the replication factor so that acks=all can still succeed. `topicPrefix` is prepended to
- * every name.
+ * every name; per-purpose templates are expanded for each of `purposes`.
  */
 export function readTopicDefinitions(
   path: string,
   replicationFactorOverride?: number,
   topicPrefix = '',
+  purposes: readonly string[] = [],
 ): TopicDefinition[] {
   const parsed = topicFileSchema.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
@@ -48,8 +52,11 @@ export function readTopicDefinitions(
     );
     throw new Error(`Invalid topic list ${path}:\n  ${problems.join('\n  ')}`);
   }
-  const { defaults, topics } = parsed.data;
-  return topics.map((topic) => {
+  const { defaults, topics: fixed, perPurposeTopics } = parsed.data;
+  const expanded = perPurposeTopics.flatMap((template) =>
+    purposes.map((purpose) => ({ ...template, name: template.name.replace('{purpose}', purpose) })),
+  );
+  return [...fixed, ...expanded].map((topic) => {
     const replicationFactor =
       replicationFactorOverride ?? topic.replicationFactor ?? defaults.replicationFactor;
     const minInsyncReplicas = Math.min(
@@ -74,6 +81,8 @@ export interface ConsentTopics {
   readonly state: string;
   /** What could not be processed, with the reason in headers. */
   readonly deadLetter: string;
+  /** Allow/suppress changes for one purpose. */
+  readonly suppression: (purpose: string) => string;
 }
 
 export function consentTopics(topicPrefix: string): ConsentTopics {
@@ -81,5 +90,6 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     events: `${topicPrefix}consent.events.v1`,
     state: `${topicPrefix}consent.state.v1`,
     deadLetter: `${topicPrefix}consent.events.dlq.v1`,
+    suppression: (purpose: string) => `${topicPrefix}consent.suppression.${purpose}.v1`,
   };
 }

@@ -23,6 +23,7 @@ describe('PostgreSQL data source and migrations', () => {
     expect(await migrateDatabase(dataSource)).toEqual([
       'ProjectionCheckpoints1795000000000',
       'ConsentReadModel1795000100000',
+      'ConsentOutbox1795000200000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -31,6 +32,7 @@ describe('PostgreSQL data source and migrations', () => {
     expect(tables.map((row: { table_name: string }) => row.table_name)).toEqual([
       'consent_choice',
       'consent_event',
+      'consent_outbox',
       'consent_subject',
       'consent_write_head',
       'idempotency_record',

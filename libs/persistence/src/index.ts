@@ -5,3 +5,4 @@ export * from './entities';
 export * from './migrations';
 export * from './persistence.module';
 export * from './projection-checkpoint.repository';
+export * from './consent-outbox.repository';

@@ -1,0 +1,63 @@
+import type { ConsentEvent } from './consent-event';
+import type { ConsentPolicy } from './consent-policy';
+import type { SubjectConsentState } from './consent-state';
+import { decide, type ConsentDecision } from './decide';
+import type { PurposeTaxonomy } from './purpose-taxonomy';
+
+/** A decision that changed because of an event, and what downstream systems must hear of it. */
+export interface DecisionChange {
+  readonly before: ConsentDecision;
+  readonly after: ConsentDecision;
+  /** allowed flipped, or the first explicit choice replaced the regime's default. */
+  readonly suppressionChanged: boolean;
+}
+
+/** The purpose and every purpose below it: a choice about `marketing` decides `marketing.email`. */
+function purposeAndDescendants(taxonomy: PurposeTaxonomy, purposeId: string): string[] {
+  const found: string[] = [];
+  const visit = (id: string) => {
+    const purpose = taxonomy.purposes.get(id);
+    if (!purpose) return;
+    found.push(id);
+    purpose.children.forEach(visit);
+  };
+  visit(purposeId);
+  return found;
+}
+
+/** The regime alone changing (first event of a subject) is not news when the answer is the same. */
+const sameDecision = (a: ConsentDecision, b: ConsentDecision) =>
+  a.allowed === b.allowed && a.reason === b.reason && a.sinceEventId === b.sinceEventId;
+
+/**
+ * The decisions an event changed, comparing the state before and after it at the event's
+ * recorded time. Only consent-based purposes that the event can touch are compared: its purpose
+ * and descendants, or every purpose when the subject's jurisdiction or age band changed.
+ */
+export function decisionChanges(
+  before: SubjectConsentState,
+  after: SubjectConsentState,
+  event: ConsentEvent,
+  context: { readonly taxonomy: PurposeTaxonomy; readonly policy: ConsentPolicy },
+): DecisionChange[] {
+  const profileChanged =
+    before.jurisdiction !== after.jurisdiction || before.ageBand !== after.ageBand;
+  const candidates = profileChanged
+    ? [...context.taxonomy.purposes.keys()]
+    : purposeAndDescendants(context.taxonomy, event.purpose);
+  const options = { ...context, at: event.recordedAt };
+  return candidates
+    .filter((purpose) => context.taxonomy.purposes.get(purpose)?.basis === 'consent')
+    .map((purpose) => ({
+      before: decide(before, purpose, options),
+      after: decide(after, purpose, options),
+    }))
+    .filter(({ before: previous, after: next }) => !sameDecision(previous, next))
+    .map(({ before: previous, after: next }) => ({
+      before: previous,
+      after: next,
+      suppressionChanged:
+        previous.allowed !== next.allowed ||
+        (previous.sinceEventId === null && next.sinceEventId !== null),
+    }));
+}
