@@ -1,6 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { childEnvironment } from '@consent-ledger/config';
 
 /** Percentile of sorted numbers (nearest rank). */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -27,18 +26,6 @@ export function runKafkaTool(
           : resolve(stdout),
     );
   });
-}
-
-/** Starts an app as a child process with the given settings, as it runs in production. */
-export function startApp(entry: string, overrides: Readonly<Record<string, string>>): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', entry],
-    {
-      env: childEnvironment({ ...overrides, TS_NODE_TRANSPILE_ONLY: 'true', LOG_LEVEL: 'warn' }),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
 }
 
 /** Prints rows as an aligned table. */

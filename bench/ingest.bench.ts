@@ -13,6 +13,7 @@ import {
 import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
+  startAppProcess,
   TEST_ADMIN_KEY,
   uniqueName,
   waitFor,
@@ -21,7 +22,6 @@ import {
   percentile,
   printTable,
   runKafkaTool,
-  startApp,
   withConcurrency,
   writeResults,
 } from './bench-support';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const batches = Number(options.batches);
   const concurrency = Number(options.concurrency);
 
-  const api = startApp('apps/consent-api/src/main.ts', environment.overrides);
+  const api = startAppProcess('apps/consent-api/src/main.ts', environment.overrides);
   const children = [api];
   try {
     await waitFor(() => fetch(`${baseUrl}/health`).then((response) => response.ok), {
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     await dataSource.initialize();
     const applied = async () =>
       Number((await dataSource.query('SELECT count(*) AS n FROM consent_event'))[0].n);
-    const projector = startApp('apps/projector/src/main.ts', {
+    const projector = startAppProcess('apps/projector/src/main.ts', {
       ...environment.overrides,
       HTTP_PORT: '0',
     });

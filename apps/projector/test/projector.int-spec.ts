@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { childEnvironment } from '@consent-ledger/config';
 import { foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   ACKS_ALL,
@@ -19,7 +17,9 @@ import {
 import {
   createTestEnvironment,
   uniqueName,
+  startAppProcess,
   waitFor,
+  type AppProcess,
   type TestEnvironment,
 } from '@consent-ledger/testing';
 import type { Kafka, Producer } from 'kafkajs';
@@ -71,27 +71,11 @@ describe('projector (child process) against the real stack', () => {
   let producer: Producer;
   let serde: AvroSerde;
   let dataSource: DataSource;
-  let projector: ChildProcess | undefined;
-  let projectorOutput = '';
+  let projector: AppProcess | undefined;
   const topics = () => consentTopics(environment.config.kafka.topicPrefix);
 
-  const startProjector = (): ChildProcess => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', 'apps/projector/src/main.ts'],
-      {
-        env: childEnvironment({
-          ...environment.overrides,
-          TS_NODE_TRANSPILE_ONLY: 'true',
-          LOG_LEVEL: 'warn',
-        }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stdout?.on('data', (chunk: Buffer) => (projectorOutput += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (projectorOutput += chunk.toString()));
-    return child;
-  };
+  const startProjector = (): AppProcess =>
+    startAppProcess('apps/projector/src/main.ts', environment.overrides);
 
   const appliedCount = async (): Promise<number> =>
     Number((await dataSource.query('SELECT count(*) AS n FROM consent_event'))[0].n);
@@ -122,7 +106,7 @@ describe('projector (child process) against the real stack', () => {
   });
 
   afterEach(() => {
-    projector?.kill('SIGKILL');
+    projector?.kill();
   });
 
   afterAll(async () => {
@@ -147,7 +131,7 @@ describe('projector (child process) against the real stack', () => {
       {
         timeoutMs: 90_000,
         intervalMs: 10,
-        description: `the projector to apply events (output: ${projectorOutput.slice(-500)})`,
+        description: `the projector to apply events (output: ${projector?.output().slice(-500)})`,
       },
     );
     projector.kill('SIGKILL');

@@ -57,6 +57,23 @@ export interface ConsentPolicySettings {
   readonly strictestEverywhere: boolean;
 }
 
+/** A downstream vendor's endpoint and credentials. */
+export interface VendorEndpoint {
+  readonly url: string;
+  readonly apiKey: string;
+}
+
+export interface ConnectorSettings {
+  readonly downstreamSystemsFile: string;
+  /** The downstream systems this connectors process serves. */
+  readonly enabled: readonly string[];
+  readonly emailPlatform: VendorEndpoint;
+  readonly crm: VendorEndpoint;
+  /** Attempts per update before it is dead-lettered. */
+  readonly maxAttempts: number;
+  readonly timeoutMs: number;
+}
+
 /** The validated configuration of every app. Built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   readonly environment: Environment['NODE_ENV'];
@@ -67,6 +84,7 @@ export interface AppConfig {
   readonly database: DatabaseSettings;
   readonly consentPolicy: ConsentPolicySettings;
   readonly apiKeys: readonly ApiKey[];
+  readonly connectors: ConnectorSettings;
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -146,6 +164,14 @@ function toAppConfig(env: Environment): AppConfig {
       strictestEverywhere: env.CONSENT_STRICTEST_EVERYWHERE,
     },
     apiKeys: parseApiKeys(env.API_KEYS),
+    connectors: {
+      downstreamSystemsFile: env.DOWNSTREAM_SYSTEMS_FILE,
+      enabled: env.CONNECTORS.split(','),
+      emailPlatform: { url: env.EMAIL_PLATFORM_URL, apiKey: env.EMAIL_PLATFORM_API_KEY },
+      crm: { url: env.CRM_URL, apiKey: env.CRM_API_KEY },
+      maxAttempts: env.SINK_MAX_ATTEMPTS,
+      timeoutMs: env.SINK_TIMEOUT_MS,
+    },
   };
 }
 

@@ -56,6 +56,17 @@ export const environmentSchema = z
     DATABASE_SSL: booleanFlag.default(false),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 
+    DOWNSTREAM_SYSTEMS_FILE: z.string().min(1).default('deploy/policy/downstream-systems.yaml'),
+    CONNECTORS: z
+      .string()
+      .regex(/^[a-z-]+(,[a-z-]+)*$/, 'must be a comma-separated list of downstream system names')
+      .default('email-platform,crm'),
+    EMAIL_PLATFORM_URL: z.url().default('http://127.0.0.1:3950'),
+    EMAIL_PLATFORM_API_KEY: z.string().min(1).default('dev-email-platform-key'),
+    CRM_URL: z.url().default('http://127.0.0.1:3951'),
+    CRM_API_KEY: z.string().min(1).default('dev-crm-key'),
+    SINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+    SINK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     CONSENT_POLICY_FILE: z.string().min(1).default('deploy/policy/consent-policy.yaml'),
     CONSENT_STRICTEST_EVERYWHERE: booleanFlag.default(false),
     API_KEYS: z

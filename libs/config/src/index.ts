@@ -1,3 +1,4 @@
 export * from './app-config';
 export * from './config.module';
 export * from './consent-policy.loader';
+export * from './downstream-systems.loader';

@@ -81,6 +81,8 @@ export interface ConsentTopics {
   readonly state: string;
   /** What could not be processed, with the reason in headers. */
   readonly deadLetter: string;
+  /** Updates a connector could not deliver, with the reason in headers. */
+  readonly sinkDeadLetter: string;
   /** Allow/suppress changes for one purpose. */
   readonly suppression: (purpose: string) => string;
 }
@@ -90,6 +92,7 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     events: `${topicPrefix}consent.events.v1`,
     state: `${topicPrefix}consent.state.v1`,
     deadLetter: `${topicPrefix}consent.events.dlq.v1`,
+    sinkDeadLetter: `${topicPrefix}consent.sink.dlq.v1`,
     suppression: (purpose: string) => `${topicPrefix}consent.suppression.${purpose}.v1`,
   };
 }

@@ -24,6 +24,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ProjectionCheckpoints1795000000000',
       'ConsentReadModel1795000100000',
       'ConsentOutbox1795000200000',
+      'SinkPosition1795000300000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -38,6 +39,7 @@ describe('PostgreSQL data source and migrations', () => {
       'idempotency_record',
       'projection_checkpoint',
       'schema_migration',
+      'sink_position',
     ]);
   });
 

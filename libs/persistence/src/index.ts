@@ -6,3 +6,4 @@ export * from './migrations';
 export * from './persistence.module';
 export * from './projection-checkpoint.repository';
 export * from './consent-outbox.repository';
+export * from './sink-position.repository';

@@ -1,10 +1,12 @@
 import { ProjectionCheckpoints1795000000000 } from './1795000000000-projection-checkpoints';
 import { ConsentReadModel1795000100000 } from './1795000100000-consent-read-model';
 import { ConsentOutbox1795000200000 } from './1795000200000-consent-outbox';
+import { SinkPosition1795000300000 } from './1795000300000-sink-position';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
   ProjectionCheckpoints1795000000000,
   ConsentReadModel1795000100000,
   ConsentOutbox1795000200000,
+  SinkPosition1795000300000,
 ];

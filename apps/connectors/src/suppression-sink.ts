@@ -1,0 +1,193 @@
+import { Logger } from '@nestjs/common';
+import {
+  AvroSerde,
+  NonRetriableError,
+  ProcessingError,
+  publishDeadLetters,
+  ResilientConsumer,
+  type ConsumerLiveness,
+} from '@consent-ledger/kafka';
+import { SinkPositionRepository } from '@consent-ledger/persistence';
+import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { connectorMetrics } from './connectors.metrics';
+import type { SuppressionTarget, SuppressionUpdate } from './suppression-update';
+import { VendorBusyError } from './vendor-http';
+
+/** Backoff between vendor attempts: doubles from the first delay up to the cap, with jitter. */
+export const SINK_RETRY = { firstDelayMs: 200, maxDelayMs: 10_000 } as const;
+
+export interface SuppressionSinkOptions {
+  readonly kafka: Kafka;
+  readonly dataSource: DataSource;
+  readonly serde: AvroSerde;
+  readonly deadLetterProducer: Producer;
+  readonly target: SuppressionTarget;
+  readonly topics: readonly string[];
+  readonly deadLetterTopic: string;
+  readonly consumerGroup: string;
+  readonly readerSchema: string;
+  readonly maxAttempts: number;
+}
+
+/**
+ * Delivers one downstream system's suppression topics to its vendor. Plain kafkajs: delivery
+ * must hold a partition while it retries (the records behind wait; other partitions flow), and
+ * offsets are committed only after the vendor acknowledged or the update was dead-lettered.
+ * Each update is applied once: sink_position skips anything at or below what was delivered.
+ */
+export class SuppressionSink {
+  private readonly logger: Logger;
+  private readonly consumer: ResilientConsumer;
+  private readonly positions: SinkPositionRepository;
+
+  constructor(private readonly options: SuppressionSinkOptions) {
+    this.logger = new Logger(`SuppressionSink:${options.target.name}`);
+    this.positions = new SinkPositionRepository(options.dataSource, options.target.name);
+    this.consumer = new ResilientConsumer({
+      kafka: options.kafka,
+      config: {
+        groupId: options.consumerGroup,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 1_000,
+        maxWaitTimeInMs: 20,
+        retry: { retries: 8 },
+      },
+      topics: options.topics,
+      run: {
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 6,
+        eachBatch: (payload) => this.onBatch(payload),
+      },
+      log: (message, details) => this.logger.warn({ ...details, msg: message }),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.consumer.start();
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.stop();
+  }
+
+  liveness(): ConsumerLiveness {
+    return this.consumer.liveness();
+  }
+
+  private async onBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) return;
+      await this.handle(batch.topic, batch.partition, message, heartbeat);
+      resolveOffset(message.offset);
+      await commitOffsetsIfNecessary();
+    }
+    await heartbeat();
+  }
+
+  private async handle(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const sink = this.options.target.name;
+    let update: SuppressionUpdate;
+    try {
+      update = await this.options.serde.decode<SuppressionUpdate>(
+        message.value,
+        this.options.readerSchema,
+      );
+    } catch (error) {
+      if (error instanceof NonRetriableError)
+        return this.deadLetter(topic, partition, message, error);
+      throw error;
+    }
+    const delivered = await this.positions.deliveredOffset(update.subjectId, update.purpose);
+    if (delivered !== null && delivered >= BigInt(update.sourceOffset)) {
+      connectorMetrics.skipped.inc({ sink });
+      return;
+    }
+    const failure = await this.deliverWithRetries(update, heartbeat);
+    if (failure) return this.deadLetter(topic, partition, message, failure);
+    await this.positions.recordDelivery(
+      update.subjectId,
+      update.purpose,
+      BigInt(update.sourceOffset),
+      update.causeEventId,
+      update.allowed,
+    );
+    connectorMetrics.delivered.inc({ sink });
+    connectorMetrics.propagationSeconds.observe(
+      { sink },
+      (Date.now() - update.causeRecordedAt.getTime()) / 1000,
+    );
+  }
+
+  /** Delivers, retrying what can be retried; returns the error that ends the attempts, if any. */
+  private async deliverWithRetries(
+    update: SuppressionUpdate,
+    heartbeat: () => Promise<void>,
+  ): Promise<ProcessingError | undefined> {
+    const sink = this.options.target.name;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.options.target.deliver(update);
+        return undefined;
+      } catch (error) {
+        const failure =
+          error instanceof ProcessingError
+            ? error
+            : new VendorBusyError('VENDOR.FAILED', (error as Error).message);
+        if (!failure.retriable || attempt >= this.options.maxAttempts) return failure;
+        connectorMetrics.retries.inc({ sink, code: failure.code });
+        const backoff =
+          Math.min(SINK_RETRY.maxDelayMs, SINK_RETRY.firstDelayMs * 2 ** (attempt - 1)) *
+          (0.8 + Math.random() * 0.4);
+        const wait =
+          failure instanceof VendorBusyError && failure.retryAfterMs !== undefined
+            ? Math.max(failure.retryAfterMs, backoff / 4)
+            : backoff;
+        await this.sleepWithHeartbeats(Math.min(wait, 60_000), heartbeat);
+      }
+    }
+  }
+
+  private async sleepWithHeartbeats(ms: number, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, until - Date.now())));
+      await heartbeat();
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    error: ProcessingError,
+  ): Promise<void> {
+    const sink = this.options.target.name;
+    await publishDeadLetters(
+      this.options.deadLetterProducer,
+      this.options.deadLetterTopic,
+      this.options.consumerGroup,
+      [{ message, sourceTopic: topic, partition, error }],
+    );
+    connectorMetrics.deadLetters.inc({ sink, code: error.code });
+    this.logger.warn({
+      topic,
+      partition,
+      offset: message.offset,
+      code: error.code,
+      msg: `dead-lettered: ${error.message}`,
+    });
+  }
+}

@@ -1,0 +1,236 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { consentTopics, createKafkaClient, deadLetterHeaders } from '@consent-ledger/kafka';
+import {
+  createTestEnvironment,
+  startAppProcess,
+  startFakeVendor,
+  TEST_ADMIN_KEY,
+  uniqueName,
+  waitFor,
+  type AppProcess,
+  type FakeVendor,
+  type TestEnvironment,
+} from '@consent-ledger/testing';
+import type { AddressInfo } from 'node:net';
+import { createConsentApi } from '../../consent-api/src/consent-api.factory';
+import { ProjectorModule } from '../../projector/src/projector.module';
+
+const textSha256 = 'ab'.repeat(32);
+
+const grant = (subjectId: string, purpose = 'marketing.email') => ({
+  subjectId,
+  purpose,
+  action: 'GRANT',
+  jurisdiction: 'DE',
+  channel: 'WEB',
+  method: 'BANNER',
+  notice: { noticeId: 'privacy', version: '3', textSha256 },
+  occurredAt: new Date(Date.now() - 120_000).toISOString(),
+  idempotencyKey: uniqueName('grant'),
+});
+
+const withdrawal = (subjectId: string, purpose = 'marketing.email') => ({
+  subjectId,
+  purpose,
+  action: 'WITHDRAW',
+  jurisdiction: 'DE',
+  channel: 'EMAIL_LINK',
+  method: 'UNSUBSCRIBE_LINK',
+  occurredAt: new Date(Date.now() - 60_000).toISOString(),
+  idempotencyKey: uniqueName('withdraw'),
+});
+
+/** The email platform's view of one subject: its last applied subscription state. */
+function emailState(vendor: FakeVendor, subjectId: string): string | undefined {
+  const applied = [...vendor.applied.values()].filter(
+    (request) => (request.body.external_id as string[])[0] === subjectId,
+  );
+  return applied.length ? String(applied[applied.length - 1]!.body.subscription_state) : undefined;
+}
+
+describe('propagation to downstream vendors against the real stack', () => {
+  let environment: TestEnvironment;
+  let api: INestApplication;
+  let projector: INestApplication;
+  let connectors: AppProcess | undefined;
+  let emailPlatform: FakeVendor;
+  let crm: FakeVendor;
+  let baseUrl: string;
+
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(202);
+    return (await response.json()) as { eventId: string };
+  };
+  const startConnectors = () =>
+    startAppProcess('apps/connectors/src/main.ts', environment.overrides);
+
+  beforeAll(async () => {
+    emailPlatform = await startFakeVendor(201);
+    crm = await startFakeVendor(200);
+    environment = await createTestEnvironment({
+      EMAIL_PLATFORM_URL: emailPlatform.url,
+      CRM_URL: crm.url,
+      SINK_MAX_ATTEMPTS: '3',
+    });
+    api = await createConsentApi(environment.config);
+    await api.listen(0, '127.0.0.1');
+    baseUrl = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
+    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
+      logger: ['error'],
+    });
+    await projector.init();
+    connectors = startConnectors();
+  });
+
+  afterAll(async () => {
+    connectors?.kill();
+    await projector?.close();
+    await api?.close();
+    await environment?.dispose();
+    await emailPlatform?.close();
+    await crm?.close();
+  });
+
+  it('delivers a withdrawal through the API to the email platform and the CRM', async () => {
+    const subjectId = uniqueName('person');
+    await post('/v1/consent-events', grant(subjectId));
+    await waitFor(() => emailState(emailPlatform, subjectId) === 'subscribed', {
+      timeoutMs: 60_000,
+      description: `the grant at the email platform (connectors: ${connectors?.output().slice(-300)})`,
+    });
+    const { eventId } = await post('/v1/consent-events', withdrawal(subjectId));
+    await waitFor(() => emailState(emailPlatform, subjectId) === 'unsubscribed', {
+      timeoutMs: 30_000,
+      description: 'the withdrawal at the email platform',
+    });
+
+    const applied = emailPlatform.applied.get(`${eventId}:marketing.email`);
+    expect(applied).toMatchObject({
+      method: 'POST',
+      path: '/subscription/status/set',
+      authorization: 'Bearer dev-email-platform-key',
+    });
+    expect(applied?.body).toEqual({
+      subscription_group_id: 'newsletter-and-offers',
+      subscription_state: 'unsubscribed',
+      external_id: [subjectId],
+    });
+
+    const crmUpdate = await waitFor(() => crm.applied.get(`${eventId}:marketing.email`), {
+      description: 'the withdrawal at the CRM',
+    });
+    expect(crmUpdate.path).toBe(`/crm/v3/objects/contacts/${subjectId}?idProperty=external_id`);
+    expect(crmUpdate.body.properties).toMatchObject({
+      consent_marketing_email: 'false',
+      consent_marketing_email_reason: 'CONSENT_WITHDRAWN',
+    });
+  });
+
+  it('retries 429 then 500 and applies the update once when the vendor recovers', async () => {
+    const subjectId = uniqueName('flaky');
+    const answers = [{ status: 429, headers: { 'retry-after': '0' } }, { status: 500 }];
+    emailPlatform.script((request) =>
+      (request.body.external_id as string[])[0] === subjectId ? answers.shift() : undefined,
+    );
+    const { eventId } = await post('/v1/consent-events', withdrawal(subjectId));
+    await waitFor(() => emailPlatform.applied.has(`${eventId}:marketing.email`), {
+      timeoutMs: 30_000,
+      description: 'the update after two failures',
+    });
+    const attempts = emailPlatform.requests.filter(
+      (request) => request.idempotencyKey === `${eventId}:marketing.email`,
+    );
+    expect(attempts.map((request) => request.status)).toEqual([429, 500, 201]);
+    emailPlatform.script(() => undefined);
+  });
+
+  it('dead-letters what a vendor always refuses, and the updates behind keep flowing', async () => {
+    const doomed = uniqueName('doomed');
+    emailPlatform.script((request) =>
+      (request.body.external_id as string[])[0] === doomed ? { status: 503 } : undefined,
+    );
+    await post('/v1/consent-events', withdrawal(doomed));
+    const after = uniqueName('after');
+    const { eventId } = await post('/v1/consent-events', withdrawal(after));
+    await waitFor(() => emailPlatform.applied.has(`${eventId}:marketing.email`), {
+      timeoutMs: 30_000,
+      description: 'the update behind the failing one',
+    });
+
+    const kafka = createKafkaClient(environment.config.kafka, 'sink-dlq-reader');
+    const consumer = kafka.consumer({ groupId: uniqueName('sink-dlq') });
+    const letters: Array<{ key: string; code: string; group: string }> = [];
+    await consumer.connect();
+    await consumer.subscribe({
+      topic: consentTopics(environment.config.kafka.topicPrefix).sinkDeadLetter,
+      fromBeginning: true,
+    });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        letters.push({
+          key: String(message.key),
+          code: String(message.headers?.[deadLetterHeaders.code]),
+          group: String(message.headers?.[deadLetterHeaders.consumerGroup]),
+        });
+      },
+    });
+    try {
+      await waitFor(() => letters.some((letter) => letter.key === doomed), {
+        timeoutMs: 30_000,
+        description: 'the dead letter',
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(letters.find((letter) => letter.key === doomed)).toMatchObject({
+      code: 'VENDOR.HTTP_503',
+      group: `${environment.config.kafka.topicPrefix}connector.email-platform`,
+    });
+    expect(
+      emailPlatform.requests.filter(
+        (request) => (request.body.external_id as string[])[0] === doomed,
+      ),
+    ).toHaveLength(3);
+    emailPlatform.script(() => undefined);
+  });
+
+  it('misses nothing and applies nothing twice when the connectors process is SIGKILLed mid-stream', async () => {
+    const subjects = Array.from({ length: 400 }, () => uniqueName('bulk'));
+    const appliedBefore = emailPlatform.applied.size;
+    await post('/v1/consent-events/batch', {
+      events: subjects.map((subjectId) => withdrawal(subjectId)),
+    });
+    await waitFor(() => emailPlatform.applied.size >= appliedBefore + 40, {
+      timeoutMs: 60_000,
+      intervalMs: 5,
+      description: 'some updates delivered',
+    });
+    connectors?.kill();
+    const deliveredAtKill = emailPlatform.applied.size - appliedBefore;
+    connectors = startConnectors();
+    await waitFor(
+      () => subjects.every((subjectId) => emailState(emailPlatform, subjectId) === 'unsubscribed'),
+      { timeoutMs: 90_000, description: 'every withdrawal at the email platform' },
+    );
+    expect(deliveredAtKill).toBeLessThan(subjects.length);
+    const perSubject = subjects.map(
+      (subjectId) =>
+        [...emailPlatform.applied.values()].filter(
+          (request) => (request.body.external_id as string[])[0] === subjectId,
+        ).length,
+    );
+    expect(perSubject.every((count) => count === 1)).toBe(true);
+    // Requests re-sent after the kill (vendor acknowledged, position not yet recorded) carry the
+    // same idempotency key, so the vendor applied each update once; there are at most a few.
+    const sent = emailPlatform.requests.filter((request) =>
+      subjects.includes((request.body.external_id as string[])[0]!),
+    );
+    expect(sent.length - subjects.length).toBeLessThanOrEqual(12);
+  });
+});

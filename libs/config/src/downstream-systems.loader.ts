@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import type { PurposeTaxonomy } from '@consent-ledger/consent-domain';
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+const systemsFileSchema = z.object({
+  systems: z.record(
+    z.string().regex(/^[a-z-]+$/),
+    z.object({
+      description: z.string().min(1),
+      purposes: z.array(z.string()).min(1),
+      subscriptionGroups: z.record(z.string(), z.string()).default({}),
+    }),
+  ),
+});
+
+/** One downstream system and the purposes it serves. */
+export interface DownstreamSystem {
+  readonly name: string;
+  readonly description: string;
+  readonly purposes: readonly string[];
+  readonly subscriptionGroups: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads which purposes each downstream system serves; every purpose must be a consent-based
+ * purpose of the taxonomy, so a typo fails at boot rather than silently suppressing nothing.
+ */
+export function loadDownstreamSystems(
+  file: string,
+  taxonomy: PurposeTaxonomy,
+): Map<string, DownstreamSystem> {
+  const parsed = systemsFileSchema.safeParse(parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    throw new Error(
+      `DOWNSTREAM_SYSTEMS_FILE ${file} is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  const problems: string[] = [];
+  const systems = new Map<string, DownstreamSystem>();
+  for (const [name, system] of Object.entries(parsed.data.systems)) {
+    for (const purpose of system.purposes) {
+      if (taxonomy.purposes.get(purpose)?.basis !== 'consent')
+        problems.push(`${name}: '${purpose}' is not a consent-based purpose of the taxonomy`);
+    }
+    systems.set(name, { name, ...system });
+  }
+  if (problems.length > 0)
+    throw new Error(`DOWNSTREAM_SYSTEMS_FILE ${file}: ${problems.join('; ')}`);
+  return systems;
+}

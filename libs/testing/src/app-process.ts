@@ -1,0 +1,32 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { childEnvironment } from '@consent-ledger/config';
+
+/** An app running as its own process, as in production, with its output kept for diagnostics. */
+export interface AppProcess {
+  readonly child: ChildProcess;
+  /** The last few kilobytes the app printed. */
+  output(): string;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts `entry` (an app's main.ts) as a child process with `overrides` on top of this environment. */
+export function startAppProcess(
+  entry: string,
+  overrides: Readonly<Record<string, string>>,
+): AppProcess {
+  let output = '';
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', entry],
+    {
+      env: childEnvironment({ LOG_LEVEL: 'warn', ...overrides, TS_NODE_TRANSPILE_ONLY: 'true' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-8_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => output, kill: (signal = 'SIGKILL') => void child.kill(signal) };
+}

@@ -1,0 +1,76 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the fake vendor received. */
+export interface VendorRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly idempotencyKey: string | undefined;
+  readonly authorization: string | undefined;
+  readonly body: Record<string, unknown>;
+  readonly status: number;
+}
+
+/** What the test wants answered to a request (default 2xx). */
+export type VendorScript = (
+  request: Omit<VendorRequest, 'status'>,
+) => { status: number; headers?: Record<string, string> } | undefined;
+
+/**
+ * A vendor API stood in for by a small HTTP server on loopback: it records every request and
+ * applies each idempotency key once, as a real vendor that honours Idempotency-Key does.
+ */
+export interface FakeVendor {
+  readonly url: string;
+  readonly requests: VendorRequest[];
+  /** Applied updates by idempotency key (first successful request only). */
+  readonly applied: Map<string, VendorRequest>;
+  script(next: VendorScript): void;
+  close(): Promise<void>;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => resolve(text));
+    request.on('error', reject);
+  });
+}
+
+export async function startFakeVendor(successStatus = 200): Promise<FakeVendor> {
+  const requests: VendorRequest[] = [];
+  const applied = new Map<string, VendorRequest>();
+  let scripted: VendorScript = () => undefined;
+  const server: Server = createServer(async (request, response) => {
+    const text = await readBody(request);
+    const base = {
+      method: request.method ?? 'GET',
+      path: request.url ?? '/',
+      idempotencyKey: request.headers['idempotency-key'] as string | undefined,
+      authorization: request.headers.authorization,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    };
+    const answer = scripted(base) ?? { status: successStatus };
+    const recorded = { ...base, status: answer.status };
+    requests.push(recorded);
+    if (answer.status < 300 && recorded.idempotencyKey && !applied.has(recorded.idempotencyKey))
+      applied.set(recorded.idempotencyKey, recorded);
+    response.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+    response.end(
+      JSON.stringify(
+        answer.status < 300 ? { message: 'success' } : { message: 'scripted failure' },
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    applied,
+    script: (next) => {
+      scripted = next;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
