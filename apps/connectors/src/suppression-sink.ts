@@ -14,6 +14,9 @@ import { connectorMetrics } from './connectors.metrics';
 import type { SuppressionTarget, SuppressionUpdate } from './suppression-update';
 import { VendorBusyError } from './vendor-http';
 
+/** Vendor calls in flight per batch (different subjects); one subject's updates stay in order. */
+export const DELIVERY_CONCURRENCY = 16;
+
 /** Backoff between vendor attempts: doubles from the first delay up to the cap, with jitter. */
 export const SINK_RETRY = { firstDelayMs: 200, maxDelayMs: 10_000 } as const;
 
@@ -50,7 +53,7 @@ export class SuppressionSink {
         groupId: options.consumerGroup,
         sessionTimeout: 30_000,
         heartbeatInterval: 1_000,
-        maxWaitTimeInMs: 20,
+        maxWaitTimeInMs: 250,
         retry: { retries: 8 },
       },
       topics: options.topics,
@@ -75,6 +78,11 @@ export class SuppressionSink {
     return this.consumer.liveness();
   }
 
+  /**
+   * Delivers a batch: updates for different subjects go to the vendor concurrently (up to
+   * DELIVERY_CONCURRENCY), updates for the same subject and purpose in order. The partition's
+   * offset moves only after every update of the batch was delivered or dead-lettered.
+   */
   private async onBatch({
     batch,
     resolveOffset,
@@ -83,38 +91,71 @@ export class SuppressionSink {
     isRunning,
     isStale,
   }: EachBatchPayload): Promise<void> {
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) return;
-      await this.handle(batch.topic, batch.partition, message, heartbeat);
-      resolveOffset(message.offset);
-      await commitOffsetsIfNecessary();
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const decoded = await Promise.all(
+      batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
+    );
+    const updates = decoded.filter(
+      (item): item is { message: KafkaMessage; update: SuppressionUpdate } => item !== undefined,
+    );
+    const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
+    const bySubject = new Map<
+      string,
+      Array<{ message: KafkaMessage; update: SuppressionUpdate }>
+    >();
+    for (const item of updates) {
+      const key = `${item.update.subjectId}|${item.update.purpose}`;
+      bySubject.set(key, [...(bySubject.get(key) ?? []), item]);
     }
+    const queues = [...bySubject.entries()];
+    await Promise.all(
+      Array.from({ length: Math.min(DELIVERY_CONCURRENCY, queues.length) }, async () => {
+        for (let next = queues.shift(); next; next = queues.shift()) {
+          const [key, items] = next;
+          for (const { message, update } of items) {
+            const already = delivered.get(key);
+            if (already !== undefined && already >= BigInt(update.sourceOffset)) {
+              connectorMetrics.skipped.inc({ sink: this.options.target.name });
+              continue;
+            }
+            await this.deliver(batch.topic, batch.partition, message, update, heartbeat);
+          }
+        }
+      }),
+    );
+    resolveOffset(batch.lastOffset());
+    await commitOffsetsIfNecessary();
     await heartbeat();
   }
 
-  private async handle(
+  private async decode(
     topic: string,
     partition: number,
     message: KafkaMessage,
+  ): Promise<{ message: KafkaMessage; update: SuppressionUpdate } | undefined> {
+    try {
+      return {
+        message,
+        update: await this.options.serde.decode<SuppressionUpdate>(
+          message.value,
+          this.options.readerSchema,
+        ),
+      };
+    } catch (error) {
+      if (!(error instanceof NonRetriableError)) throw error;
+      await this.deadLetter(topic, partition, message, error);
+      return undefined;
+    }
+  }
+
+  private async deliver(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    update: SuppressionUpdate,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const sink = this.options.target.name;
-    let update: SuppressionUpdate;
-    try {
-      update = await this.options.serde.decode<SuppressionUpdate>(
-        message.value,
-        this.options.readerSchema,
-      );
-    } catch (error) {
-      if (error instanceof NonRetriableError)
-        return this.deadLetter(topic, partition, message, error);
-      throw error;
-    }
-    const delivered = await this.positions.deliveredOffset(update.subjectId, update.purpose);
-    if (delivered !== null && delivered >= BigInt(update.sourceOffset)) {
-      connectorMetrics.skipped.inc({ sink });
-      return;
-    }
     const failure = await this.deliverWithRetries(update, heartbeat);
     if (failure) return this.deadLetter(topic, partition, message, failure);
     await this.positions.recordDelivery(

@@ -69,7 +69,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         groupId: consumerGroup,
         sessionTimeout: 10_000,
         heartbeatInterval: 1_000,
-        maxWaitTimeInMs: 100,
+        maxWaitTimeInMs: 250,
         retry: { retries: 8 },
       },
       topics: [topics.events],

@@ -49,6 +49,10 @@ export class ResilientConsumer {
       await consumer.subscribe({ topic, fromBeginning: true });
     const eachBatch = this.options.run.eachBatch;
     await consumer.run({
+      // Kafka offsets are a progress report for lag; the truth is stored with each effect
+      // (checkpoints, sink positions), so committing once a second is enough and spares the
+      // broker an OffsetCommit per batch.
+      autoCommitInterval: 1_000,
       ...this.options.run,
       ...(eachBatch
         ? {

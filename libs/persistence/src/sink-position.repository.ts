@@ -7,13 +7,20 @@ export class SinkPositionRepository {
     private readonly sink: string,
   ) {}
 
-  /** The source offset last delivered for the subject and purpose, or null. */
-  async deliveredOffset(subjectId: string, purpose: string): Promise<bigint | null> {
-    const rows: Array<{ source_offset: string }> = await this.dataSource.query(
-      `SELECT source_offset FROM sink_position WHERE sink = $1 AND subject_id = $2 AND purpose = $3`,
-      [this.sink, subjectId, purpose],
+  /** The source offsets last delivered for these subject|purpose pairs (absent when never). */
+  async deliveredOffsets(
+    pairs: ReadonlyArray<{ subjectId: string; purpose: string }>,
+  ): Promise<Map<string, bigint>> {
+    if (pairs.length === 0) return new Map();
+    const rows: Array<{ subject_id: string; purpose: string; source_offset: string }> =
+      await this.dataSource.query(
+        `SELECT subject_id, purpose, source_offset FROM sink_position
+        WHERE sink = $1 AND (subject_id, purpose) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+        [this.sink, pairs.map((pair) => pair.subjectId), pairs.map((pair) => pair.purpose)],
+      );
+    return new Map(
+      rows.map((row) => [`${row.subject_id}|${row.purpose}`, BigInt(row.source_offset)]),
     );
-    return rows[0] ? BigInt(rows[0].source_offset) : null;
   }
 
   /** Records a delivery, never moving the position backwards. */

@@ -1,0 +1,248 @@
+/**
+ * Withdrawal-to-suppression latency: an open-loop load of withdrawals through the API at a fixed
+ * rate, measured from the API's 202 to the email platform acknowledging the update, beside
+ * Kafka's own EndToEndLatency on the same broker in the same run.
+ * `npm run bench -- propagation [--rate 1000] [--seconds 60]`
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { AvroSerde, bootstrapKafka, createKafkaClient } from '@consent-ledger/kafka';
+import { createDataSource } from '@consent-ledger/persistence';
+import {
+  createTestEnvironment,
+  startAppProcess,
+  startFakeVendor,
+  TEST_ADMIN_KEY,
+  uniqueName,
+  waitFor,
+  type AppProcess,
+} from '@consent-ledger/testing';
+import { percentile, printTable, runKafkaTool, writeResults } from './bench-support';
+
+const { values: options } = parseArgs({
+  options: {
+    'kafka-libs': { type: 'string' },
+    bootstrap: { type: 'string', default: '127.0.0.1:9092' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '60' },
+    'baseline-messages': { type: 'string', default: '20000' },
+  },
+});
+
+const API_PORT = 3911;
+const baseUrl = `http://127.0.0.1:${API_PORT}`;
+
+function withdrawal(subjectId: string) {
+  return {
+    subjectId,
+    purpose: 'marketing.email',
+    action: 'WITHDRAW',
+    jurisdiction: 'DE',
+    channel: 'EMAIL_LINK',
+    method: 'UNSUBSCRIBE_LINK',
+    occurredAt: new Date(Date.now() - 1000).toISOString(),
+    idempotencyKey: subjectId,
+  };
+}
+
+async function main(): Promise<void> {
+  const kafkaLibs = options['kafka-libs'];
+  if (!kafkaLibs) throw new Error('--kafka-libs is required (bench/run.sh passes it)');
+  const rate = Number(options.rate);
+  const total = rate * Number(options.seconds);
+
+  const applied = new Map<string, number>();
+  const vendor = await startFakeVendor(201);
+  vendor.script((request) => {
+    const subjectId = (request.body.external_id as string[] | undefined)?.[0];
+    if (subjectId && !applied.has(subjectId)) applied.set(subjectId, performance.now());
+    return undefined;
+  });
+  const environment = await createTestEnvironment({
+    HTTP_PORT: String(API_PORT),
+    EMAIL_PLATFORM_URL: vendor.url,
+    CONNECTORS: 'email-platform',
+  });
+  const kafka = createKafkaClient(environment.config.kafka, 'bench');
+  await bootstrapKafka(
+    environment.config,
+    kafka,
+    AvroSerde.connect(environment.config.schemaRegistry),
+  );
+  const apps: AppProcess[] = [
+    startAppProcess('apps/consent-api/src/main.ts', environment.overrides),
+    startAppProcess('apps/projector/src/main.ts', { ...environment.overrides, HTTP_PORT: '0' }),
+    startAppProcess('apps/connectors/src/main.ts', { ...environment.overrides, HTTP_PORT: '0' }),
+  ];
+  try {
+    await waitFor(() => fetch(`${baseUrl}/health`).then((response) => response.ok), {
+      timeoutMs: 60_000,
+      description: 'the API',
+    });
+    const run = uniqueName('w');
+    const post = (subjectId: string) =>
+      fetch(`${baseUrl}/v1/consent-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify(withdrawal(subjectId)),
+      });
+    // Warm-up until a withdrawal goes all the way through: every consumer has joined.
+    await waitFor(
+      async () => {
+        const subjectId = `${run}-warm-${Date.now()}`;
+        await post(subjectId);
+        await waitFor(() => applied.has(subjectId), { timeoutMs: 5_000, description: 'warm-up' });
+        return true;
+      },
+      { timeoutMs: 120_000, description: 'the pipeline to warm up' },
+    );
+
+    process.stdout.write(`open loop: ${total} withdrawals at ${rate}/s through the API\n`);
+    const accepted = new Map<string, number>();
+    let refused = 0;
+    const requestLatencies: number[] = [];
+    const start = performance.now();
+    const inFlight: Array<Promise<void>> = [];
+    for (let index = 0; index < total; index += 1) {
+      const due = start + (index * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+      const subjectId = `${run}-${index}`;
+      const sentAt = performance.now();
+      inFlight.push(
+        post(subjectId).then(
+          async (response) => {
+            await response.arrayBuffer();
+            const now = performance.now();
+            requestLatencies.push(now - sentAt);
+            if (response.status === 202) accepted.set(subjectId, now);
+            else refused += 1;
+          },
+          () => void (refused += 1),
+        ),
+      );
+    }
+    await Promise.all(inFlight);
+    const offeredSeconds = (performance.now() - start) / 1000;
+    await waitFor(() => [...accepted.keys()].every((subjectId) => applied.has(subjectId)), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      description: 'every accepted withdrawal at the vendor',
+    }).catch(() => undefined);
+
+    // Where the time goes: accepted -> projector transaction, and -> connector recorded delivery.
+    const stages = await (async () => {
+      const dataSource = createDataSource(environment.config.database);
+      await dataSource.initialize();
+      try {
+        const [row] = await dataSource.query(`
+          SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_projected) AS projected_p50,
+                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms_projected) AS projected_p99,
+                 percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_delivered) AS delivered_p50,
+                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms_delivered) AS delivered_p99
+            FROM (SELECT extract(epoch FROM e.applied_at - e.recorded_at) * 1000 AS ms_projected,
+                         extract(epoch FROM p.delivered_at - e.recorded_at) * 1000 AS ms_delivered
+                    FROM consent_event e JOIN sink_position p ON p.cause_event_id = e.event_id) t`);
+        return row as Record<string, number>;
+      } finally {
+        await dataSource.destroy();
+      }
+    })();
+    const latencies = [...accepted]
+      .flatMap(([subjectId, at]) => (applied.has(subjectId) ? [applied.get(subjectId)! - at] : []))
+      .sort((a, b) => a - b);
+    const lost = accepted.size - latencies.length;
+    requestLatencies.sort((a, b) => a - b);
+
+    process.stdout.write(
+      `baseline: kafka EndToEndLatency, ${options['baseline-messages']} messages, acks=all\n`,
+    );
+    const baselineTopic = `${environment.config.kafka.topicPrefix}bench.e2e`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic: baselineTopic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    const e2e = await runKafkaTool(kafkaLibs, 'org.apache.kafka.tools.EndToEndLatency', [
+      options.bootstrap!,
+      baselineTopic,
+      options['baseline-messages']!,
+      'all',
+      '400',
+    ]);
+    const baseline = {
+      averageMs: Number(/Avg latency: ([\d.]+)/.exec(e2e)?.[1] ?? Number.NaN),
+      p50Ms: Number(/50th = ([\d.]+)/.exec(e2e)?.[1] ?? Number.NaN),
+      p99Ms: Number(/99th = ([\d.]+)/.exec(e2e)?.[1] ?? Number.NaN),
+      p999Ms: Number(/99\.9th = ([\d.]+)/.exec(e2e)?.[1] ?? Number.NaN),
+    };
+
+    const ours = {
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      p99: percentile(latencies, 99),
+      max: latencies[latencies.length - 1] ?? Number.NaN,
+    };
+    const results = {
+      when: new Date().toISOString(),
+      machine: { cores: cpus().length },
+      load: {
+        rate,
+        seconds: Number(options.seconds),
+        offered: total,
+        achievedRate: total / offeredSeconds,
+        accepted: accepted.size,
+        refused,
+        lost,
+      },
+      apiRequestMs: {
+        p50: percentile(requestLatencies, 50),
+        p99: percentile(requestLatencies, 99),
+        max: requestLatencies[requestLatencies.length - 1],
+      },
+      acceptedToAppliedMs: ours,
+      baseline: {
+        tool: 'org.apache.kafka.tools.EndToEndLatency',
+        messages: Number(options['baseline-messages']),
+        ...baseline,
+        output: e2e.trim().split('\n').slice(-3),
+      },
+      ratioP99: ours.p99 / baseline.p99Ms,
+      stagesMsFromRecordedAt: stages,
+    };
+    printTable([
+      {
+        measurement: 'withdrawal accepted -> email platform applied',
+        p50: ours.p50.toFixed(1),
+        p95: ours.p95.toFixed(1),
+        p99: ours.p99.toFixed(1),
+        max: ours.max.toFixed(1),
+      },
+      {
+        measurement: 'Kafka EndToEndLatency (produce acks=all -> consume)',
+        p50: baseline.p50Ms.toFixed(1),
+        p95: '-',
+        p99: baseline.p99Ms.toFixed(1),
+        max: '-',
+      },
+    ]);
+    process.stdout.write(
+      `\nms; offered ${total} at ${rate}/s (achieved ${results.load.achievedRate.toFixed(0)}/s), accepted ${accepted.size}, refused ${refused}, lost ${lost}; ` +
+        `API request p50 ${results.apiRequestMs.p50.toFixed(1)} ms, p99 ${results.apiRequestMs.p99.toFixed(1)} ms; p99 ratio to Kafka ${results.ratioP99.toFixed(1)}x\n` +
+        `stages from recordedAt (ms): projector transaction p50 ${Number(stages.projected_p50).toFixed(1)} p99 ${Number(stages.projected_p99).toFixed(1)}; ` +
+        `connector recorded delivery p50 ${Number(stages.delivered_p50).toFixed(1)} p99 ${Number(stages.delivered_p99).toFixed(1)}\n` +
+        `JSON: ${writeResults('propagation', results)}\n`,
+    );
+  } finally {
+    apps.forEach((app) => app.kill());
+    await environment.dispose();
+    await vendor.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
