@@ -17,10 +17,17 @@ ensure_node_modules "$ROOT"
 bash "$HERE/stack.sh" up
 
 PROJECTOR_PORT="${PROJECTOR_PORT:-3001}"
+CONNECTORS_PORT="${CONNECTORS_PORT:-3002}"
 
 cd "$ROOT"
 start_app consent-api "$HTTP_PORT" apps/consent-api/src/main.ts
 start_app projector "$PROJECTOR_PORT" apps/projector/src/main.ts
+if ! app_answers 3950; then
+  TS_NODE_TRANSPILE_ONLY=true start_daemon fake-vendors "$LOG_DIR/fake-vendors.log" \
+    node -r ts-node/register deploy/demo/fake-vendors.ts "--consent-ledger.stack=fake-vendors"
+  wait_until 30 "the fake vendors" app_answers 3950 || die "the fake vendors did not start; see $LOG_DIR/fake-vendors.log"
+fi
+start_app connectors "$CONNECTORS_PORT" apps/connectors/src/main.ts
 
 log "loading demo data through the API (idempotent: a second run adds nothing)"
 TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register deploy/demo/load-demo-data.ts --url "http://127.0.0.1:$HTTP_PORT"
@@ -30,6 +37,8 @@ cat <<INFO
 Consent Ledger is running.
   consent-api  http://127.0.0.1:$HTTP_PORT   (OpenAPI: http://127.0.0.1:$HTTP_PORT/docs, /health, /metrics)
   projector    http://127.0.0.1:$PROJECTOR_PORT/health   (/metrics)
+  connectors   http://127.0.0.1:$CONNECTORS_PORT/health   (/metrics; delivers to the fake vendors on :3950 and :3951,
+               whose calls are logged in $LOG_DIR/fake-vendors.log)
   logs         $LOG_DIR/
   stop         npm run stack:down
 
