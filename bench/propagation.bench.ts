@@ -124,11 +124,18 @@ async function main(): Promise<void> {
     }
     await Promise.all(inFlight);
     const offeredSeconds = (performance.now() - start) / 1000;
-    await waitFor(() => [...accepted.keys()].every((subjectId) => applied.has(subjectId)), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      description: 'every accepted withdrawal at the vendor',
-    }).catch(() => undefined);
+    // Drain: wait until every accepted withdrawal arrived, or nothing new arrived for 30 s (then
+    // what is missing counts as lost).
+    let lastCount = -1;
+    let lastProgress = performance.now();
+    await waitFor(
+      () => {
+        const arrived = [...accepted.keys()].filter((subjectId) => applied.has(subjectId)).length;
+        if (arrived !== lastCount) [lastCount, lastProgress] = [arrived, performance.now()];
+        return arrived === accepted.size || performance.now() - lastProgress > 30_000;
+      },
+      { timeoutMs: 900_000, intervalMs: 200, description: 'the pipeline to drain' },
+    );
 
     // Where the time goes: accepted -> projector transaction, and -> connector recorded delivery.
     const stages = await (async () => {
