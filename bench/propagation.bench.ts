@@ -6,7 +6,7 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AvroSerde, bootstrapKafka, createKafkaClient } from '@consent-ledger/kafka';
+import { AvroSerde, bootstrapKafka, consentTopics, createKafkaClient } from '@consent-ledger/kafka';
 import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
@@ -155,6 +155,14 @@ async function main(): Promise<void> {
         await dataSource.destroy();
       }
     })();
+    const deadLettersAdmin = kafka.admin();
+    await deadLettersAdmin.connect();
+    const deadLettered = (
+      await deadLettersAdmin.fetchTopicOffsets(
+        consentTopics(environment.config.kafka.topicPrefix).sinkDeadLetter,
+      )
+    ).reduce((sum, partition) => sum + Number(partition.high), 0);
+    await deadLettersAdmin.disconnect();
     const latencies = [...accepted]
       .flatMap(([subjectId, at]) => (applied.has(subjectId) ? [applied.get(subjectId)! - at] : []))
       .sort((a, b) => a - b);
@@ -203,6 +211,7 @@ async function main(): Promise<void> {
         accepted: accepted.size,
         refused,
         lost,
+        deadLettered,
       },
       apiRequestMs: {
         p50: percentile(requestLatencies, 50),
@@ -236,7 +245,7 @@ async function main(): Promise<void> {
       },
     ]);
     process.stdout.write(
-      `\nms; offered ${total} at ${rate}/s (achieved ${results.load.achievedRate.toFixed(0)}/s), accepted ${accepted.size}, refused ${refused}, lost ${lost}; ` +
+      `\nms; offered ${total} at ${rate}/s (achieved ${results.load.achievedRate.toFixed(0)}/s), accepted ${accepted.size}, refused ${refused}, not delivered ${lost} (dead-lettered by the sink: ${deadLettered}); ` +
         `API request p50 ${results.apiRequestMs.p50.toFixed(1)} ms, p99 ${results.apiRequestMs.p99.toFixed(1)} ms; p99 ratio to Kafka ${results.ratioP99.toFixed(1)}x\n` +
         `stages from recordedAt (ms): projector transaction p50 ${Number(stages.projected_p50).toFixed(1)} p99 ${Number(stages.projected_p99).toFixed(1)}; ` +
         `connector recorded delivery p50 ${Number(stages.delivered_p50).toFixed(1)} p99 ${Number(stages.delivered_p99).toFixed(1)}\n` +

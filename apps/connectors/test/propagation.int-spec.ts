@@ -1,6 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { consentTopics, createKafkaClient, deadLetterHeaders } from '@consent-ledger/kafka';
+import { ConsentView } from '@consent-ledger/client';
+import { loadConsentPolicy } from '@consent-ledger/config';
+import { decide } from '@consent-ledger/consent-domain';
+import {
+  AvroSerde,
+  consentTopics,
+  createKafkaClient,
+  deadLetterHeaders,
+} from '@consent-ledger/kafka';
+import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
   startAppProcess,
@@ -199,6 +208,93 @@ describe('propagation to downstream vendors against the real stack', () => {
       ),
     ).toHaveLength(3);
     emailPlatform.script(() => undefined);
+  });
+
+  it("the client library's answers match the read model after a burst", async () => {
+    const subjects = Array.from({ length: 60 }, () => uniqueName('burst'));
+    const purposes = [
+      'marketing',
+      'marketing.email',
+      'ads.targeted',
+      'ml.training',
+      'data.sale_sharing',
+    ];
+    const events = subjects.flatMap((subjectId, index) =>
+      purposes.flatMap((purpose, offset) => {
+        const roll = (index * 7 + offset * 3) % 5;
+        if (roll === 0) return [];
+        const jurisdiction = index % 3 === 0 ? 'US-CA' : 'DE';
+        const base = roll % 2 ? grant(subjectId, purpose) : withdrawal(subjectId, purpose);
+        return [
+          {
+            ...base,
+            jurisdiction,
+            occurredAt: new Date(Date.now() - 100_000 + offset * 1000).toISOString(),
+          },
+        ];
+      }),
+    );
+    await post('/v1/consent-events/batch', { events });
+
+    const dataSource = createDataSource(environment.config.database);
+    await dataSource.initialize();
+    const view = new ConsentView({
+      kafka: createKafkaClient(environment.config.kafka, 'view'),
+      serde: AvroSerde.connect(environment.config.schemaRegistry),
+      stateTopic: consentTopics(environment.config.kafka.topicPrefix).state,
+    });
+    try {
+      await waitFor(
+        async () => {
+          const [{ applied }] = await dataSource.query(
+            'SELECT count(*)::int AS applied FROM consent_event WHERE subject_id = ANY($1)',
+            [subjects],
+          );
+          const [{ waiting }] = await dataSource.query(
+            'SELECT count(*)::int AS waiting FROM consent_outbox',
+          );
+          return applied === events.length && waiting === 0;
+        },
+        { timeoutMs: 60_000, description: 'the burst projected and published' },
+      );
+      await view.start();
+      const { taxonomy, policy } = loadConsentPolicy(environment.config.consentPolicy);
+      const states = await new ConsentReadModelRepository().loadStates(
+        dataSource.manager,
+        subjects,
+      );
+      const at = new Date();
+      let compared = 0;
+      for (const subjectId of subjects) {
+        for (const purpose of [...taxonomy.purposes.values()]
+          .filter((entry) => entry.basis === 'consent')
+          .map((entry) => entry.id)) {
+          const expected = decide(states.get(subjectId)!, purpose, { taxonomy, policy, at });
+          const record = view.decision(subjectId, purpose);
+          if (record) {
+            expect({ subjectId, purpose, allowed: record.allowed, reason: record.reason }).toEqual({
+              subjectId,
+              purpose,
+              allowed: expected.allowed,
+              reason: expected.reason,
+            });
+            compared += 1;
+          } else {
+            // Nothing published: the subject never made a choice that changed this purpose.
+            expect({ subjectId, purpose, sinceEventId: expected.sinceEventId }).toEqual({
+              subjectId,
+              purpose,
+              sinceEventId: null,
+            });
+          }
+        }
+      }
+      expect(compared).toBeGreaterThan(subjects.length);
+      expect([...view.lag().values()].every((lag) => lag === 0)).toBe(true);
+    } finally {
+      await view.stop();
+      await dataSource.destroy();
+    }
   });
 
   it('misses nothing and applies nothing twice when the connectors process is SIGKILLed mid-stream', async () => {
