@@ -1,20 +1,7 @@
-/** A decision change as carried by consent.suppression.<purpose>.v1 (schemas/consent-decision). */
-export interface SuppressionUpdate {
-  readonly subjectId: string;
-  readonly purpose: string;
-  readonly allowed: boolean;
-  readonly reason: string;
-  readonly basis: string;
-  readonly regime: string;
-  readonly decidedBy: string | null;
-  readonly causeEventId: string;
-  readonly effectiveAt: Date;
-  readonly causeRecordedAt: Date;
-  readonly policyVersion: string;
-  readonly sourceTopic: string;
-  readonly sourcePartition: number;
-  readonly sourceOffset: number;
-}
+import type { ConsentDecisionRecord } from '@consent-ledger/kafka';
+
+/** A decision change as carried by consent.suppression.<purpose>.v1. */
+export type SuppressionUpdate = ConsentDecisionRecord;
 
 /** A downstream vendor that can be told about one update. */
 export interface SuppressionTarget {

@@ -1,24 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AvroSerde } from '@consent-ledger/kafka';
+import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
 import type { Consumer, Kafka } from 'kafkajs';
 
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
-export interface ConsentStateRecord {
-  readonly subjectId: string;
-  readonly purpose: string;
-  readonly allowed: boolean;
-  readonly reason: string;
-  readonly basis: string;
-  readonly regime: string;
-  readonly decidedBy: string | null;
-  readonly causeEventId: string;
-  readonly effectiveAt: Date;
-  readonly causeRecordedAt: Date;
-  readonly policyVersion: string;
-  readonly sourceTopic: string;
-  readonly sourcePartition: number;
-  readonly sourceOffset: number;
-}
+export type ConsentStateRecord = ConsentDecisionRecord;
 
 export interface ConsentViewOptions {
   readonly kafka: Kafka;

@@ -13,3 +13,4 @@ export * from './consent-event.codec';
 export * from './dead-letter.publisher';
 export * from './resilient-consumer';
 export * from './coalescing-sender';
+export * from './consent-decision.record';
