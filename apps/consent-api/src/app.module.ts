@@ -4,11 +4,10 @@ import { ConfigModule, type AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
 import { HealthController, ObservabilityModule } from '@consent-ledger/observability';
 import { PersistenceModule } from '@consent-ledger/persistence';
-import { ApiKeyGuard } from './auth/api-key.guard';
+import { ApiKeyGuard, ProblemDetailsFilter } from '@consent-ledger/http';
 import { ConsentEventPublisher } from './consent-events/consent-event.publisher';
 import { ConsentEventWriter } from './consent-events/consent-event.writer';
 import { RecordConsentEventHttpController } from './consent-events/record-consent-event.http.controller';
-import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { PurposesHttpController } from './purposes/purposes.http.controller';
 import { SubjectConsentsHttpController } from './subjects/subject-consents.http.controller';
 

@@ -11,7 +11,7 @@ import {
   valueSubject,
 } from '@consent-ledger/kafka';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { AppError } from '../http/app-error';
+import { AppError } from '@consent-ledger/http';
 
 const RETRY_AFTER_SECONDS = 5;
 

@@ -4,7 +4,7 @@ import { validateProposedEvent, type ConsentEvent } from '@consent-ledger/consen
 import { hashConsentEvent, sha256Hex } from '@consent-ledger/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { AppError, consentRulesBroken, type FieldProblem } from '../http/app-error';
+import { AppError, consentRulesBroken, type FieldProblem } from '@consent-ledger/http';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
 import { GroupCommitQueue } from './group-commit.queue';
 import { ConsentEventPublisher } from './consent-event.publisher';

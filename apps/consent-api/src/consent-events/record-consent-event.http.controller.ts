@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, RequireScopes } from '../auth/api-key.guard';
-import { ZodPipe } from '../http/zod-body.pipe';
+import { ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
 import {
   consentEventBatchRequestSchema,
   consentEventRequestSchema,

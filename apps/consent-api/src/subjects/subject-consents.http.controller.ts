@@ -14,9 +14,7 @@ import {
 } from '@consent-ledger/persistence';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ApiKeyGuard, RequireScopes } from '../auth/api-key.guard';
-import { AppError } from '../http/app-error';
-import { ZodPipe } from '../http/zod-body.pipe';
+import { ApiKeyGuard, RequireScopes, AppError, ZodPipe } from '@consent-ledger/http';
 
 const subjectIdSchema = z
   .string()

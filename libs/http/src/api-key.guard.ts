@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
 import type { Request } from 'express';
-import { AppError } from '../http/app-error';
+import { AppError } from './app-error';
 
 const SCOPES = 'consent-ledger:scopes';
 
