@@ -25,6 +25,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { CrmClient } from './crm/crm.client';
 import { EmailPlatformClient } from './email-platform/email-platform.client';
+import { MlTrainingExclusionTarget } from './ml-training/ml-training-exclusion.target';
 import { SuppressionSink } from './suppression-sink';
 import type { SuppressionTarget } from './suppression-update';
 
@@ -38,7 +39,7 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     serde: AvroSerde,
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(CONSENT_POLICY) consentPolicy: LoadedConsentPolicy,
   ) {
@@ -80,6 +81,8 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
         );
       case 'crm':
         return new CrmClient(config.connectors.crm, config.connectors.timeoutMs);
+      case 'ml-training':
+        return new MlTrainingExclusionTarget(this.dataSource);
       default:
         throw new Error(`no connector is implemented for downstream system '${system.name}'`);
     }

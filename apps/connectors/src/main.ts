@@ -1,12 +1,18 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { json } from 'express';
 import { Logger } from 'nestjs-pino';
 import { ConnectorsModule } from './connectors.module';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(ConnectorsModule.forRoot(), { bufferLogs: true });
+  const app = await NestFactory.create(ConnectorsModule.forRoot(), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
+  // A manifest request lists up to 100,000 subject ids.
+  app.use(json({ limit: '8mb' }));
   app.enableShutdownHooks();
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.httpPort, '127.0.0.1');

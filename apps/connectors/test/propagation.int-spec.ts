@@ -77,8 +77,12 @@ describe('propagation to downstream vendors against the real stack', () => {
     expect(response.status).toBe(202);
     return (await response.json()) as { eventId: string };
   };
+  const CONNECTORS_PORT = 3921;
   const startConnectors = () =>
-    startAppProcess('apps/connectors/src/main.ts', environment.overrides);
+    startAppProcess('apps/connectors/src/main.ts', {
+      ...environment.overrides,
+      HTTP_PORT: String(CONNECTORS_PORT),
+    });
 
   beforeAll(async () => {
     emailPlatform = await startFakeVendor(201);
@@ -208,6 +212,105 @@ describe('propagation to downstream vendors against the real stack', () => {
       ),
     ).toHaveLength(3);
     emailPlatform.script(() => undefined);
+  });
+
+  it('keeps the ML exclusion table, issues consent-filtered manifests and reports models trained on later-withdrawn data', async () => {
+    const [granted, withdrawn, californian, unknown] = ['ml-a', 'ml-b', 'ml-c', 'ml-d'].map(
+      (name) => uniqueName(name),
+    );
+    await post('/v1/consent-events/batch', {
+      events: [
+        grant(granted!, 'ml.training'),
+        grant(withdrawn!, 'ml.training'),
+        {
+          ...withdrawal(withdrawn!, 'ml.training'),
+          occurredAt: new Date(Date.now() - 30_000).toISOString(),
+        },
+        { ...grant(californian!, 'marketing.email'), jurisdiction: 'US-CA' },
+      ],
+    });
+    const dataSource = createDataSource(environment.config.database);
+    await dataSource.initialize();
+    try {
+      await waitFor(
+        async () => {
+          const rows: Array<{ subject_id: string; allowed: boolean }> = await dataSource.query(
+            `SELECT subject_id, allowed FROM ml_training_exclusion WHERE purpose = 'ml.training' AND subject_id = ANY($1)`,
+            [[granted, withdrawn]],
+          );
+          return (
+            rows.length === 2 && rows.find((row) => row.subject_id === withdrawn)?.allowed === false
+          );
+        },
+        { timeoutMs: 60_000, description: 'the exclusion table' },
+      );
+      await waitFor(
+        async () =>
+          (
+            await dataSource.query('SELECT 1 FROM consent_subject WHERE subject_id = $1', [
+              californian,
+            ])
+          ).length === 1,
+        { description: 'the Californian in the read model' },
+      );
+
+      const manifests = `http://127.0.0.1:${CONNECTORS_PORT}/v1/training-manifests`;
+      const headers = {
+        'content-type': 'application/json',
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+      };
+      const request = {
+        jobId: 'churn-model-2026-11',
+        datasetId: 'customers-2026-11',
+        purpose: 'ml.training',
+        subjectIds: [granted, withdrawn, californian, unknown],
+      };
+      const issued = await fetch(manifests, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(request),
+      });
+      expect(issued.status).toBe(201);
+      const manifest = (await issued.json()) as {
+        manifestId: string;
+        allowed: string[];
+        excluded: number;
+        logPosition: Record<string, string>;
+      };
+      // The Californian never chose: CCPA lets training proceed until they opt out; the unknown
+      // subject falls under the strictest rule.
+      expect(manifest.allowed).toEqual([granted, californian]);
+      expect(manifest.excluded).toBe(2);
+      expect(Object.keys(manifest.logPosition).length).toBeGreaterThan(0);
+
+      const wrongPurpose = await fetch(manifests, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ ...request, purpose: 'marketing.email' }),
+      });
+      expect(await wrongPurpose.json()).toMatchObject({
+        status: 422,
+        code: 'ML.PURPOSE_NOT_SERVED',
+      });
+
+      await post('/v1/consent-events', {
+        ...withdrawal(granted!, 'ml.training'),
+        occurredAt: new Date().toISOString(),
+      });
+      const affected = await waitFor(
+        async () => {
+          const response = await fetch(`${manifests}/affected`, { headers });
+          const body = (await response.json()) as {
+            manifests: Array<{ manifestId: string; withdrawnSubjects: number }>;
+          };
+          return body.manifests.find((entry) => entry.manifestId === manifest.manifestId);
+        },
+        { timeoutMs: 30_000, description: 'the manifest in the affected report' },
+      );
+      expect(affected).toMatchObject({ withdrawnSubjects: 1, jobId: 'churn-model-2026-11' });
+    } finally {
+      await dataSource.destroy();
+    }
   });
 
   it("the client library's answers match the read model after a burst", async () => {

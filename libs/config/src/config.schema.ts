@@ -60,7 +60,7 @@ export const environmentSchema = z
     CONNECTORS: z
       .string()
       .regex(/^[a-z-]+(,[a-z-]+)*$/, 'must be a comma-separated list of downstream system names')
-      .default('email-platform,crm'),
+      .default('email-platform,crm,ml-training'),
     EMAIL_PLATFORM_URL: z.url().default('http://127.0.0.1:3950'),
     EMAIL_PLATFORM_API_KEY: z.string().min(1).default('dev-email-platform-key'),
     CRM_URL: z.url().default('http://127.0.0.1:3951'),

@@ -25,6 +25,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ConsentReadModel1795000100000',
       'ConsentOutbox1795000200000',
       'SinkPosition1795000300000',
+      'MlTraining1795000400000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -37,9 +38,12 @@ describe('PostgreSQL data source and migrations', () => {
       'consent_subject',
       'consent_write_head',
       'idempotency_record',
+      'ml_training_exclusion',
       'projection_checkpoint',
       'schema_migration',
       'sink_position',
+      'training_manifest',
+      'training_manifest_subject',
     ]);
   });
 

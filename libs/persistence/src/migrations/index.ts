@@ -2,6 +2,7 @@ import { ProjectionCheckpoints1795000000000 } from './1795000000000-projection-c
 import { ConsentReadModel1795000100000 } from './1795000100000-consent-read-model';
 import { ConsentOutbox1795000200000 } from './1795000200000-consent-outbox';
 import { SinkPosition1795000300000 } from './1795000300000-sink-position';
+import { MlTraining1795000400000 } from './1795000400000-ml-training';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   ConsentReadModel1795000100000,
   ConsentOutbox1795000200000,
   SinkPosition1795000300000,
+  MlTraining1795000400000,
 ];

@@ -1,0 +1,38 @@
+import type { DataSource } from 'typeorm';
+import type { SuppressionTarget, SuppressionUpdate } from '../suppression-update';
+import { VendorBusyError } from '../vendor-http';
+
+/**
+ * The ML-training "vendor" is our own exclusion table: one row per subject and purpose with the
+ * latest decision, never moved back by an older update (source offset).
+ */
+export class MlTrainingExclusionTarget implements SuppressionTarget {
+  readonly name = 'ml-training';
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  async deliver(update: SuppressionUpdate): Promise<void> {
+    try {
+      await this.dataSource.query(
+        `INSERT INTO ml_training_exclusion (subject_id, purpose, allowed, reason, cause_event_id, source_offset)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = EXCLUDED.allowed, reason = EXCLUDED.reason,
+           cause_event_id = EXCLUDED.cause_event_id, source_offset = EXCLUDED.source_offset, updated_at = now()
+         WHERE ml_training_exclusion.source_offset < EXCLUDED.source_offset`,
+        [
+          update.subjectId,
+          update.purpose,
+          update.allowed,
+          update.reason,
+          update.causeEventId,
+          update.sourceOffset,
+        ],
+      );
+    } catch (error) {
+      throw new VendorBusyError(
+        'ML.EXCLUSION_WRITE_FAILED',
+        `cannot write the exclusion table: ${(error as Error).message}`,
+      );
+    }
+  }
+}
