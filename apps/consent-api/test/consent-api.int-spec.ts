@@ -74,7 +74,10 @@ describe('consent-api against the real stack', () => {
     );
 
   beforeAll(async () => {
-    environment = await createTestEnvironment({ KAFKA_ACK_TIMEOUT_MS: '2000' });
+    environment = await createTestEnvironment({
+      KAFKA_ACK_TIMEOUT_MS: '2000',
+      EXPIRY_SWEEP_INTERVAL_MS: '300',
+    });
     api = await createConsentApi(environment.config);
     await api.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
@@ -139,6 +142,38 @@ describe('consent-api against the real stack', () => {
     ]);
     expect(history.body.events[1].previousEventHash).toMatch(/^[0-9a-f]{64}$/);
     expect(history.body.events[0].previousEventHash).toBeNull();
+  });
+
+  it('records the expiry of a lapsed grant as a system event, once', async () => {
+    const body = eventBody({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
+    const granted = await call('POST', '/v1/consent-events', body);
+    expect(granted.status).toBe(202);
+    const email = await waitFor(
+      async () => {
+        const { body: state } = await call('GET', `/v1/subjects/${body.subjectId}/consents`);
+        const decision = state.purposes.find(
+          (p: { purpose: string }) => p.purpose === 'marketing.email',
+        );
+        return decision.reason === 'CONSENT_EXPIRED' &&
+          decision.sinceEventId !== granted.body.eventId
+          ? decision
+          : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the expiry event in the read model' },
+    );
+    const { body: history } = await call('GET', `/v1/subjects/${body.subjectId}/events`);
+    const expiries = history.events.filter(
+      (event: { action: string }) => event.action === 'EXPIRE',
+    );
+    expect(expiries).toHaveLength(1);
+    expect(expiries[0]).toMatchObject({
+      eventId: email.sinceEventId,
+      actor: { type: 'SYSTEM', id: 'consent-expiry' },
+      channel: 'SYSTEM',
+      occurredAt: body.expiresAt,
+      idempotencyKey: `expire:${granted.body.eventId}`,
+    });
+    expect(email.allowed).toBe(false);
   });
 
   it('gives the same event for a repeated idempotency key and writes it once', async () => {

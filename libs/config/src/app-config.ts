@@ -55,6 +55,8 @@ export const DEVELOPMENT_API_KEY = 'dev-local-key-change-me';
 export interface ConsentPolicySettings {
   readonly file: string;
   readonly strictestEverywhere: boolean;
+  /** How often the API looks for grants past their expiry and records EXPIRE events. */
+  readonly expirySweepIntervalMs: number;
 }
 
 /** A downstream vendor's endpoint and credentials. */
@@ -162,6 +164,7 @@ function toAppConfig(env: Environment): AppConfig {
     consentPolicy: {
       file: env.CONSENT_POLICY_FILE,
       strictestEverywhere: env.CONSENT_STRICTEST_EVERYWHERE,
+      expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
     },
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {

@@ -33,7 +33,9 @@ export interface LoadedConsentPolicy {
 }
 
 /** Reads and validates the consent policy file; fails naming the file and the bad entries. */
-export function loadConsentPolicy(settings: ConsentPolicySettings): LoadedConsentPolicy {
+export function loadConsentPolicy(
+  settings: Pick<ConsentPolicySettings, 'file' | 'strictestEverywhere'>,
+): LoadedConsentPolicy {
   let raw: unknown;
   try {
     raw = parse(readFileSync(settings.file, 'utf8'));

@@ -64,4 +64,25 @@ describe('decisionChanges', () => {
       after: { sinceEventId: again.eventId },
     });
   });
+
+  it('given a grant that lapsed, when the system records the expiry, then suppression hears it', () => {
+    const lapsing = fixtureEvent({
+      occurredAt: new Date('2026-01-01'),
+      expiresAt: new Date('2026-02-01'),
+    });
+    const before = foldEvents([lapsing]);
+    const expiry = fixtureEvent({
+      action: 'EXPIRE',
+      notice: null,
+      actor: { type: 'SYSTEM', id: 'expiry' },
+      occurredAt: new Date('2026-02-01'),
+      recordedAt: new Date('2026-02-01T00:01:00Z'),
+    });
+    const [change] = decisionChanges(before, evolve(before, expiry), expiry, context);
+    expect(change).toMatchObject({
+      suppressionChanged: true,
+      before: { allowed: true },
+      after: { allowed: false, reason: 'CONSENT_EXPIRED', sinceEventId: expiry.eventId },
+    });
+  });
 });

@@ -45,12 +45,14 @@ export function decisionChanges(
   const candidates = profileChanged
     ? [...context.taxonomy.purposes.keys()]
     : purposeAndDescendants(context.taxonomy, event.purpose);
-  const options = { ...context, at: event.recordedAt };
+  // Before is judged just before the event happened: an EXPIRE event at a grant's expiry then
+  // shows as allowed -> denied, which is what downstream systems last heard and must now hear.
+  const beforeAt = new Date(Math.min(event.occurredAt.getTime(), event.recordedAt.getTime()) - 1);
   return candidates
     .filter((purpose) => context.taxonomy.purposes.get(purpose)?.basis === 'consent')
     .map((purpose) => ({
-      before: decide(before, purpose, options),
-      after: decide(after, purpose, options),
+      before: decide(before, purpose, { ...context, at: beforeAt }),
+      after: decide(after, purpose, { ...context, at: event.recordedAt }),
     }))
     .filter(({ before: previous, after: next }) => !sameDecision(previous, next))
     .map(({ before: previous, after: next }) => ({
