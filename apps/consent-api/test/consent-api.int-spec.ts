@@ -144,6 +144,72 @@ describe('consent-api against the real stack', () => {
     expect(history.body.events[0].previousEventHash).toBeNull();
   });
 
+  it('answers as of a past moment from the recorded history, in any time zone', async () => {
+    const grant = eventBody();
+    const granted = await call('POST', '/v1/consent-events', grant);
+    const withdrawn = await call(
+      'POST',
+      '/v1/consent-events',
+      eventBody({
+        subjectId: grant.subjectId,
+        action: 'WITHDRAW',
+        notice: null,
+        occurredAt: new Date().toISOString(),
+      }),
+    );
+    const history = await waitFor(
+      async () => {
+        const { body } = await call('GET', `/v1/subjects/${grant.subjectId}/events`);
+        return body.events.length === 2 ? body.events : undefined;
+      },
+      { description: 'both events in the read model' },
+    );
+    const [grantedAt, withdrawnAt] = history.map(
+      (event: { recordedAt: string }) => new Date(event.recordedAt),
+    );
+    const emailAsOf = async (asOf: string) => {
+      const { status, body } = await call(
+        'GET',
+        `/v1/subjects/${grant.subjectId}/consents?asOf=${encodeURIComponent(asOf)}`,
+      );
+      expect(status).toBe(200);
+      return body.purposes.find((p: { purpose: string }) => p.purpose === 'marketing.email');
+    };
+    /** The same instant written with a +05:30 offset. */
+    const inKolkata = (instant: Date) =>
+      `${new Date(instant.getTime() + 5.5 * 3_600_000).toISOString().slice(0, 23)}+05:30`;
+
+    expect(await emailAsOf(new Date(grantedAt.getTime() - 1).toISOString())).toMatchObject({
+      allowed: false,
+      reason: 'OPT_IN_REQUIRED',
+    });
+    expect(await emailAsOf(inKolkata(grantedAt))).toMatchObject({
+      allowed: true,
+      sinceEventId: granted.body.eventId,
+    });
+    expect(await emailAsOf(inKolkata(withdrawnAt))).toMatchObject({
+      allowed: false,
+      reason: 'CONSENT_WITHDRAWN',
+      sinceEventId: withdrawn.body.eventId,
+    });
+
+    const now = await call('GET', `/v1/subjects/${grant.subjectId}/consents`);
+    const asOfNow = await call(
+      'GET',
+      `/v1/subjects/${grant.subjectId}/consents?asOf=${encodeURIComponent(new Date().toISOString())}`,
+    );
+    expect(asOfNow.body.purposes).toEqual(now.body.purposes);
+
+    const ambiguous = await call(
+      'GET',
+      `/v1/subjects/${grant.subjectId}/consents?asOf=2026-03-29T02:30:00`,
+    );
+    expect(ambiguous.body).toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ field: 'asOf' })],
+    });
+  });
+
   it('records the expiry of a lapsed grant as a system event, once', async () => {
     const body = eventBody({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
     const granted = await call('POST', '/v1/consent-events', body);

@@ -176,6 +176,19 @@ export class ConsentReadModelRepository {
     );
   }
 
+  /** The subject's events recorded at or before `asOf`: what the system knew at that moment. */
+  async eventsRecordedBy(
+    manager: EntityManager,
+    subjectId: string,
+    asOf: Date,
+  ): Promise<ConsentEvent[]> {
+    const rows: ConsentEventRow[] = await manager.query(
+      `SELECT * FROM consent_event WHERE subject_id = $1 AND recorded_at <= $2 ORDER BY recorded_at, event_id`,
+      [subjectId, asOf],
+    );
+    return rows.map(eventFromRow);
+  }
+
   /** One subject's events in the order they were recorded, a page at a time. */
   async listEvents(
     manager: EntityManager,

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { CONSENT_POLICY, type LoadedConsentPolicy } from '@consent-ledger/config';
 import {
   decide,
+  foldEvents,
   jurisdictionPattern,
   type ConsentDecision,
   type PurposeChoice,
@@ -25,6 +26,12 @@ const consentsQuerySchema = z.strictObject({
   jurisdiction: z
     .string()
     .regex(jurisdictionPattern, 'must be ISO 3166-1 alpha-2 or ISO 3166-2')
+    .optional(),
+  asOf: z.iso
+    .datetime({
+      offset: true,
+      message: 'must be an ISO-8601 date-time with a time zone, e.g. 2026-03-29T01:30:00+01:00',
+    })
     .optional(),
 });
 const eventsQuerySchema = z.strictObject({
@@ -65,10 +72,12 @@ export class SubjectConsentsHttpController {
     @Param('subjectId', new ZodPipe(subjectIdSchema)) subjectId: string,
     @Query(new ZodPipe(consentsQuerySchema)) query: z.output<typeof consentsQuerySchema>,
   ) {
-    const state = (await this.readModel.loadStates(this.dataSource.manager, [subjectId])).get(
-      subjectId,
-    )!;
-    const at = new Date();
+    // Now: the read model's current state. As of a past moment: the fold of the events the
+    // system had recorded by then (the same fold the projector and a replay use).
+    const at = query.asOf ? new Date(query.asOf) : new Date();
+    const state = query.asOf
+      ? foldEvents(await this.readModel.eventsRecordedBy(this.dataSource.manager, subjectId, at))
+      : (await this.readModel.loadStates(this.dataSource.manager, [subjectId])).get(subjectId)!;
     const { taxonomy, policy } = this.consentPolicy;
     const purposes: PurposeConsent[] = [...taxonomy.purposes.keys()].map((purpose) => {
       const decision = decide(state, purpose, {
