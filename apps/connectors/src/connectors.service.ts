@@ -18,7 +18,7 @@ import {
   consentTopics,
   createDurableProducer,
   KAFKA_CLIENT,
-  readSchemaVersions,
+  latestSchemaText,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
 import type { Kafka, Producer } from 'kafkajs';
@@ -48,7 +48,7 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
       consentPolicy.taxonomy,
     );
     const topics = consentTopics(config.kafka.topicPrefix);
-    const versions = readSchemaVersions(config.schemaRegistry.schemasDir, 'consent-decision');
+    const readerSchema = latestSchemaText(config.schemaRegistry.schemasDir, 'consent-decision');
     this.deadLetterProducer = createDurableProducer(kafka);
     this.sinks = config.connectors.enabled.map((name) => {
       const system = systems.get(name);
@@ -65,7 +65,7 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
         topics: system.purposes.map(topics.suppression),
         deadLetterTopic: topics.sinkDeadLetter,
         consumerGroup: `${config.kafka.topicPrefix}connector.${name}`,
-        readerSchema: versions[versions.length - 1]!.text,
+        readerSchema,
         maxAttempts: config.connectors.maxAttempts,
       });
     });

@@ -98,13 +98,16 @@ export class OutboxRelay {
   }
 
   private async publish(messages: readonly StoredOutboxMessage[]): Promise<void> {
+    const values = await Promise.all(
+      messages.map((message) => this.serde.encode(valueSubject(message.topic), message.payload)),
+    );
     const byTopic = new Map<string, Message[]>();
-    for (const message of messages) {
-      const value = await this.serde.encode(valueSubject(message.topic), message.payload);
-      const list = byTopic.get(message.topic) ?? [];
-      list.push({ key: message.key, value });
-      byTopic.set(message.topic, list);
-    }
+    messages.forEach((message, index) => {
+      const list = byTopic.get(message.topic);
+      const entry = { key: message.key, value: values[index]! };
+      if (list) list.push(entry);
+      else byTopic.set(message.topic, [entry]);
+    });
     await this.producer.sendBatch({
       acks: ACKS_ALL,
       topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
-import type { Consumer, Kafka } from 'kafkajs';
+// The file, not the barrel: an embedding service should not load the Nest module with it.
+import { ResilientConsumer } from '@consent-ledger/kafka/resilient-consumer';
+import type { Kafka } from 'kafkajs';
 
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
 export type ConsentStateRecord = ConsentDecisionRecord;
@@ -29,7 +31,7 @@ export class ConsentView {
   private readonly listeners = new Set<ChangeListener>();
   private readonly positions = new Map<number, number>();
   private readonly highWatermarks = new Map<number, number>();
-  private consumer?: Consumer;
+  private consumer?: ResilientConsumer;
 
   constructor(private readonly options: ConsentViewOptions) {}
 
@@ -42,29 +44,32 @@ export class ConsentView {
     const targets = new Map(ends.map((end) => [end.partition, Number(end.high)]));
     ends.forEach((end) => this.highWatermarks.set(end.partition, Number(end.high)));
 
-    // A group of its own that never commits: every instance reads the topic from the start.
-    this.consumer = this.options.kafka.consumer({
-      groupId: `consent-view-${randomUUID()}`,
-      maxWaitTimeInMs: 250,
-    });
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.stateTopic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          if (message.value)
-            this.apply(
-              await this.options.serde.decode<ConsentStateRecord>(
-                message.value,
-                this.options.readerSchema,
-              ),
-            );
-          this.positions.set(batch.partition, Number(message.offset) + 1);
-        }
-        this.highWatermarks.set(batch.partition, Number(batch.highWatermark));
+    // A group of its own that never commits: every instance (and every restart after a crash)
+    // reads the topic from the start; apply() ignores what it has already seen.
+    this.consumer = new ResilientConsumer({
+      kafka: this.options.kafka,
+      config: { groupId: `consent-view-${randomUUID()}`, maxWaitTimeInMs: 250 },
+      topics: [this.options.stateTopic],
+      run: {
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) {
+            if (message.value) {
+              this.apply(
+                await this.options.serde.decode<ConsentStateRecord>(
+                  message.value,
+                  this.options.readerSchema,
+                ),
+              );
+            }
+            this.positions.set(batch.partition, Number(message.offset) + 1);
+          }
+          this.highWatermarks.set(batch.partition, Number(batch.highWatermark));
+        },
       },
+      log: () => undefined,
     });
+    await this.consumer.start();
     const deadline = Date.now() + timeoutMs;
     while ([...targets].some(([partition, end]) => (this.positions.get(partition) ?? 0) < end)) {
       if (Date.now() > deadline)
@@ -76,7 +81,7 @@ export class ConsentView {
   }
 
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    await this.consumer?.stop();
   }
 
   /** The subject's current decision for the purpose, or undefined when none was ever published. */

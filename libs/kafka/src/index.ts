@@ -12,5 +12,4 @@ export * from './kafka.module';
 export * from './consent-event.codec';
 export * from './dead-letter.publisher';
 export * from './resilient-consumer';
-export * from './coalescing-sender';
 export * from './consent-decision.record';

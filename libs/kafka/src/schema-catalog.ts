@@ -47,6 +47,12 @@ export function readSchemaVersions(schemasDir: string, record: string): SchemaVe
   return versions;
 }
 
+/** The text of the newest version of `record`: the reader schema consumers decode with. */
+export function latestSchemaText(schemasDir: string, record: string): string {
+  const versions = readSchemaVersions(schemasDir, record);
+  return versions[versions.length - 1]!.text;
+}
+
 /** The Confluent TopicNameStrategy subject for a topic's values. */
 export function valueSubject(topic: string): string {
   return `${topic}-value`;

@@ -36,13 +36,17 @@ export class ConsentReadModelRepository {
         subjectIds,
       ]) as Promise<ConsentChoiceRow[]>,
     ]);
+    const subjectRows = new Map(subjects.map((row) => [row.subject_id, row]));
+    const choiceRows = new Map<string, ConsentChoiceRow[]>();
+    for (const row of choices) {
+      const rows = choiceRows.get(row.subject_id);
+      if (rows) rows.push(row);
+      else choiceRows.set(row.subject_id, [row]);
+    }
     return new Map(
       subjectIds.map((subjectId) => [
         subjectId,
-        stateFromRows(
-          subjects.find((row) => row.subject_id === subjectId),
-          choices.filter((row) => row.subject_id === subjectId),
-        ),
+        stateFromRows(subjectRows.get(subjectId), choiceRows.get(subjectId) ?? []),
       ]),
     );
   }

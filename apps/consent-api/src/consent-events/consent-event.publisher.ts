@@ -4,13 +4,12 @@ import type { ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   ACKS_ALL,
   AvroSerde,
-  CoalescingSender,
   consentTopics,
   createDurableProducer,
   KAFKA_CLIENT,
   valueSubject,
 } from '@consent-ledger/kafka';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { AppError } from '@consent-ledger/http';
 
 const RETRY_AFTER_SECONDS = 5;
@@ -24,7 +23,6 @@ const RETRY_AFTER_SECONDS = 5;
 export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdown {
   private readonly producer: Producer;
   private readonly topic: string;
-  private readonly sender: CoalescingSender<Message>;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -33,9 +31,6 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
   ) {
     this.producer = createDurableProducer(kafka);
     this.topic = consentTopics(config.kafka.topicPrefix).events;
-    this.sender = new CoalescingSender((messages: Message[]) =>
-      this.producer.send({ topic: this.topic, acks: ACKS_ALL, messages }),
-    );
   }
 
   async onModuleInit(): Promise<void> {
@@ -47,9 +42,9 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
   }
 
   /**
-   * Resolves once Kafka acknowledged every event. Concurrent calls share produce requests. On
-   * timeout, events not yet sent are withdrawn; events already sent may still land later (a
-   * send cannot be recalled), which is why a retry must reuse the idempotency key.
+   * Resolves once Kafka acknowledged every event. The writer's group commit already gathers
+   * concurrent requests into one call, one produce request, at a time. On timeout the send may
+   * still land later (it cannot be recalled), which is why a retry must reuse the idempotency key.
    */
   async publish(events: readonly ConsentEvent[]): Promise<void> {
     const subject = valueSubject(this.topic);
@@ -60,16 +55,18 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
         headers: { 'event-id': event.eventId },
       })),
     );
-    const submission = this.sender.submit(messages);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        submission.cancel();
-        reject(new Error(`no acknowledgement within ${this.config.kafka.ackTimeoutMs} ms`));
-      }, this.config.kafka.ackTimeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`no acknowledgement within ${this.config.kafka.ackTimeoutMs} ms`)),
+        this.config.kafka.ackTimeoutMs,
+      );
     });
     try {
-      await Promise.race([submission.done, timeout]);
+      await Promise.race([
+        this.producer.send({ topic: this.topic, acks: ACKS_ALL, messages }),
+        timeout,
+      ]);
     } catch (error) {
       throw new AppError(
         503,
