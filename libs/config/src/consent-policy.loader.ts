@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   createTaxonomy,
   dataCategories,
+  jurisdictionPattern,
+  regimes,
   usPrivacyCategories,
+  type Regime,
   type ConsentPolicy,
   type PurposeTaxonomy,
 } from '@consent-ledger/consent-domain';
@@ -10,9 +14,21 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ConsentPolicySettings } from './app-config';
 
+const jurisdictionCode = z
+  .string()
+  .regex(jurisdictionPattern, 'must be an ISO 3166 code such as DE or US-CA');
+
 const policyFileSchema = z.object({
   version: z.string().min(1),
   minimumNoticeVersions: z.record(z.string(), z.string()).default({}),
+  jurisdictions: z.partialRecord(
+    z.enum(regimes.filter((regime) => regime !== 'UNKNOWN') as [Regime, ...Regime[]]),
+    z.array(jurisdictionCode),
+  ),
+  globalPrivacyControl: z.object({
+    honouredIn: z.array(jurisdictionCode),
+    optOutOf: z.array(z.string()).min(1),
+  }),
   purposes: z
     .array(
       z.object({
@@ -30,18 +46,36 @@ const policyFileSchema = z.object({
 export interface LoadedConsentPolicy {
   readonly taxonomy: PurposeTaxonomy;
   readonly policy: ConsentPolicy;
+  /** SHA-256 of the file's bytes: tells two files that claim the same version apart. */
+  readonly digest: string;
 }
 
 /** Reads and validates the consent policy file; fails naming the file and the bad entries. */
 export function loadConsentPolicy(
   settings: Pick<ConsentPolicySettings, 'file' | 'strictestEverywhere'>,
 ): LoadedConsentPolicy {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parse(readFileSync(settings.file, 'utf8'));
+    text = readFileSync(settings.file, 'utf8');
   } catch (error) {
     throw new Error(
       `CONSENT_POLICY_FILE: cannot read ${settings.file}: ${(error as Error).message}`,
+    );
+  }
+  return parseConsentPolicy(text, settings);
+}
+
+/** Validates a policy file's text (`source` names it in errors). */
+export function parseConsentPolicy(
+  text: string,
+  settings: Pick<ConsentPolicySettings, 'file' | 'strictestEverywhere'>,
+): LoadedConsentPolicy {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new Error(
+      `CONSENT_POLICY_FILE ${settings.file} is not YAML: ${(error as Error).message}`,
     );
   }
   const parsed = policyFileSchema.safeParse(raw);
@@ -51,9 +85,35 @@ export function loadConsentPolicy(
     );
     throw new Error(`CONSENT_POLICY_FILE ${settings.file} is invalid:\n  ${problems.join('\n  ')}`);
   }
-  const { version, minimumNoticeVersions, purposes } = parsed.data;
+  const { version, minimumNoticeVersions, purposes, globalPrivacyControl } = parsed.data;
+  const taxonomy = createTaxonomy(version, purposes);
+  const jurisdictions: Record<string, Regime> = {};
+  const problems: string[] = [];
+  for (const [regime, codes] of Object.entries(parsed.data.jurisdictions) as [Regime, string[]][]) {
+    for (const code of codes) {
+      const already = jurisdictions[code];
+      if (already && already !== regime)
+        problems.push(`jurisdictions: ${code} is under both ${already} and ${regime}`);
+      jurisdictions[code] = regime;
+    }
+  }
+  globalPrivacyControl.optOutOf
+    .filter((purpose) => !taxonomy.purposes.has(purpose))
+    .forEach((purpose) =>
+      problems.push(`globalPrivacyControl.optOutOf: unknown purpose '${purpose}'`),
+    );
+  if (problems.length > 0) {
+    throw new Error(`CONSENT_POLICY_FILE ${settings.file} is invalid:\n  ${problems.join('\n  ')}`);
+  }
   return {
-    taxonomy: createTaxonomy(version, purposes),
-    policy: { version, strictestEverywhere: settings.strictestEverywhere, minimumNoticeVersions },
+    taxonomy,
+    policy: {
+      version,
+      strictestEverywhere: settings.strictestEverywhere,
+      jurisdictions,
+      minimumNoticeVersions,
+      globalPrivacyControl,
+    },
+    digest: createHash('sha256').update(text).digest('hex'),
   };
 }

@@ -78,7 +78,7 @@ export function validateProposedEvent(
       'a consent grant must name the notice the person was shown (GDPR Art. 7(1))',
     );
   }
-  const regime = regimeFor(event.jurisdiction, context.policy.strictestEverywhere);
+  const regime = regimeFor(event.jurisdiction, context.policy);
   const optIn = regime === 'GDPR' || regime === 'UK_GDPR' || regime === 'UNKNOWN';
   if (
     purpose?.usCategory === 'sensitive' &&

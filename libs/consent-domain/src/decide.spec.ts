@@ -25,12 +25,13 @@ describe('regimeFor', () => {
     ['BR', 'UNKNOWN'],
     ['ZZ', 'UNKNOWN'],
   ])('%s is under %s', (jurisdiction, regime) => {
-    expect(regimeFor(jurisdiction, false)).toBe(regime);
+    expect(regimeFor(jurisdiction, defaultPolicy)).toBe(regime);
   });
 
   it('treats everyone as GDPR when strictest everywhere is on', () => {
-    expect(regimeFor('US-CA', true)).toBe('GDPR');
-    expect(regimeFor('US-VA', true)).toBe('GDPR');
+    const strictest = { ...defaultPolicy, strictestEverywhere: true };
+    expect(regimeFor('US-CA', strictest)).toBe('GDPR');
+    expect(regimeFor('US-VA', strictest)).toBe('GDPR');
   });
 });
 

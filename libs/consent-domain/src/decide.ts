@@ -102,10 +102,7 @@ export function decide(
 ): ConsentDecision {
   const purpose = options.taxonomy.purposes.get(purposeId);
   if (!purpose) throw new UnknownPurposeError(purposeId);
-  const regime = regimeFor(
-    options.jurisdiction ?? state.jurisdiction ?? 'ZZ',
-    options.policy.strictestEverywhere,
-  );
+  const regime = regimeFor(options.jurisdiction ?? state.jurisdiction ?? 'ZZ', options.policy);
   if (purpose.basis === 'contract') return fromDefault(purpose, regime, state);
 
   const choice = decidingChoice(state, lineageOf(options.taxonomy, purposeId));

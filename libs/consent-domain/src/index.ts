@@ -7,3 +7,5 @@ export * from './jurisdiction-regimes';
 export * from './purpose-taxonomy';
 export * from './event-chain';
 export * from './decision-changes';
+export * from './view-decision';
+export * from './global-privacy-control';

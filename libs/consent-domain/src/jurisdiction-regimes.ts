@@ -6,31 +6,44 @@ export const regimes = ['GDPR', 'UK_GDPR', 'CCPA_CPRA', 'US_STATE_OPT_OUT', 'UNK
 export type Regime = (typeof regimes)[number];
 
 /** EU member states plus the EEA (Iceland, Liechtenstein, Norway), ISO 3166-1 alpha-2. */
-const gdprCountries = new Set(
+const gdprCountries =
   'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO'.split(
     ' ',
-  ),
-);
+  );
 
 /** US states with comprehensive opt-out privacy laws other than California. */
-const usOptOutStates = new Set(
-  'VA CO CT UT TX OR MT IA DE NH NJ NE TN MN MD IN KY RI FL'
-    .split(' ')
-    .map((state) => `US-${state}`),
-);
+const usOptOutStates = 'VA CO CT UT TX OR MT IA DE NH NJ NE TN MN MD IN KY RI FL'
+  .split(' ')
+  .map((state) => `US-${state}`);
+
+/**
+ * Which regime each jurisdiction is under: a country (DE) or a subdivision (US-CA). The shipped
+ * policy file carries the same table; this is the built-in default for code that has no file.
+ */
+export const defaultJurisdictionRegimes: Readonly<Record<string, Regime>> = Object.fromEntries([
+  ...gdprCountries.map((country) => [country, 'GDPR'] as const),
+  ['GB', 'UK_GDPR'] as const,
+  ['US-CA', 'CCPA_CPRA'] as const,
+  ...usOptOutStates.map((state) => [state, 'US_STATE_OPT_OUT'] as const),
+]);
 
 /** ISO 3166-1 alpha-2 (DE), ISO 3166-2 subdivision (US-CA), or ZZ for unknown. */
 export const jurisdictionPattern = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
 
-/** The regime for a jurisdiction code; `strictestEverywhere` treats everyone as GDPR. */
-export function regimeFor(jurisdiction: string, strictestEverywhere: boolean): Regime {
-  if (strictestEverywhere) return 'GDPR';
-  const country = jurisdiction.slice(0, 2);
-  if (gdprCountries.has(country)) return 'GDPR';
-  if (country === 'GB') return 'UK_GDPR';
-  if (jurisdiction === 'US-CA') return 'CCPA_CPRA';
-  if (usOptOutStates.has(jurisdiction)) return 'US_STATE_OPT_OUT';
-  return 'UNKNOWN';
+/** The part of the policy that maps places to regimes. */
+export interface JurisdictionRules {
+  /** Treat everyone as under GDPR, whatever their jurisdiction. */
+  readonly strictestEverywhere: boolean;
+  /** Jurisdiction code -> regime; a subdivision falls back to its country, then to UNKNOWN. */
+  readonly jurisdictions: Readonly<Record<string, Regime>>;
+}
+
+/** The regime for a jurisdiction code under the policy's table. */
+export function regimeFor(jurisdiction: string, rules: JurisdictionRules): Regime {
+  if (rules.strictestEverywhere) return 'GDPR';
+  return (
+    rules.jurisdictions[jurisdiction] ?? rules.jurisdictions[jurisdiction.slice(0, 2)] ?? 'UNKNOWN'
+  );
 }
 
 /** Why a purpose is allowed or denied before the person made any choice about it. */

@@ -1,0 +1,119 @@
+import type { ConsentPolicy } from './consent-policy';
+import { UnknownPurposeError, type DecisionReason } from './decide';
+import { defaultDecision, regimeFor, regimes, type Regime } from './jurisdiction-regimes';
+import type { PurposeTaxonomy } from './purpose-taxonomy';
+
+/**
+ * A decision as the projector published it to consent.state.v1: what the embedded view of that
+ * topic holds for one subject and purpose.
+ */
+export interface PublishedDecision {
+  readonly allowed: boolean;
+  readonly reason: string;
+  readonly basis: string;
+  readonly regime: string;
+  /** The purpose whose choice decided; null when the regime's default decided. */
+  readonly decidedBy: string | null;
+  readonly causeEventId: string;
+  readonly policyVersion: string;
+}
+
+/**
+ * Reasons only an answer from the view can give: the subject was never seen where the regime
+ * needs opt-in, or the view is too far behind the log to answer (both deny: fail closed).
+ */
+export type ViewDecisionReason = DecisionReason | 'NO_CONSENT_ON_RECORD' | 'VIEW_BEHIND_LOG';
+
+export interface ViewDecision {
+  readonly purpose: string;
+  readonly allowed: boolean;
+  readonly reason: ViewDecisionReason;
+  readonly basis: string;
+  readonly regime: Regime;
+  /** The event whose choice decided; null when a default or the fail-closed rule decided. */
+  readonly decidingEventId: string | null;
+  /** The policy version the answer rests on. */
+  readonly policyVersion: string;
+}
+
+/** What the view knows about the subject beyond the purpose asked about. */
+export interface SubjectFacts {
+  /** The regime of the subject's published decisions, when the view holds any. */
+  readonly regime: Regime | null;
+  /** A published decision said the subject is a minor (MINOR_OPT_IN_REQUIRED). */
+  readonly minor: boolean;
+}
+
+export interface ViewDecisionContext {
+  readonly taxonomy: PurposeTaxonomy;
+  readonly policy: ConsentPolicy;
+  /** Decide under this jurisdiction instead of the subject's last known one. */
+  readonly jurisdiction?: string;
+  /** The view is further behind the log than the configured bound. */
+  readonly viewBehind: boolean;
+}
+
+const asRegime = (value: string): Regime =>
+  (regimes as readonly string[]).includes(value) ? (value as Regime) : 'UNKNOWN';
+
+/**
+ * The decision for one subject and purpose from what the projector published. An explicit choice
+ * (granted, withdrawn, GPC, expired) holds under every regime; otherwise the regime's default
+ * applies, under the requested jurisdiction or the subject's own. Fails closed: a consent-based
+ * purpose is denied when the view is behind, and an unseen subject is denied where opt-in rules.
+ */
+export function decideFromView(
+  published: PublishedDecision | undefined,
+  purposeId: string,
+  subject: SubjectFacts,
+  context: ViewDecisionContext,
+): ViewDecision {
+  const purpose = context.taxonomy.purposes.get(purposeId);
+  if (!purpose) throw new UnknownPurposeError(purposeId);
+  const regime: Regime | null = context.jurisdiction
+    ? regimeFor(context.jurisdiction, context.policy)
+    : published
+      ? asRegime(published.regime)
+      : subject.regime;
+  const answer = (
+    allowed: boolean,
+    reason: ViewDecisionReason,
+    basis: string,
+    decidingEventId: string | null = null,
+    policyVersion = context.policy.version,
+  ): ViewDecision => ({
+    purpose: purposeId,
+    allowed,
+    reason,
+    basis,
+    regime: regime ?? 'UNKNOWN',
+    decidingEventId,
+    policyVersion,
+  });
+
+  if (purpose.basis === 'contract') return answer(true, 'CONTRACT_BASIS', 'CONTRACT');
+  if (context.viewBehind) return answer(false, 'VIEW_BEHIND_LOG', 'CONSENT');
+  if (published && published.decidedBy !== null) {
+    return answer(
+      published.allowed,
+      published.reason as ViewDecisionReason,
+      published.basis,
+      published.causeEventId,
+      published.policyVersion,
+    );
+  }
+  if (published && asRegime(published.regime) === regime) {
+    return answer(
+      published.allowed,
+      published.reason as ViewDecisionReason,
+      published.basis,
+      null,
+      published.policyVersion,
+    );
+  }
+  const fallback = defaultDecision(regime ?? 'UNKNOWN', purpose, subject.minor ? 'UNDER_16' : null);
+  if (!fallback.allowed && regime === null && fallback.reason === 'OPT_IN_REQUIRED') {
+    return answer(false, 'NO_CONSENT_ON_RECORD', 'CONSENT');
+  }
+  return answer(fallback.allowed, fallback.reason, fallback.allowed ? 'OPT_OUT_NOTICE' : 'CONSENT');
+}
