@@ -14,6 +14,22 @@ export interface ConsentViewOptions {
   readonly stateTopic: string;
   /** The latest consent-decision schema text, so old records come out in today's shape. */
   readonly readerSchema?: string;
+  /** How often the view asks the broker where the log ends (for lag and staleness). */
+  readonly watermarkRefreshMs?: number;
+}
+
+/** How far the view is from the log: what fail-closed decisions check. */
+export interface ViewFreshness {
+  /** Records between what the view has read and the end of the log, over all partitions. */
+  readonly lagRecords: number;
+  /** Since the view last learnt where the log ends (a broker it cannot reach looks current). */
+  readonly msSinceWatermark: number;
+}
+
+/** The offsets the view has read, per partition of consent.state.v1: the position an answer reflects. */
+export interface ViewPosition {
+  readonly topic: string;
+  readonly offsets: Readonly<Record<string, number>>;
 }
 
 export type ChangeListener = (
@@ -27,11 +43,18 @@ export type ChangeListener = (
  * answers come from memory (a Map lookup) and listeners hear every change.
  */
 export class ConsentView {
-  private readonly records = new Map<string, ConsentStateRecord>();
+  /** Subject -> purpose -> decision. */
+  private readonly subjects = new Map<string, Map<string, ConsentStateRecord>>();
+  /** Subject ids in the order the view first saw them: append-only, so a position is stable. */
+  private readonly subjectOrder: string[] = [];
   private readonly listeners = new Set<ChangeListener>();
   private readonly positions = new Map<number, number>();
   private readonly highWatermarks = new Map<number, number>();
   private consumer?: ResilientConsumer;
+  private watermarkTimer?: NodeJS.Timeout;
+  private watermarkAt = 0;
+  private watermarkAdmin?: ReturnType<Kafka['admin']>;
+  private stopped = false;
 
   constructor(private readonly options: ConsentViewOptions) {}
 
@@ -40,9 +63,10 @@ export class ConsentView {
     const admin = this.options.kafka.admin();
     await admin.connect();
     const ends = await admin.fetchTopicOffsets(this.options.stateTopic);
-    await admin.disconnect();
     const targets = new Map(ends.map((end) => [end.partition, Number(end.high)]));
     ends.forEach((end) => this.highWatermarks.set(end.partition, Number(end.high)));
+    this.watermarkAt = Date.now();
+    this.followWatermarks(admin);
 
     // A group of its own that never commits: every instance (and every restart after a crash)
     // reads the topic from the start; apply() ignores what it has already seen.
@@ -81,12 +105,49 @@ export class ConsentView {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.watermarkTimer);
+    await this.watermarkAdmin?.disconnect().catch(() => undefined);
     await this.consumer?.stop();
   }
 
   /** The subject's current decision for the purpose, or undefined when none was ever published. */
   decision(subjectId: string, purpose: string): ConsentStateRecord | undefined {
-    return this.records.get(`${subjectId}|${purpose}`);
+    return this.subjects.get(subjectId)?.get(purpose);
+  }
+
+  /** Every published decision of the subject, by purpose (empty for a subject never seen). */
+  decisionsOf(subjectId: string): ReadonlyMap<string, ConsentStateRecord> {
+    return this.subjects.get(subjectId) ?? new Map();
+  }
+
+  /**
+   * The subjects the view holds decisions for, in the order it first saw them, starting at
+   * `index`. The order only grows at the end, so an index is a stable paging cursor.
+   */
+  *subjectIdsFrom(index = 0): IterableIterator<string> {
+    for (let at = index; at < this.subjectOrder.length; at += 1) yield this.subjectOrder[at]!;
+  }
+
+  get subjectCount(): number {
+    return this.subjects.size;
+  }
+
+  freshness(now = Date.now()): ViewFreshness {
+    let lagRecords = 0;
+    for (const records of this.lag().values()) lagRecords += records;
+    return { lagRecords, msSinceWatermark: now - this.watermarkAt };
+  }
+
+  position(): ViewPosition {
+    return {
+      topic: this.options.stateTopic,
+      offsets: Object.fromEntries(
+        [...this.highWatermarks.keys()]
+          .sort((a, b) => a - b)
+          .map((partition) => [String(partition), this.positions.get(partition) ?? 0]),
+      ),
+    };
   }
 
   /**
@@ -112,9 +173,36 @@ export class ConsentView {
     );
   }
 
+  /** Keeps asking where the log ends, so a view that stopped hearing from the broker knows it. */
+  private followWatermarks(admin: ReturnType<Kafka['admin']>): void {
+    this.watermarkAdmin = admin;
+    const every = this.options.watermarkRefreshMs ?? 500;
+    const refresh = async () => {
+      try {
+        const ends = await admin.fetchTopicOffsets(this.options.stateTopic);
+        ends.forEach((end) =>
+          this.highWatermarks.set(
+            end.partition,
+            Math.max(Number(end.high), this.highWatermarks.get(end.partition) ?? 0),
+          ),
+        );
+        this.watermarkAt = Date.now();
+      } catch {
+        // Unreachable broker: msSinceWatermark grows and fail-closed callers deny.
+      }
+      if (!this.stopped) this.watermarkTimer = setTimeout(() => void refresh(), every);
+    };
+    this.watermarkTimer = setTimeout(() => void refresh(), every);
+  }
+
   private apply(record: ConsentStateRecord): void {
-    const key = `${record.subjectId}|${record.purpose}`;
-    const previous = this.records.get(key);
+    let purposes = this.subjects.get(record.subjectId);
+    if (!purposes) {
+      purposes = new Map();
+      this.subjects.set(record.subjectId, purposes);
+      this.subjectOrder.push(record.subjectId);
+    }
+    const previous = purposes.get(record.purpose);
     // A re-published or older update (by source offset) never replaces a newer one.
     if (
       previous &&
@@ -122,7 +210,7 @@ export class ConsentView {
       previous.sourcePartition === record.sourcePartition
     )
       return;
-    this.records.set(key, record);
+    purposes.set(record.purpose, record);
     for (const listener of this.listeners) listener(record, previous);
   }
 }

@@ -76,6 +76,20 @@ export interface ConnectorSettings {
   readonly timeoutMs: number;
 }
 
+/** The documented anonymisation key of the local stack; refused when NODE_ENV=production. */
+export const DEVELOPMENT_ANONYMIZATION_KEY = 'dev-anonymization-key-change-me';
+
+export interface DecisionSettings {
+  /** Deny consent-based purposes when the view is more records than this behind the log. */
+  readonly maxLagRecords: number;
+  /** Deny when the view has not learnt where the log ends for this long. */
+  readonly maxStalenessMs: number;
+  /** Which data category each record field holds, for `POST /v1/filter?mode=anonymize`. */
+  readonly dataFieldsFile: string;
+  /** Keys the HMAC of hashed fields, so hashes cannot be reversed by guessing. */
+  readonly anonymizationKey: string;
+}
+
 /** The validated configuration of every app. Built once at boot by {@link loadConfig}. */
 export interface AppConfig {
   readonly environment: Environment['NODE_ENV'];
@@ -87,6 +101,7 @@ export interface AppConfig {
   readonly consentPolicy: ConsentPolicySettings;
   readonly apiKeys: readonly ApiKey[];
   readonly connectors: ConnectorSettings;
+  readonly decisions: DecisionSettings;
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -174,6 +189,12 @@ function toAppConfig(env: Environment): AppConfig {
       crm: { url: env.CRM_URL, apiKey: env.CRM_API_KEY },
       maxAttempts: env.SINK_MAX_ATTEMPTS,
       timeoutMs: env.SINK_TIMEOUT_MS,
+    },
+    decisions: {
+      maxLagRecords: env.DECISION_MAX_LAG_RECORDS,
+      maxStalenessMs: env.DECISION_MAX_STALENESS_MS,
+      dataFieldsFile: env.DATA_FIELDS_FILE,
+      anonymizationKey: env.ANONYMIZATION_KEY ?? DEVELOPMENT_ANONYMIZATION_KEY,
     },
   };
 }

@@ -70,6 +70,13 @@ export const environmentSchema = z
     SINK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     CONSENT_POLICY_FILE: z.string().min(1).default('deploy/policy/consent-policy.yaml'),
     CONSENT_STRICTEST_EVERYWHERE: booleanFlag.default(false),
+    DECISION_MAX_LAG_RECORDS: z.coerce.number().int().min(0).max(10_000_000).default(1_000),
+    DECISION_MAX_STALENESS_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+    DATA_FIELDS_FILE: z.string().min(1).default('deploy/policy/data-fields.yaml'),
+    ANONYMIZATION_KEY: z
+      .string()
+      .min(16, 'must be at least 16 characters (it keys the HMAC of hashed fields)')
+      .optional(),
     API_KEYS: z
       .string()
       .regex(
@@ -83,6 +90,13 @@ export const environmentSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['API_KEYS'],
+        message: 'is required in production (the development key is refused there)',
+      });
+    }
+    if (env.NODE_ENV === 'production' && !env.ANONYMIZATION_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ANONYMIZATION_KEY'],
         message: 'is required in production (the development key is refused there)',
       });
     }

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import { KafkaLifecycle, type ConsumerLiveness } from '@consent-ledger/kafka';
+import { DataSource } from 'typeorm';
 
 /** DI token: an app that consumes provides `{ liveness(): ConsumerLiveness }` under it. */
 export const CONSUMER_LIVENESS = Symbol('CONSUMER_LIVENESS');
@@ -20,7 +21,10 @@ export interface ConsumerLivenessSource {
 
 const CHECK_TIMEOUT_MS = 3_000;
 
-/** `/health`: the broker, the schema registry and the database each answer, or the app is down. */
+/**
+ * `/health`: the broker, the schema registry and (for apps that use one) the database each
+ * answer, or the app is down.
+ */
 @ApiTags('operations')
 @Controller('health')
 export class HealthController {
@@ -31,6 +35,7 @@ export class HealthController {
     private readonly kafka: KafkaLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(CONSUMER_LIVENESS) private readonly consumer?: ConsumerLivenessSource,
+    @Optional() private readonly dataSource?: DataSource,
   ) {}
 
   @Get()
@@ -40,7 +45,9 @@ export class HealthController {
     return this.health.check([
       () => this.broker(),
       () => this.registry(),
-      () => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS }),
+      ...(this.dataSource
+        ? [() => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS })]
+        : []),
       ...(this.consumer ? [() => this.consumerHealth(this.consumer!)] : []),
     ]);
   }

@@ -1,0 +1,153 @@
+import { once } from 'node:events';
+import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import {
+  booleanQuery,
+  jurisdictionSchema,
+  purposeSchema,
+  withKnownPurpose,
+} from '../decision-request';
+import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+
+const audienceQuerySchema = z.strictObject({
+  jurisdiction: jurisdictionSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  after: z.string().min(1).max(40).optional(),
+  follow: booleanQuery.default(false),
+});
+type AudienceQuery = z.output<typeof audienceQuerySchema>;
+
+/** A cursor is the position in the view's append-only subject order, made opaque. */
+const encodeCursor = (index: number) => Buffer.from(`a:${index}`).toString('base64url');
+function decodeCursor(cursor: string): number {
+  const match = /^a:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) {
+    throw new AppError(
+      400,
+      'REQUEST.INVALID_CURSOR',
+      'Invalid cursor',
+      'Pass back nextCursor as given',
+      [{ field: 'after', code: 'REQUEST.INVALID_CURSOR', message: 'not a cursor this API issued' }],
+    );
+  }
+  return Number(match[1]);
+}
+
+/**
+ * Campaign tools ask who they may reach for a purpose. JSON pages by default; with
+ * `Accept: application/x-ndjson` the whole audience streams, and with `follow=true` the stream
+ * then carries joins and leaves as consents change.
+ */
+@ApiTags('decisions')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireScopes('decision:read')
+@Controller('v1/purposes/:purpose/audience')
+export class AudienceHttpController {
+  constructor(private readonly decisions: DecisionViewService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'The subjects allowed for a purpose now, with the log position it reflects',
+    description:
+      'Subjects the view has seen whose decision allows the purpose (an unseen subject is in no audience). JSON: { subjects, nextCursor, logPosition }, paged with `after`. NDJSON (Accept: application/x-ndjson): one {"subjectId"} per line; with follow=true, then {"subjectId","change":"joined"|"left"} lines as decisions change, until the client disconnects.',
+  })
+  async audience(
+    @Param('purpose', new ZodPipe(purposeSchema)) purpose: string,
+    @Query(new ZodPipe(audienceQuerySchema)) query: AudienceQuery,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const snapshot = this.decisions.snapshot();
+    withKnownPurpose(() => this.decisions.decide('', purpose, snapshot, query.jurisdiction));
+    const allowed = (subjectId: string, at: DecisionSnapshot) =>
+      this.decisions.decide(subjectId, purpose, at, query.jurisdiction).allowed;
+
+    if (!(request.headers.accept ?? '').includes('application/x-ndjson')) {
+      if (query.follow) {
+        throw new AppError(
+          400,
+          'REQUEST.FOLLOW_NEEDS_STREAM',
+          'follow needs a stream',
+          'follow=true needs Accept: application/x-ndjson',
+          [
+            {
+              field: 'follow',
+              code: 'REQUEST.FOLLOW_NEEDS_STREAM',
+              message: 'send Accept: application/x-ndjson',
+            },
+          ],
+        );
+      }
+      const start = query.after ? decodeCursor(query.after) : 0;
+      const { ids, total } = this.decisions.subjectsFrom(start);
+      const subjects: string[] = [];
+      let index = start;
+      for (const subjectId of ids) {
+        index += 1;
+        if (allowed(subjectId, snapshot)) subjects.push(subjectId);
+        if (subjects.length === query.limit) break;
+      }
+      response.json({
+        purpose,
+        policyVersion: snapshot.policyVersion,
+        logPosition: snapshot.logPosition,
+        subjects,
+        nextCursor: index < total ? encodeCursor(index) : null,
+      });
+      return;
+    }
+
+    response.status(200);
+    response.setHeader('Content-Type', 'application/x-ndjson');
+    response.setHeader('Consent-Log-Position', JSON.stringify(snapshot.logPosition));
+    response.setHeader('Consent-Policy-Version', snapshot.policyVersion);
+    // Changes heard while the snapshot streams are replayed after it, so none is missed.
+    const members = new Set<string>();
+    const changed: string[] = [];
+    const unsubscribe = query.follow
+      ? this.decisions.onChange((subjectId, changedPurpose) => {
+          if (changedPurpose === purpose || purpose.startsWith(`${changedPurpose}.`))
+            changed.push(subjectId);
+        })
+      : () => undefined;
+    let open = true;
+    request.on('close', () => {
+      open = false;
+      unsubscribe();
+    });
+    const write = async (line: unknown) => {
+      if (!response.write(`${JSON.stringify(line)}\n`)) await once(response, 'drain');
+    };
+    for (const subjectId of this.decisions.subjectsFrom(0).ids) {
+      if (!open) return;
+      if (allowed(subjectId, snapshot)) {
+        if (query.follow) members.add(subjectId);
+        await write({ subjectId });
+      }
+    }
+    if (!query.follow) {
+      response.end();
+      return;
+    }
+    while (open) {
+      const batch = changed.splice(0);
+      const now = this.decisions.snapshot();
+      for (const subjectId of batch) {
+        const isMember = allowed(subjectId, now);
+        if (isMember === members.has(subjectId)) continue;
+        if (isMember) members.add(subjectId);
+        else members.delete(subjectId);
+        await write({
+          subjectId,
+          change: isMember ? 'joined' : 'left',
+          logPosition: now.logPosition,
+        });
+      }
+      if (batch.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}

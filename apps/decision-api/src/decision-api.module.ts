@@ -1,0 +1,42 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule, type AppConfig } from '@consent-ledger/config';
+import { ApiKeyGuard, ProblemDetailsFilter } from '@consent-ledger/http';
+import { KafkaModule } from '@consent-ledger/kafka';
+import {
+  CONSUMER_LIVENESS,
+  HealthController,
+  ObservabilityModule,
+} from '@consent-ledger/observability';
+import { AudienceHttpController } from './audience/audience.http.controller';
+import { DecisionViewService } from './decision-view.service';
+import { DecisionsHttpController } from './decisions/decisions.http.controller';
+import { NoOpHttpController } from './no-op.http.controller';
+import { RecordsFilterHttpController } from './filter/records-filter.http.controller';
+
+/**
+ * Enforcement: decisions, filter-or-anonymise and audiences, all answered from an in-memory view
+ * of consent.state.v1. No database: the view is rebuilt from the compacted topic at boot.
+ */
+@Module({})
+export class DecisionApiModule {
+  static forRoot(config?: AppConfig): DynamicModule {
+    return {
+      module: DecisionApiModule,
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(), KafkaModule],
+      controllers: [
+        HealthController,
+        DecisionsHttpController,
+        RecordsFilterHttpController,
+        AudienceHttpController,
+        NoOpHttpController,
+      ],
+      providers: [
+        DecisionViewService,
+        { provide: CONSUMER_LIVENESS, useExisting: DecisionViewService },
+        ApiKeyGuard,
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,149 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { ConsentView, type ViewPosition } from '@consent-ledger/client';
+import {
+  APP_CONFIG,
+  CONSENT_POLICY,
+  type AppConfig,
+  type LoadedConsentPolicy,
+} from '@consent-ledger/config';
+import {
+  decideFromView,
+  regimes,
+  type Regime,
+  type SubjectFacts,
+  type ViewDecision,
+} from '@consent-ledger/consent-domain';
+import {
+  AvroSerde,
+  consentTopics,
+  KAFKA_CLIENT,
+  latestSchemaText,
+  type ConsumerLiveness,
+} from '@consent-ledger/kafka';
+import type { Kafka } from 'kafkajs';
+import { Gauge } from 'prom-client';
+
+const lagGauge = new Gauge({
+  name: 'consent_decision_view_lag_records',
+  help: 'Records of consent.state.v1 the decision view has not read yet',
+});
+const subjectsGauge = new Gauge({
+  name: 'consent_decision_view_subjects',
+  help: 'Subjects the decision view holds decisions for',
+});
+
+/** Where a batch of answers stands: the view's position and whether it was fresh enough. */
+export interface DecisionSnapshot {
+  readonly policyVersion: string;
+  readonly logPosition: ViewPosition;
+  readonly viewBehind: boolean;
+}
+
+/**
+ * The decision API's in-memory view of consent.state.v1 (libs/client) and the fail-closed rule:
+ * answers come from memory, and deny consent-based purposes when the view is behind the log.
+ */
+@Injectable()
+export class DecisionViewService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(DecisionViewService.name);
+  private readonly view: ConsentView;
+
+  constructor(
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    serde: AvroSerde,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CONSENT_POLICY) readonly consentPolicy: LoadedConsentPolicy,
+  ) {
+    this.view = new ConsentView({
+      kafka,
+      serde,
+      stateTopic: consentTopics(config.kafka.topicPrefix).state,
+      readerSchema: latestSchemaText(config.schemaRegistry.schemasDir, 'consent-decision'),
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    const started = Date.now();
+    await this.view.start(300_000);
+    this.logger.log({
+      msg: 'decision view caught up with consent.state.v1',
+      subjects: this.view.subjectCount,
+      ms: Date.now() - started,
+      policyVersion: this.consentPolicy.policy.version,
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.view.stop();
+  }
+
+  /** The view as a caller sees it now; take it once per request so a batch is consistent. */
+  snapshot(): DecisionSnapshot {
+    const freshness = this.view.freshness();
+    const viewBehind =
+      freshness.lagRecords > this.config.decisions.maxLagRecords ||
+      freshness.msSinceWatermark > this.config.decisions.maxStalenessMs;
+    lagGauge.set(freshness.lagRecords);
+    subjectsGauge.set(this.view.subjectCount);
+    return {
+      policyVersion: this.consentPolicy.policy.version,
+      logPosition: this.view.position(),
+      viewBehind,
+    };
+  }
+
+  /** Throws UnknownPurposeError for a purpose the taxonomy does not define. */
+  decide(
+    subjectId: string,
+    purpose: string,
+    snapshot: DecisionSnapshot,
+    jurisdiction?: string,
+  ): ViewDecision {
+    return decideFromView(
+      this.view.decision(subjectId, purpose),
+      purpose,
+      this.subjectFacts(subjectId),
+      {
+        taxonomy: this.consentPolicy.taxonomy,
+        policy: this.consentPolicy.policy,
+        viewBehind: snapshot.viewBehind,
+        ...(jurisdiction ? { jurisdiction } : {}),
+      },
+    );
+  }
+
+  /** Subjects the view knows, in the order it first saw them (stable, so it can be paged). */
+  subjectsFrom(index: number): { readonly ids: IterableIterator<string>; readonly total: number } {
+    return { ids: this.view.subjectIdsFrom(index), total: this.view.subjectCount };
+  }
+
+  /** Calls back on each published change; returns the unsubscribe. */
+  onChange(listener: (subjectId: string, purpose: string) => void): () => void {
+    return this.view.onChange((record) => listener(record.subjectId, record.purpose));
+  }
+
+  liveness(): ConsumerLiveness {
+    return {
+      running: !this.snapshot().viewBehind,
+      restarts: 0,
+      lastBatchAt: null,
+      lag: this.view.lag(),
+    };
+  }
+
+  private subjectFacts(subjectId: string): SubjectFacts {
+    let regime: Regime | null = null;
+    let minor = false;
+    for (const record of this.view.decisionsOf(subjectId).values()) {
+      if ((regimes as readonly string[]).includes(record.regime)) regime = record.regime as Regime;
+      if (record.reason === 'MINOR_OPT_IN_REQUIRED') minor = true;
+    }
+    return { regime, minor };
+  }
+}

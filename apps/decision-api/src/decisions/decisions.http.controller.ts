@@ -1,0 +1,73 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import {
+  batchDecisionRequestSchema,
+  decisionRequestSchema,
+  MAX_BATCH_SUBJECTS,
+  withKnownPurpose,
+  type BatchDecisionRequest,
+  type DecisionRequest,
+} from '../decision-request';
+import { DecisionViewService } from '../decision-view.service';
+
+/** Downstream systems ask whether they may use a person's data for a purpose. */
+@ApiTags('decisions')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireScopes('decision:read')
+@Controller('v1/decisions')
+export class DecisionsHttpController {
+  constructor(private readonly decisions: DecisionViewService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'May this subject’s data be used for this purpose now?',
+    description:
+      'Answered from memory. Fails closed: denied with VIEW_BEHIND_LOG when the view is further behind the log than DECISION_MAX_LAG_RECORDS / DECISION_MAX_STALENESS_MS, and with NO_CONSENT_ON_RECORD for a subject never seen where opt-in rules.',
+  })
+  decide(@Body(new ZodPipe(decisionRequestSchema)) request: DecisionRequest) {
+    const snapshot = this.decisions.snapshot();
+    const decision = withKnownPurpose(() =>
+      this.decisions.decide(request.subjectId, request.purpose, snapshot, request.jurisdiction),
+    );
+    return {
+      subjectId: request.subjectId,
+      ...decision,
+      logPosition: snapshot.logPosition,
+      ...(request.campaignId ? { campaignId: request.campaignId } : {}),
+      ...(request.jobId ? { jobId: request.jobId } : {}),
+    };
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: `Decisions for up to ${MAX_BATCH_SUBJECTS} subjects and one purpose`,
+    description: 'Every answer reflects the same log position.',
+  })
+  decideBatch(@Body(new ZodPipe(batchDecisionRequestSchema)) request: BatchDecisionRequest) {
+    const snapshot = this.decisions.snapshot();
+    const decisions = withKnownPurpose(() =>
+      request.subjectIds.map((subjectId) => {
+        const { purpose: _purpose, ...decision } = this.decisions.decide(
+          subjectId,
+          request.purpose,
+          snapshot,
+          request.jurisdiction,
+        );
+        return { subjectId, ...decision };
+      }),
+    );
+    return {
+      purpose: request.purpose,
+      policyVersion: snapshot.policyVersion,
+      logPosition: snapshot.logPosition,
+      allowedCount: decisions.filter((decision) => decision.allowed).length,
+      decisions,
+      ...(request.campaignId ? { campaignId: request.campaignId } : {}),
+      ...(request.jobId ? { jobId: request.jobId } : {}),
+    };
+  }
+}

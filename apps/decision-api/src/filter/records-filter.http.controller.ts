@@ -1,0 +1,192 @@
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/config';
+import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import type { Request, Response } from 'express';
+import { Counter } from 'prom-client';
+import { parser } from 'stream-json';
+import { streamArray } from 'stream-json/streamers/StreamArray';
+import { z } from 'zod';
+import { jurisdictionSchema, purposeSchema, withKnownPurpose } from '../decision-request';
+import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+import { RecordAnonymizer } from './record-anonymizer';
+
+const filteredRecords = new Counter({
+  name: 'consent_filter_records_total',
+  help: 'Records through POST /v1/filter, by outcome (kept, anonymized, dropped)',
+  labelNames: ['outcome'],
+});
+
+const filterQuerySchema = z.strictObject({
+  purpose: purposeSchema,
+  subjectField: z.string().min(1).max(100).default('subjectId'),
+  mode: z.enum(['filter', 'anonymize']).default('filter'),
+  jurisdiction: jurisdictionSchema.optional(),
+});
+type FilterQuery = z.output<typeof filterQuerySchema>;
+
+/** How often a long stream re-reads the view's freshness (fail closed mid-stream too). */
+const SNAPSHOT_EVERY = 10_000;
+/** Output is written in chunks of about this size, waiting for the client when it is slow. */
+const CHUNK_BYTES = 64 * 1024;
+
+type Format = 'json' | 'ndjson';
+
+class MalformedRecordError extends Error {}
+
+/** The records of a JSON array or an NDJSON body, one at a time, never the whole body at once. */
+async function* recordsOf(request: Request, format: Format): AsyncGenerator<unknown> {
+  if (format === 'ndjson') {
+    let line = 0;
+    for await (const text of createInterface({ input: request, crlfDelay: Infinity })) {
+      line += 1;
+      if (text.trim() === '') continue;
+      try {
+        yield JSON.parse(text);
+      } catch {
+        throw new MalformedRecordError(`line ${line} is not JSON`);
+      }
+    }
+    return;
+  }
+  const items = request.pipe(parser()).pipe(streamArray());
+  try {
+    for await (const item of items as AsyncIterable<{ key: number; value: unknown }>) {
+      yield item.value;
+    }
+  } catch (error) {
+    throw new MalformedRecordError(`the body is not a JSON array: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Filter or anonymise records on read: the records whose subject allowed the purpose pass, the
+ * others are dropped (mode=filter) or have their personal fields treated by data category
+ * (mode=anonymize). Streams both ways.
+ */
+@ApiTags('decisions')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireScopes('decision:read')
+@Controller('v1/filter')
+export class RecordsFilterHttpController {
+  private readonly logger = new Logger(RecordsFilterHttpController.name);
+  private readonly anonymizer: RecordAnonymizer;
+
+  constructor(
+    private readonly decisions: DecisionViewService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.anonymizer = new RecordAnonymizer(
+      loadDataFieldRules(config.decisions.dataFieldsFile),
+      config.decisions.anonymizationKey,
+    );
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Keep only the records whose subject allowed the purpose, or anonymise the rest',
+    description:
+      'Body: a JSON array (application/json) or one record per line (application/x-ndjson); the answer has the same format and streams. Records without the subject field count as denied. Headers: Consent-Log-Position and Consent-Policy-Version at the start; trailer Consent-Filter-Counts at the end. A malformed record mid-stream aborts the response (the body is then incomplete, never silently short).',
+  })
+  @ApiBody({ schema: { type: 'array', items: { type: 'object' } } })
+  async filter(
+    @Query(new ZodPipe(filterQuerySchema)) query: FilterQuery,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const format = this.formatOf(request);
+    let snapshot = this.decisions.snapshot();
+    // An unknown purpose is a 422 before any record is read.
+    withKnownPurpose(() => this.decisions.decide('', query.purpose, snapshot, query.jurisdiction));
+
+    response.status(200);
+    response.setHeader(
+      'Content-Type',
+      format === 'json' ? 'application/json' : 'application/x-ndjson',
+    );
+    response.setHeader('Consent-Log-Position', JSON.stringify(snapshot.logPosition));
+    response.setHeader('Consent-Policy-Version', snapshot.policyVersion);
+    response.setHeader('Trailer', 'Consent-Filter-Counts');
+    const counts = { records: 0, kept: 0, anonymized: 0, dropped: 0 };
+    let pending = format === 'json' ? '[' : '';
+    let first = true;
+    const flush = async () => {
+      if (pending && !response.write(pending)) await once(response, 'drain');
+      pending = '';
+    };
+    try {
+      for await (const record of recordsOf(request, format)) {
+        counts.records += 1;
+        if (counts.records % SNAPSHOT_EVERY === 0) snapshot = this.decisions.snapshot();
+        const out = this.treat(record, query, snapshot, counts);
+        if (out === undefined) continue;
+        pending +=
+          format === 'json'
+            ? `${first ? '' : ','}${JSON.stringify(out)}`
+            : `${JSON.stringify(out)}\n`;
+        first = false;
+        if (pending.length >= CHUNK_BYTES) await flush();
+      }
+      if (format === 'json') pending += ']';
+      await flush();
+      response.addTrailers({
+        'Consent-Filter-Counts': Object.entries(counts)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(';'),
+      });
+      response.end();
+    } catch (error) {
+      this.logger.warn({
+        msg: 'filter stream aborted',
+        error: (error as Error).message,
+        ...counts,
+      });
+      response.destroy(error as Error);
+    } finally {
+      filteredRecords.inc({ outcome: 'kept' }, counts.kept);
+      filteredRecords.inc({ outcome: 'anonymized' }, counts.anonymized);
+      filteredRecords.inc({ outcome: 'dropped' }, counts.dropped);
+    }
+  }
+
+  private treat(
+    record: unknown,
+    query: FilterQuery,
+    snapshot: DecisionSnapshot,
+    counts: { kept: number; anonymized: number; dropped: number; records: number },
+  ): unknown {
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      throw new MalformedRecordError(`record ${counts.records} is not a JSON object`);
+    }
+    const fields = record as Record<string, unknown>;
+    const subjectId = fields[query.subjectField];
+    const allowed =
+      typeof subjectId === 'string' &&
+      this.decisions.decide(subjectId, query.purpose, snapshot, query.jurisdiction).allowed;
+    if (allowed) {
+      counts.kept += 1;
+      return record;
+    }
+    if (query.mode === 'anonymize') {
+      counts.anonymized += 1;
+      return this.anonymizer.anonymize(fields);
+    }
+    counts.dropped += 1;
+    return undefined;
+  }
+
+  private formatOf(request: Request): Format {
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type === 'application/json') return 'json';
+    if (type === 'application/x-ndjson' || type === 'application/jsonl') return 'ndjson';
+    throw new AppError(
+      415,
+      'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+      'Unsupported media type',
+      `Send a JSON array as application/json or one record per line as application/x-ndjson (got '${type || 'none'}').`,
+    );
+  }
+}
