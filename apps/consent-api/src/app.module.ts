@@ -7,6 +7,7 @@ import { PersistenceModule } from '@consent-ledger/persistence';
 import { ApiKeyGuard, ProblemDetailsFilter } from '@consent-ledger/http';
 import { ConsentEventPublisher } from './consent-events/consent-event.publisher';
 import { ConsentEventWriter } from './consent-events/consent-event.writer';
+import { GlobalPrivacyControlService } from './consent-events/global-privacy-control.service';
 import { ConsentExpirySweeper } from './expiry/consent-expiry.sweeper';
 import { RecordConsentEventHttpController } from './consent-events/record-consent-event.http.controller';
 import { PurposesHttpController } from './purposes/purposes.http.controller';
@@ -33,6 +34,7 @@ export class AppModule {
       providers: [
         ConsentEventPublisher,
         ConsentEventWriter,
+        GlobalPrivacyControlService,
         ConsentExpirySweeper,
         ApiKeyGuard,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -138,10 +138,17 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
   }
 
   private subjectFacts(subjectId: string): SubjectFacts {
+    // The regime of the most recently caused decision: the subject's current jurisdiction (a
+    // move republishes every purpose whose answer changed, not the others).
     let regime: Regime | null = null;
+    let latest = -Infinity;
     let minor = false;
     for (const record of this.view.decisionsOf(subjectId).values()) {
-      if ((regimes as readonly string[]).includes(record.regime)) regime = record.regime as Regime;
+      const recordedAt = Number(record.causeRecordedAt);
+      if (recordedAt >= latest && (regimes as readonly string[]).includes(record.regime)) {
+        regime = record.regime as Regime;
+        latest = recordedAt;
+      }
       if (record.reason === 'MINOR_OPT_IN_REQUIRED') minor = true;
     }
     return { regime, minor };

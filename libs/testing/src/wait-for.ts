@@ -1,8 +1,8 @@
 export interface WaitForOptions {
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
-  /** Said in the error when the deadline passes. */
-  readonly description?: string;
+  /** Said in the error when the deadline passes (a function: computed then, with what it saw). */
+  readonly description?: string | (() => string);
 }
 
 /**
@@ -24,7 +24,8 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const cause = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}${cause}`);
+      const what = typeof description === 'function' ? description() : description;
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

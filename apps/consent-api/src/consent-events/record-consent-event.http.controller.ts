@@ -1,5 +1,12 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiHeader,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
 import {
   consentEventBatchRequestSchema,
@@ -9,6 +16,15 @@ import {
   type ConsentEventRequest,
 } from './consent-event.request';
 import { ConsentEventWriter, type AcceptedEvent } from './consent-event.writer';
+import { GlobalPrivacyControlService } from './global-privacy-control.service';
+
+/** The answer to a single event; with a GPC signal, what was done about it. */
+export interface RecordedEvent extends AcceptedEvent {
+  readonly globalPrivacyControl?: {
+    readonly honoured: boolean;
+    readonly optOuts: ReadonlyArray<{ purpose: string } & AcceptedEvent>;
+  };
+}
 
 const problem = {
   description: 'RFC 9457 problem+json naming each bad field',
@@ -22,14 +38,22 @@ const problem = {
 @RequireScopes('consent:write')
 @Controller('v1/consent-events')
 export class RecordConsentEventHttpController {
-  constructor(private readonly writer: ConsentEventWriter) {}
+  constructor(
+    private readonly writer: ConsentEventWriter,
+    private readonly globalPrivacyControl: GlobalPrivacyControlService,
+  ) {}
 
   @Post()
   @HttpCode(202)
   @ApiOperation({
     summary: 'Record one consent event',
     description:
-      'Answers 202 only once Kafka has the event from all in-sync replicas. Repeating an idempotency key returns the original event id and writes nothing.',
+      "Answers 202 only once Kafka has the event from all in-sync replicas. Repeating an idempotency key returns the original event id and writes nothing. With `Sec-GPC: 1` from the person's browser, where the jurisdiction honours Global Privacy Control, opt-outs of sale/sharing and targeted advertising are recorded in the same commit (method GLOBAL_PRIVACY_CONTROL).",
+  })
+  @ApiHeader({
+    name: 'Sec-GPC',
+    required: false,
+    description: "The browser's Global Privacy Control signal; pass it through as 1",
   })
   @ApiBody({ schema: openApiSchema(consentEventRequestSchema) })
   @ApiResponse({ status: 202, description: 'Durable in the event log' })
@@ -51,9 +75,26 @@ export class RecordConsentEventHttpController {
   })
   async record(
     @Body(new ZodPipe(consentEventRequestSchema)) request: ConsentEventRequest,
-  ): Promise<AcceptedEvent> {
-    const [accepted] = await this.writer.accept([request], () => '');
-    return accepted!;
+    @Headers('sec-gpc') gpcSignal?: string,
+  ): Promise<RecordedEvent> {
+    if (gpcSignal?.trim() !== '1') {
+      const [accepted] = await this.writer.accept([request], () => '');
+      return accepted!;
+    }
+    const gpc = await this.globalPrivacyControl.plan(request);
+    const [accepted, ...optOuts] = await this.writer.accept([request, ...gpc.optOuts], (index) =>
+      index === 0 ? '' : `(Sec-GPC opt-out ${gpc.optOuts[index - 1]!.purpose}).`,
+    );
+    return {
+      ...accepted!,
+      globalPrivacyControl: {
+        honoured: gpc.honoured,
+        optOuts: optOuts.map((event, index) => ({
+          purpose: gpc.optOuts[index]!.purpose,
+          ...event,
+        })),
+      },
+    };
   }
 
   @Post('batch')

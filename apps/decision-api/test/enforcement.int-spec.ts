@@ -1,0 +1,606 @@
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadConsentPolicy } from '@consent-ledger/config';
+import { decide } from '@consent-ledger/consent-domain';
+import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
+import {
+  createTestEnvironment,
+  freezeLocalBroker,
+  TEST_ADMIN_KEY,
+  TEST_READ_ONLY_KEY,
+  uniqueName,
+  waitFor,
+  type TestEnvironment,
+} from '@consent-ledger/testing';
+import { createConsentApi } from '../../consent-api/src/consent-api.factory';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { createDecisionApi } from '../src/decision-api.factory';
+
+const textSha256 = 'cd'.repeat(32);
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+const event = (
+  subjectId: string,
+  purpose: string,
+  action: 'GRANT' | 'WITHDRAW',
+  jurisdiction: string,
+  occurredAt = minutesAgo(5),
+) => ({
+  subjectId,
+  purpose,
+  action,
+  jurisdiction,
+  channel: 'WEB',
+  method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
+  legalBasis: purpose.startsWith('sensitive') ? 'EXPLICIT_CONSENT' : 'CONSENT',
+  ...(action === 'GRANT' ? { notice: { noticeId: 'privacy', version: '3', textSha256 } } : {}),
+  occurredAt,
+  idempotencyKey: uniqueName('key'),
+});
+
+interface Decision {
+  subjectId: string;
+  purpose: string;
+  allowed: boolean;
+  reason: string;
+  decidingEventId: string | null;
+  policyVersion: string;
+  logPosition: { topic: string; offsets: Record<string, number> };
+}
+
+const listen = async (app: INestApplication) => {
+  await app.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+};
+
+describe('enforcement: decisions, filter, audience and GPC against the real stack', () => {
+  let environment: TestEnvironment;
+  let api: INestApplication;
+  let projector: INestApplication;
+  let decisions: INestApplication;
+  let apiUrl: string;
+  let decisionsUrl: string;
+
+  const send = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+  const record = async (body: unknown, headers: Record<string, string> = {}) => {
+    const response = await send(`${apiUrl}/v1/consent-events`, body, headers);
+    expect(response.status).toBe(202);
+    return (await response.json()) as {
+      eventId: string;
+      duplicate: boolean;
+      globalPrivacyControl?: {
+        honoured: boolean;
+        optOuts: Array<{ purpose: string; eventId: string; duplicate: boolean }>;
+      };
+    };
+  };
+  const decision = async (body: Record<string, unknown>, base = decisionsUrl) => {
+    const response = await send(`${base}/v1/decisions`, body);
+    expect(response.status).toBe(200);
+    return (await response.json()) as Decision;
+  };
+  /** Waits until the decision API answers as expected (the pipeline is asynchronous). */
+  const decisionBecomes = (body: Record<string, unknown>, expected: Partial<Decision>) =>
+    waitFor(
+      async () => {
+        const answer = await decision(body);
+        return Object.entries(expected).every(
+          ([key, value]) => answer[key as keyof Decision] === value,
+        );
+      },
+      {
+        timeoutMs: 30_000,
+        description: `decision ${JSON.stringify(body)} to be ${JSON.stringify(expected)}`,
+      },
+    );
+
+  beforeAll(async () => {
+    environment = await createTestEnvironment();
+    api = await createConsentApi(environment.config);
+    apiUrl = await listen(api);
+    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
+      logger: ['error'],
+    });
+    await projector.init();
+    decisions = await createDecisionApi(environment.config);
+    decisionsUrl = await listen(decisions);
+  });
+
+  afterAll(async () => {
+    await decisions?.close();
+    await projector?.close();
+    await api?.close();
+    await environment?.dispose();
+  });
+
+  it('answers across the regimes, naming the deciding event and the policy version', async () => {
+    const german = uniqueName('de');
+    const virginian = uniqueName('va');
+    const granted = await record(event(german, 'marketing.email', 'GRANT', 'DE'));
+    await record(event(virginian, 'sensitive.processing', 'WITHDRAW', 'US-VA'));
+    await decisionBecomes(
+      { subjectId: german, purpose: 'marketing.email' },
+      { allowed: true, reason: 'CONSENT_GRANTED', decidingEventId: granted.eventId },
+    );
+    const { policy } = loadConsentPolicy(environment.config.consentPolicy);
+    type Row = [
+      subjectId: string,
+      purpose: string,
+      jurisdiction: string | undefined,
+      allowed: boolean,
+      reason: string,
+    ];
+    const unseen = uniqueName('unseen');
+    await decisionBecomes(
+      { subjectId: virginian, purpose: 'sensitive.processing' },
+      { allowed: false, reason: 'CONSENT_WITHDRAWN' },
+    );
+    const table: Row[] = [
+      [german, 'marketing', undefined, false, 'OPT_IN_REQUIRED'],
+      [german, 'ads.targeted', undefined, false, 'OPT_IN_REQUIRED'],
+      [german, 'transactional', undefined, true, 'CONTRACT_BASIS'],
+      [german, 'marketing.email', 'US-CA', true, 'CONSENT_GRANTED'],
+      [virginian, 'ads.targeted', undefined, true, 'OPT_OUT_NOT_EXERCISED'],
+      [virginian, 'ads.targeted', 'FR', false, 'OPT_IN_REQUIRED'],
+      [unseen, 'marketing.email', undefined, false, 'NO_CONSENT_ON_RECORD'],
+      [unseen, 'data.sale_sharing', 'US-CA', true, 'OPT_OUT_NOT_EXERCISED'],
+      [unseen, 'sensitive.processing', 'US-VA', false, 'SENSITIVE_OPT_IN_REQUIRED'],
+    ];
+    for (const [subjectId, purpose, jurisdiction, allowed, reason] of table) {
+      const answer = await decision({
+        subjectId,
+        purpose,
+        ...(jurisdiction ? { jurisdiction } : {}),
+      });
+      expect({
+        subjectId,
+        purpose,
+        jurisdiction,
+        allowed: answer.allowed,
+        reason: answer.reason,
+      }).toEqual({
+        subjectId,
+        purpose,
+        jurisdiction,
+        allowed,
+        reason,
+      });
+      expect(answer.policyVersion).toBe(policy.version);
+      expect(Object.keys(answer.logPosition.offsets).length).toBeGreaterThan(0);
+    }
+
+    const unknownPurpose = await send(`${decisionsUrl}/v1/decisions`, {
+      subjectId: german,
+      purpose: 'nope',
+    });
+    expect(unknownPurpose.status).toBe(422);
+    expect(unknownPurpose.headers.get('content-type')).toContain('application/problem+json');
+    expect(await unknownPurpose.json()).toMatchObject({ code: 'CONSENT.UNKNOWN_PURPOSE' });
+    const readOnly = await fetch(`${decisionsUrl}/v1/decisions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${TEST_READ_ONLY_KEY}`,
+      },
+      body: JSON.stringify({ subjectId: german, purpose: 'marketing.email' }),
+    });
+    expect(readOnly.status).toBe(403);
+    const tooMany = await send(`${decisionsUrl}/v1/decisions/batch`, {
+      purpose: 'marketing.email',
+      subjectIds: Array.from({ length: 10_001 }, (_, index) => `s${index}`),
+    });
+    expect(tooMany.status).toBe(400);
+  });
+
+  it('records a GPC opt-out where the law honours it, and the decision says GPC was the reason', async () => {
+    const californian = uniqueName('ca');
+    const request = event(californian, 'marketing.email', 'GRANT', 'US-CA');
+    const first = await record(request, { 'Sec-GPC': '1' });
+    expect(first.globalPrivacyControl?.honoured).toBe(true);
+    expect(first.globalPrivacyControl?.optOuts.map((optOut) => optOut.purpose)).toEqual([
+      'data.sale_sharing',
+      'ads.targeted',
+    ]);
+    // The browser retries the same request: nothing new is recorded.
+    const retried = await record(request, { 'Sec-GPC': '1' });
+    expect(retried.duplicate).toBe(true);
+    expect(
+      retried.globalPrivacyControl?.optOuts.map((optOut) => [optOut.eventId, optOut.duplicate]),
+    ).toEqual(first.globalPrivacyControl?.optOuts.map((optOut) => [optOut.eventId, true]));
+    const saleOptOut = first.globalPrivacyControl!.optOuts[0]!;
+    await decisionBecomes(
+      { subjectId: californian, purpose: 'data.sale_sharing' },
+      { allowed: false, reason: 'GPC_OPT_OUT', decidingEventId: saleOptOut.eventId },
+    );
+    await decisionBecomes(
+      { subjectId: californian, purpose: 'ads.targeted' },
+      { allowed: false, reason: 'GPC_OPT_OUT' },
+    );
+    // The grant in the same request stands.
+    await decisionBecomes(
+      { subjectId: californian, purpose: 'marketing.email' },
+      { allowed: true, reason: 'CONSENT_GRANTED' },
+    );
+    const events = (await (
+      await fetch(`${apiUrl}/v1/subjects/${californian}/events`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      })
+    ).json()) as { events: Array<{ eventId: string; method: string; action: string }> };
+    expect(events.events.find((entry) => entry.eventId === saleOptOut.eventId)).toMatchObject({
+      method: 'GLOBAL_PRIVACY_CONTROL',
+      action: 'WITHDRAW',
+    });
+
+    // Virginia's law does not make GPC an opt-out, Germany's consent is opt-in anyway.
+    for (const jurisdiction of ['US-VA', 'DE']) {
+      const elsewhere = await record(
+        event(uniqueName('gpc'), 'marketing.email', 'GRANT', jurisdiction),
+        {
+          'Sec-GPC': '1',
+        },
+      );
+      expect(elsewhere.globalPrivacyControl).toEqual({ honoured: false, optOuts: [] });
+    }
+    // Without the header nothing but the event is recorded.
+    expect(
+      (await record(event(uniqueName('ca'), 'marketing.email', 'GRANT', 'US-CA')))
+        .globalPrivacyControl,
+    ).toBeUndefined();
+  });
+
+  it('matches the read model for every subject and purpose after a burst of changes', async () => {
+    const subjects = Array.from({ length: 60 }, () => uniqueName('burst'));
+    const purposes = [
+      'marketing',
+      'marketing.email',
+      'ads.targeted',
+      'data.sale_sharing',
+      'ml.training',
+      'sensitive.processing',
+    ];
+    const jurisdictions = ['DE', 'GB', 'US-CA', 'US-VA', 'BR'];
+    let seed = 7;
+    const random = (n: number) => {
+      // xorshift32: deterministic, and spreads the events over every subject.
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const events = Array.from({ length: 600 }, (_, index) =>
+      event(
+        subjects[random(subjects.length)]!,
+        purposes[random(purposes.length)]!,
+        random(2) ? 'GRANT' : 'WITHDRAW',
+        jurisdictions[random(jurisdictions.length)]!,
+        new Date(Date.now() - 600_000 + index * 500).toISOString(),
+      ),
+    );
+    for (let start = 0; start < events.length; start += 200) {
+      expect(
+        (
+          await send(`${apiUrl}/v1/consent-events/batch`, {
+            events: events.slice(start, start + 200),
+          })
+        ).status,
+      ).toBe(202);
+    }
+    const dataSource = createDataSource(environment.config.database);
+    await dataSource.initialize();
+    try {
+      await waitFor(
+        async () => {
+          const [{ applied }] = await dataSource.query(
+            'SELECT count(*)::int AS applied FROM consent_event WHERE subject_id = ANY($1)',
+            [subjects],
+          );
+          const [{ waiting }] = await dataSource.query(
+            'SELECT count(*)::int AS waiting FROM consent_outbox',
+          );
+          return applied === events.length && waiting === 0;
+        },
+        { timeoutMs: 60_000, description: 'the burst projected and published' },
+      );
+      const { taxonomy, policy } = loadConsentPolicy(environment.config.consentPolicy);
+      const states = await new ConsentReadModelRepository().loadStates(
+        dataSource.manager,
+        subjects,
+      );
+      const at = new Date();
+      const consentPurposes = [...taxonomy.purposes.values()].map((entry) => entry.id);
+      // Wait for the view to have read everything published, then compare every answer.
+      const compare = async () => {
+        const mismatches: string[] = [];
+        for (const purpose of consentPurposes) {
+          const response = await send(`${decisionsUrl}/v1/decisions/batch`, {
+            purpose,
+            subjectIds: subjects,
+          });
+          expect(response.status).toBe(200);
+          const batch = (await response.json()) as {
+            decisions: Array<{ subjectId: string; allowed: boolean; reason: string }>;
+          };
+          for (const answer of batch.decisions) {
+            const expected = decide(states.get(answer.subjectId)!, purpose, {
+              taxonomy,
+              policy,
+              at,
+            });
+            if (answer.allowed !== expected.allowed || answer.reason !== expected.reason) {
+              mismatches.push(
+                `${answer.subjectId} ${purpose}: view ${answer.allowed}/${answer.reason}, read model ${expected.allowed}/${expected.reason}`,
+              );
+            }
+          }
+        }
+        return mismatches;
+      };
+      let last: string[] = [];
+      await waitFor(async () => (last = await compare()).length === 0, {
+        timeoutMs: 30_000,
+        description: () =>
+          `the decisions to match the read model (${last.length} differ, e.g. ${last.slice(0, 3).join('; ')})`,
+      });
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('filters and anonymises a large NDJSON stream, answering before the body has ended', async () => {
+    const allowedSubject = uniqueName('yes');
+    const deniedSubject = uniqueName('no');
+    await record(event(allowedSubject, 'ml.training', 'GRANT', 'DE'));
+    await record(event(deniedSubject, 'ml.training', 'WITHDRAW', 'DE'));
+    await decisionBecomes({ subjectId: allowedSubject, purpose: 'ml.training' }, { allowed: true });
+    await decisionBecomes({ subjectId: deniedSubject, purpose: 'ml.training' }, { allowed: false });
+
+    const total = 100_000;
+    const line = (index: number) =>
+      `${JSON.stringify({
+        subjectId:
+          index % 3 === 0
+            ? deniedSubject
+            : index % 3 === 1
+              ? allowedSubject
+              : `never-seen-${index}`,
+        row: index,
+        email: `person${index}@example.com`,
+        age: 37,
+        birthDate: '1989-05-17',
+        postcode: 'SW1A 1AA',
+        country: 'GB',
+        notes: 'free text',
+      })}\n`;
+    // The second half of the body is only produced once the first answers have arrived: a
+    // server that buffered the whole body would never answer, and the test would time out.
+    let answered!: () => void;
+    const firstAnswer = new Promise<void>((resolve) => (answered = resolve));
+    const body = Readable.from(
+      (async function* () {
+        for (let index = 0; index < total; index += 1) {
+          if (index === total / 2) await firstAnswer;
+          yield line(index);
+        }
+      })(),
+    );
+    const response = await fetch(`${decisionsUrl}/v1/filter?purpose=ml.training&mode=anonymize`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-ndjson',
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+      },
+      body: Readable.toWeb(body) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('consent-policy-version')).toBeTruthy();
+    const records: Array<Record<string, unknown>> = [];
+    let buffered = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += Buffer.from(chunk).toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop()!;
+      lines.forEach((text) => records.push(JSON.parse(text) as Record<string, unknown>));
+      if (records.length > 0) answered();
+    }
+    expect(records).toHaveLength(total);
+    const kept = records.filter((entry) => entry.subjectId === allowedSubject);
+    expect(kept).toHaveLength(Math.floor((total + 1) / 3));
+    expect(kept[0]).toMatchObject({
+      email: expect.stringMatching(/@example\.com$/),
+      age: 37,
+      notes: 'free text',
+    });
+    const anonymized = records.filter((entry) => entry.subjectId !== allowedSubject);
+    expect(anonymized).toHaveLength(total - kept.length);
+    for (const entry of anonymized.slice(0, 1000)) {
+      expect(entry).toMatchObject({
+        subjectId: expect.stringMatching(/^[0-9a-f]{64}$/),
+        email: null,
+        age: '30-39',
+        birthDate: '1989',
+        postcode: 'SW*',
+        country: 'GB',
+        notes: null,
+      });
+    }
+    // Order is kept: row numbers of the anonymised records are nulled, so check the kept ones.
+    expect(kept.map((entry) => entry.row)).toEqual(
+      Array.from({ length: kept.length }, (_, index) => index * 3 + 1),
+    );
+
+    const filtered = await fetch(`${decisionsUrl}/v1/filter?purpose=ml.training&subjectField=who`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify([
+        { who: allowedSubject, n: 1 },
+        { who: deniedSubject, n: 2 },
+        { n: 3 },
+        { who: allowedSubject, n: 4 },
+      ]),
+    });
+    expect(await filtered.json()).toEqual([
+      { who: allowedSubject, n: 1 },
+      { who: allowedSubject, n: 4 },
+    ]);
+
+    // A malformed record mid-stream aborts the answer rather than ending it short.
+    const malformed = fetch(`${decisionsUrl}/v1/filter?purpose=ml.training`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-ndjson',
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+      },
+      body: `${line(1)}{"subjectId": oops\n${line(4)}`,
+    });
+    await expect(malformed.then((response) => response.text())).rejects.toThrow();
+    const wrongType = await fetch(`${decisionsUrl}/v1/filter?purpose=ml.training`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: 'a,b',
+    });
+    expect(wrongType.status).toBe(415);
+  });
+
+  it('lists the audience in pages and streams its changes as consents change', async () => {
+    const members = Array.from({ length: 25 }, () => uniqueName('aud'));
+    const leaver = members[0]!;
+    const { events: accepted } = (await (
+      await send(`${apiUrl}/v1/consent-events/batch`, {
+        events: [
+          ...members.map((subjectId) => event(subjectId, 'marketing.sms', 'GRANT', 'GB')),
+          event(uniqueName('not-member'), 'marketing.sms', 'WITHDRAW', 'GB'),
+        ],
+      })
+    ).json()) as { events: unknown[] };
+    expect(accepted).toHaveLength(26);
+    const headers = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
+    const page = async (after?: string) =>
+      (await (
+        await fetch(
+          `${decisionsUrl}/v1/purposes/marketing.sms/audience?limit=7${after ? `&after=${after}` : ''}`,
+          { headers },
+        )
+      ).json()) as { subjects: string[]; nextCursor: string | null };
+    const everyPage = async () => {
+      const found: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const next = await page(cursor);
+        found.push(...next.subjects);
+        cursor = next.nextCursor ?? undefined;
+      } while (cursor);
+      return found;
+    };
+    await waitFor(
+      async () =>
+        (await everyPage()).filter((id) => members.includes(id)).length === members.length,
+      {
+        timeoutMs: 30_000,
+        description: 'every member in the paged audience',
+      },
+    );
+    const listed = await everyPage();
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(listed.filter((id) => id.startsWith('not-member'))).toEqual([]);
+
+    const controller = new AbortController();
+    const stream = await fetch(`${decisionsUrl}/v1/purposes/marketing.sms/audience?follow=true`, {
+      headers: { ...headers, accept: 'application/x-ndjson' },
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
+    const lines: Array<{ subjectId: string; change?: string }> = [];
+    const reading = (async () => {
+      let buffered = '';
+      try {
+        for await (const chunk of stream.body as unknown as AsyncIterable<Uint8Array>) {
+          buffered += Buffer.from(chunk).toString();
+          const parts = buffered.split('\n');
+          buffered = parts.pop()!;
+          parts.forEach((text) =>
+            lines.push(JSON.parse(text) as { subjectId: string; change?: string }),
+          );
+        }
+      } catch {
+        // Aborted by the test.
+      }
+    })();
+    await waitFor(
+      () => members.every((member) => lines.some((entry) => entry.subjectId === member)),
+      {
+        timeoutMs: 10_000,
+        description: 'the streamed audience',
+      },
+    );
+    await record(event(leaver, 'marketing', 'WITHDRAW', 'GB', minutesAgo(1)));
+    await waitFor(
+      () => lines.some((entry) => entry.subjectId === leaver && entry.change === 'left'),
+      {
+        timeoutMs: 30_000,
+        description: `"left" for ${leaver} after withdrawing its parent purpose`,
+      },
+    );
+    controller.abort();
+    await reading;
+    expect((await everyPage()).includes(leaver)).toBe(false);
+  });
+
+  it('fails closed when the view stops hearing from the broker, and recovers', async () => {
+    const strict = await createDecisionApi({
+      ...environment.config,
+      decisions: { ...environment.config.decisions, maxStalenessMs: 1_500 },
+    });
+    const strictUrl = await listen(strict);
+    const subjectId = uniqueName('fresh');
+    await record(event(subjectId, 'marketing.push', 'GRANT', 'DE'));
+    try {
+      await waitFor(
+        async () => (await decision({ subjectId, purpose: 'marketing.push' }, strictUrl)).allowed,
+        {
+          timeoutMs: 30_000,
+          description: 'the grant in the strict instance',
+        },
+      );
+      const resume = freezeLocalBroker();
+      try {
+        await waitFor(
+          async () =>
+            (await decision({ subjectId, purpose: 'marketing.push' }, strictUrl)).reason ===
+            'VIEW_BEHIND_LOG',
+          {
+            timeoutMs: 20_000,
+            description: 'deny with VIEW_BEHIND_LOG while the broker is frozen',
+          },
+        );
+        const answer = await decision({ subjectId, purpose: 'marketing.push' }, strictUrl);
+        expect(answer.allowed).toBe(false);
+        expect((await decision({ subjectId, purpose: 'transactional' }, strictUrl)).allowed).toBe(
+          true,
+        );
+      } finally {
+        resume();
+      }
+      await waitFor(
+        async () => (await decision({ subjectId, purpose: 'marketing.push' }, strictUrl)).allowed,
+        {
+          timeoutMs: 60_000,
+          description: 'allowed again once the broker is back',
+        },
+      );
+    } finally {
+      await strict.close();
+    }
+  });
+});
