@@ -14,5 +14,8 @@ cd "$ROOT"
 mkdir -p bench/results
 name="${1:-ingest}"
 shift || true
+# Benchmarks that run an app compiled, as in production, use dist/.
+echo "building dist/ (npm run build)" >&2
+npx tsc -p tsconfig.build.json
 TS_NODE_TRANSPILE_ONLY=true exec node -r ts-node/register -r tsconfig-paths/register "bench/$name.bench.ts" \
   --kafka-libs "$CL_HOME/dist/kafka-$KAFKA_VERSION/libs" --bootstrap "127.0.0.1:$KAFKA_PORT" "$@"

@@ -18,6 +18,7 @@ bash "$HERE/stack.sh" up
 
 PROJECTOR_PORT="${PROJECTOR_PORT:-3001}"
 CONNECTORS_PORT="${CONNECTORS_PORT:-3002}"
+DECISION_API_PORT="${DECISION_API_PORT:-3003}"
 
 cd "$ROOT"
 start_app consent-api "$HTTP_PORT" apps/consent-api/src/main.ts
@@ -28,6 +29,7 @@ if ! app_answers 3950; then
   wait_until 30 "the fake vendors" app_answers 3950 || die "the fake vendors did not start; see $LOG_DIR/fake-vendors.log"
 fi
 start_app connectors "$CONNECTORS_PORT" apps/connectors/src/main.ts
+start_app decision-api "$DECISION_API_PORT" apps/decision-api/src/main.ts
 
 log "loading demo data through the API (idempotent: a second run adds nothing)"
 TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register deploy/demo/load-demo-data.ts --url "http://127.0.0.1:$HTTP_PORT"
@@ -39,6 +41,7 @@ Consent Ledger is running.
   projector    http://127.0.0.1:$PROJECTOR_PORT/health   (/metrics)
   connectors   http://127.0.0.1:$CONNECTORS_PORT/health   (/metrics; delivers to the fake vendors on :3950 and :3951,
                whose calls are logged in $LOG_DIR/fake-vendors.log)
+  decision-api http://127.0.0.1:$DECISION_API_PORT   (OpenAPI: http://127.0.0.1:$DECISION_API_PORT/docs; decisions, filter, audiences)
   logs         $LOG_DIR/
   stop         npm run stack:down
 
@@ -46,4 +49,7 @@ Try (development key; refused when NODE_ENV=production):
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/subjects/demo-00042/consents
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/subjects/demo-00042/events
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/purposes
+  curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' -H 'Content-Type: application/json' \
+       -d '{"subjectId":"demo-00042","purpose":"marketing.email"}' http://127.0.0.1:$DECISION_API_PORT/v1/decisions
+  curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' 'http://127.0.0.1:$DECISION_API_PORT/v1/purposes/ml.training/audience?limit=5'
 INFO

@@ -29,13 +29,21 @@ import {
 import type { Kafka } from 'kafkajs';
 import { Gauge } from 'prom-client';
 
-const lagGauge = new Gauge({
+/** The view the gauges read when /metrics is scraped (one per process). */
+let measuredView: ConsentView | undefined;
+new Gauge({
   name: 'consent_decision_view_lag_records',
   help: 'Records of consent.state.v1 the decision view has not read yet',
+  collect() {
+    if (measuredView) this.set(measuredView.freshness().lagRecords);
+  },
 });
-const subjectsGauge = new Gauge({
+new Gauge({
   name: 'consent_decision_view_subjects',
   help: 'Subjects the decision view holds decisions for',
+  collect() {
+    if (measuredView) this.set(measuredView.subjectCount);
+  },
 });
 
 /** Where a batch of answers stands: the view's position and whether it was fresh enough. */
@@ -66,6 +74,7 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
       stateTopic: consentTopics(config.kafka.topicPrefix).state,
       readerSchema: latestSchemaText(config.schemaRegistry.schemasDir, 'consent-decision'),
     });
+    measuredView = this.view;
   }
 
   async onModuleInit(): Promise<void> {
@@ -89,8 +98,6 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
     const viewBehind =
       freshness.lagRecords > this.config.decisions.maxLagRecords ||
       freshness.msSinceWatermark > this.config.decisions.maxStalenessMs;
-    lagGauge.set(freshness.lagRecords);
-    subjectsGauge.set(this.view.subjectCount);
     return {
       policyVersion: this.consentPolicy.policy.version,
       logPosition: this.view.position(),

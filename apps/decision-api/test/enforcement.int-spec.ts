@@ -187,6 +187,21 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(unknownPurpose.status).toBe(422);
     expect(unknownPurpose.headers.get('content-type')).toContain('application/problem+json');
     expect(await unknownPurpose.json()).toMatchObject({ code: 'CONSENT.UNKNOWN_PURPOSE' });
+    const malformed = await fetch(`${decisionsUrl}/v1/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: '{"subjectId": ',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toContain('application/problem+json');
+    expect(await malformed.json()).toMatchObject({ code: 'REQUEST.MALFORMED_JSON' });
+    const oversized = await send(`${decisionsUrl}/v1/decisions`, {
+      subjectId: german,
+      purpose: 'marketing.email',
+      padding: 'x'.repeat(3 * 1024 * 1024),
+    });
+    expect(oversized.status).toBe(413);
+    expect(await oversized.json()).toMatchObject({ code: 'REQUEST.TOO_LARGE' });
     const readOnly = await fetch(`${decisionsUrl}/v1/decisions`, {
       method: 'POST',
       headers: {

@@ -55,6 +55,9 @@ export class ConsentView {
   private watermarkAt = 0;
   private watermarkAdmin?: ReturnType<Kafka['admin']>;
   private stopped = false;
+  /** position() and the lag sum, built once per change of offsets rather than per question. */
+  private positionCache?: ViewPosition;
+  private lagCache?: number;
 
   constructor(private readonly options: ConsentViewOptions) {}
 
@@ -89,6 +92,7 @@ export class ConsentView {
             this.positions.set(batch.partition, Number(message.offset) + 1);
           }
           this.highWatermarks.set(batch.partition, Number(batch.highWatermark));
+          this.offsetsMoved();
         },
       },
       log: () => undefined,
@@ -134,20 +138,28 @@ export class ConsentView {
   }
 
   freshness(now = Date.now()): ViewFreshness {
-    let lagRecords = 0;
-    for (const records of this.lag().values()) lagRecords += records;
-    return { lagRecords, msSinceWatermark: now - this.watermarkAt };
+    if (this.lagCache === undefined) {
+      this.lagCache = 0;
+      for (const records of this.lag().values()) this.lagCache += records;
+    }
+    return { lagRecords: this.lagCache, msSinceWatermark: now - this.watermarkAt };
   }
 
   position(): ViewPosition {
-    return {
+    return (this.positionCache ??= {
       topic: this.options.stateTopic,
       offsets: Object.fromEntries(
         [...this.highWatermarks.keys()]
           .sort((a, b) => a - b)
           .map((partition) => [String(partition), this.positions.get(partition) ?? 0]),
       ),
-    };
+    });
+  }
+
+  /** Offsets or the log's end moved: position() and freshness() recompute on next use. */
+  private offsetsMoved(): void {
+    this.positionCache = undefined;
+    this.lagCache = undefined;
   }
 
   /**
@@ -186,6 +198,7 @@ export class ConsentView {
             Math.max(Number(end.high), this.highWatermarks.get(end.partition) ?? 0),
           ),
         );
+        this.offsetsMoved();
         this.watermarkAt = Date.now();
       } catch {
         // Unreachable broker: msSinceWatermark grows and fail-closed callers deny.

@@ -6,7 +6,7 @@ import {
   Logger,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import { AppError, type FieldProblem } from './app-error';
 
 interface ProblemDocument {
@@ -107,22 +107,32 @@ function toProblem(error: unknown): Omit<ProblemDocument, 'instance'> & { retryA
   };
 }
 
-/** Every error leaves as RFC 9457 problem+json with a stable `code`, in one place. */
+/**
+ * Every error leaves as RFC 9457 problem+json with a stable `code`, in one place. Written through
+ * Nest's HTTP adapter, so it serves the Express apps and the Fastify decision API alike.
+ */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger(ProblemDetailsFilter.name);
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
+    const adapter = this.adapterHost.httpAdapter;
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    const request: unknown = http.getRequest();
+    const response: unknown = http.getResponse();
     const { retryAfter, ...problem } = toProblem(error);
     if (problem.status >= 500)
       this.logger.error({ err: error, code: problem.code }, problem.detail);
-    if (retryAfter) response.setHeader('Retry-After', String(retryAfter));
-    response
-      .status(problem.status)
-      .type('application/problem+json')
-      .send(JSON.stringify({ ...problem, instance: request.originalUrl }));
+    // A streamed answer that failed half-way cannot become a problem document any more.
+    if (adapter.isHeadersSent(response)) return;
+    if (retryAfter) adapter.setHeader(response, 'Retry-After', String(retryAfter));
+    adapter.setHeader(response, 'Content-Type', 'application/problem+json');
+    adapter.reply(
+      response,
+      JSON.stringify({ ...problem, instance: adapter.getRequestUrl(request) }),
+      problem.status,
+    );
   }
 }

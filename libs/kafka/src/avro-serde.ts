@@ -72,18 +72,24 @@ export class AvroSerde {
     // The library sets compatibility only on a subject's first registration and refuses a
     // mismatch afterwards; setting it explicitly first makes registration idempotent.
     const { auth } = this.settings;
-    const response = await fetch(`${this.settings.url}/config/${encodeURIComponent(subject)}`, {
-      method: 'PUT',
-      headers: {
-        'Content-Type': 'application/vnd.schemaregistry.v1+json',
-        ...(auth
-          ? {
-              Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
-            }
-          : {}),
-      },
-      body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
-    });
+    const put = () =>
+      fetch(`${this.settings.url}/config/${encodeURIComponent(subject)}`, {
+        method: 'PUT',
+        headers: {
+          'Content-Type': 'application/vnd.schemaregistry.v1+json',
+          ...(auth
+            ? {
+                Authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`,
+              }
+            : {}),
+        },
+        body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
+      });
+    let response = await put();
+    // Apps starting together race to create the rule; Apicurio answers the loser 409 "already
+    // exists". The rule is there now, and a second PUT updates it.
+    for (let attempt = 0; response.status === 409 && attempt < 3; attempt += 1)
+      response = await put();
     if (!response.ok) {
       throw new RetriableError(
         'REGISTRY.CONFIG_FAILED',

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
-import type { Request, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   booleanQuery,
@@ -58,8 +59,8 @@ export class AudienceHttpController {
   async audience(
     @Param('purpose', new ZodPipe(purposeSchema)) purpose: string,
     @Query(new ZodPipe(audienceQuerySchema)) query: AudienceQuery,
-    @Req() request: Request,
-    @Res() response: Response,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     const snapshot = this.decisions.snapshot();
     withKnownPurpose(() => this.decisions.decide('', purpose, snapshot, query.jurisdiction));
@@ -91,7 +92,7 @@ export class AudienceHttpController {
         if (allowed(subjectId, snapshot)) subjects.push(subjectId);
         if (subjects.length === query.limit) break;
       }
-      response.json({
+      await reply.send({
         purpose,
         policyVersion: snapshot.policyVersion,
         logPosition: snapshot.logPosition,
@@ -101,10 +102,14 @@ export class AudienceHttpController {
       return;
     }
 
-    response.status(200);
-    response.setHeader('Content-Type', 'application/x-ndjson');
-    response.setHeader('Consent-Log-Position', JSON.stringify(snapshot.logPosition));
-    response.setHeader('Consent-Policy-Version', snapshot.policyVersion);
+    // The stream is written to the socket directly, not through Fastify.
+    reply.hijack();
+    const response: ServerResponse = reply.raw;
+    response.writeHead(200, {
+      'Content-Type': 'application/x-ndjson',
+      'Consent-Log-Position': JSON.stringify(snapshot.logPosition),
+      'Consent-Policy-Version': snapshot.policyVersion,
+    });
     // Changes heard while the snapshot streams are replayed after it, so none is missed.
     const members = new Set<string>();
     const changed: string[] = [];
@@ -115,7 +120,7 @@ export class AudienceHttpController {
         })
       : () => undefined;
     let open = true;
-    request.on('close', () => {
+    request.raw.on('close', () => {
       open = false;
       unsubscribe();
     });

@@ -4,7 +4,8 @@ import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@n
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/config';
 import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { parser } from 'stream-json';
 import { streamArray } from 'stream-json/streamers/StreamArray';
@@ -27,6 +28,9 @@ const filterQuerySchema = z.strictObject({
 });
 type FilterQuery = z.output<typeof filterQuerySchema>;
 
+/** Where the filter listens; its body is never parsed up front. */
+export const FILTER_PATH = '/v1/filter';
+
 /** How often a long stream re-reads the view's freshness (fail closed mid-stream too). */
 const SNAPSHOT_EVERY = 10_000;
 /** Output is written in chunks of about this size, waiting for the client when it is slow. */
@@ -37,7 +41,7 @@ type Format = 'json' | 'ndjson';
 class MalformedRecordError extends Error {}
 
 /** The records of a JSON array or an NDJSON body, one at a time, never the whole body at once. */
-async function* recordsOf(request: Request, format: Format): AsyncGenerator<unknown> {
+async function* recordsOf(request: IncomingMessage, format: Format): AsyncGenerator<unknown> {
   if (format === 'ndjson') {
     let line = 0;
     for await (const text of createInterface({ input: request, crlfDelay: Infinity })) {
@@ -70,7 +74,7 @@ async function* recordsOf(request: Request, format: Format): AsyncGenerator<unkn
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireScopes('decision:read')
-@Controller('v1/filter')
+@Controller(FILTER_PATH.slice(1))
 export class RecordsFilterHttpController {
   private readonly logger = new Logger(RecordsFilterHttpController.name);
   private readonly anonymizer: RecordAnonymizer;
@@ -94,22 +98,23 @@ export class RecordsFilterHttpController {
   @ApiBody({ schema: { type: 'array', items: { type: 'object' } } })
   async filter(
     @Query(new ZodPipe(filterQuerySchema)) query: FilterQuery,
-    @Req() request: Request,
-    @Res() response: Response,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
-    const format = this.formatOf(request);
+    const format = this.formatOf(request.headers['content-type']);
     let snapshot = this.decisions.snapshot();
     // An unknown purpose is a 422 before any record is read.
     withKnownPurpose(() => this.decisions.decide('', query.purpose, snapshot, query.jurisdiction));
 
-    response.status(200);
-    response.setHeader(
-      'Content-Type',
-      format === 'json' ? 'application/json' : 'application/x-ndjson',
-    );
-    response.setHeader('Consent-Log-Position', JSON.stringify(snapshot.logPosition));
-    response.setHeader('Consent-Policy-Version', snapshot.policyVersion);
-    response.setHeader('Trailer', 'Consent-Filter-Counts');
+    // From here the answer streams: written to the socket directly, not through Fastify.
+    reply.hijack();
+    const response: ServerResponse = reply.raw;
+    response.writeHead(200, {
+      'Content-Type': format === 'json' ? 'application/json' : 'application/x-ndjson',
+      'Consent-Log-Position': JSON.stringify(snapshot.logPosition),
+      'Consent-Policy-Version': snapshot.policyVersion,
+      Trailer: 'Consent-Filter-Counts',
+    });
     const counts = { records: 0, kept: 0, anonymized: 0, dropped: 0 };
     let pending = format === 'json' ? '[' : '';
     let first = true;
@@ -118,7 +123,7 @@ export class RecordsFilterHttpController {
       pending = '';
     };
     try {
-      for await (const record of recordsOf(request, format)) {
+      for await (const record of recordsOf(request.raw, format)) {
         counts.records += 1;
         if (counts.records % SNAPSHOT_EVERY === 0) snapshot = this.decisions.snapshot();
         const out = this.treat(record, query, snapshot, counts);
@@ -178,8 +183,8 @@ export class RecordsFilterHttpController {
     return undefined;
   }
 
-  private formatOf(request: Request): Format {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  private formatOf(contentType: string | undefined): Format {
+    const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
     if (type === 'application/json') return 'json';
     if (type === 'application/x-ndjson' || type === 'application/jsonl') return 'ndjson';
     throw new AppError(

@@ -1,0 +1,255 @@
+/**
+ * Decision API throughput and latency: single decisions at a fixed rate, batch decisions, and the
+ * same app's no-op route (same auth, body parsing and logging, no decision) as the baseline, all
+ * with autocannon in the same run.
+ * `npm run bench -- decisions [--rate 2000] [--seconds 30] [--subjects 20000]`
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import {
+  createTestEnvironment,
+  startAppProcess,
+  TEST_ADMIN_KEY,
+  uniqueName,
+  waitFor,
+  type AppProcess,
+} from '@consent-ledger/testing';
+import { printTable, writeResults } from './bench-support';
+
+const { values: options } = parseArgs({
+  options: {
+    'kafka-libs': { type: 'string' },
+    bootstrap: { type: 'string' },
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '30' },
+    subjects: { type: 'string', default: '20000' },
+    'batch-size': { type: 'string', default: '1000' },
+    'batch-rate': { type: 'string', default: '20' },
+    connections: { type: 'string', default: '16' },
+  },
+});
+
+const API_PORT = 3931;
+const DECISION_PORT = 3932;
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` };
+const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA', 'BR'];
+const purposes = [
+  'marketing.email',
+  'ml.training',
+  'ads.targeted',
+  'personalization.recommendations',
+];
+
+interface Figures {
+  readonly measurement: string;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+function run(
+  title: string,
+  rate: number,
+  seconds: number,
+  path: string,
+  body: (index: number) => unknown,
+): Promise<Figures> {
+  let index = 0;
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `http://127.0.0.1:${DECISION_PORT}${path}`,
+        method: 'POST',
+        headers,
+        connections: Number(options.connections),
+        overallRate: rate,
+        duration: seconds,
+        requests: [
+          {
+            setupRequest: (request) => ({ ...request, body: JSON.stringify(body(index++)) }),
+          },
+        ],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        resolve({
+          measurement: title,
+          requestsPerSecond: result.requests.average,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          maxMs: result.latency.max,
+          non2xx: result.non2xx,
+          errors: result.errors,
+        });
+      },
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const rate = Number(options.rate);
+  const seconds = Number(options.seconds);
+  const subjectCount = Number(options.subjects);
+  const batchSize = Number(options['batch-size']);
+  const environment = await createTestEnvironment({ HTTP_PORT: String(API_PORT) });
+  const apps: AppProcess[] = [
+    startAppProcess('apps/consent-api/src/main.ts', environment.overrides),
+    startAppProcess('apps/projector/src/main.ts', { ...environment.overrides, HTTP_PORT: '0' }),
+  ];
+  try {
+    await waitFor(() => fetch(`http://127.0.0.1:${API_PORT}/health`).then((r) => r.ok), {
+      timeoutMs: 60_000,
+      description: 'the consent API',
+    });
+    // Seed: one event per subject, across regimes and purposes, through the API and projector.
+    const run_ = uniqueName('d');
+    const subjects = Array.from({ length: subjectCount }, (_, index) => `${run_}-${index}`);
+    process.stdout.write(`seeding ${subjectCount} subjects through the API\n`);
+    for (let start = 0; start < subjects.length; start += 1000) {
+      const events = subjects.slice(start, start + 1000).map((subjectId, offset) => {
+        const index = start + offset;
+        const grant = index % 3 !== 0;
+        return {
+          subjectId,
+          purpose: purposes[index % purposes.length],
+          action: grant ? 'GRANT' : 'WITHDRAW',
+          jurisdiction: jurisdictions[index % jurisdictions.length],
+          channel: 'WEB',
+          method: grant ? 'BANNER' : 'PREFERENCE_CENTRE',
+          ...(grant
+            ? { notice: { noticeId: 'privacy', version: '3', textSha256: 'ef'.repeat(32) } }
+            : {}),
+          occurredAt: new Date(Date.now() - 60_000).toISOString(),
+          idempotencyKey: subjectId,
+        };
+      });
+      const response = await fetch(`http://127.0.0.1:${API_PORT}/v1/consent-events/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ events }),
+      });
+      if (response.status !== 202)
+        throw new Error(`seeding failed: ${response.status} ${await response.text()}`);
+    }
+    apps.push(
+      // As in production: compiled JavaScript (bench/run.sh builds it), no TypeScript compiler.
+      startAppProcess(
+        'apps/decision-api/src/main.ts',
+        { ...environment.overrides, HTTP_PORT: String(DECISION_PORT) },
+        { compiled: true },
+      ),
+    );
+    // Ready when every seeded subject's decision is in the view: the projector and its outbox
+    // are then idle, and only the decision API works during the measurements.
+    const decisionsSeen = async (purpose: string, ids: string[]) => {
+      const response = await fetch(`http://127.0.0.1:${DECISION_PORT}/v1/decisions/batch`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ purpose, subjectIds: ids }),
+      });
+      if (!response.ok) return false;
+      const { decisions } = (await response.json()) as {
+        decisions: Array<{ decidingEventId: string | null }>;
+      };
+      return decisions.every((decision) => decision.decidingEventId !== null);
+    };
+    await waitFor(
+      async () => {
+        for (const [offset, purpose] of purposes.entries()) {
+          const ids = subjects.filter((_, index) => index % purposes.length === offset);
+          for (let start = 0; start < ids.length; start += 5000) {
+            if (!(await decisionsSeen(purpose, ids.slice(start, start + 5000)))) return false;
+          }
+        }
+        return true;
+      },
+      {
+        timeoutMs: 180_000,
+        intervalMs: 500,
+        description: 'the decision view to hold every seeded subject',
+      },
+    );
+
+    const single = (index: number) => ({
+      subjectId: subjects[(index * 7919) % subjects.length],
+      purpose: purposes[index % purposes.length],
+    });
+    process.stdout.write(`warm-up, then ${seconds} s per measurement at ${rate}/s\n`);
+    await run('warm-up', rate, 5, '/v1/decisions', single);
+    const noOp = await run('no-op route (baseline)', rate, seconds, '/v1/no-op', single);
+    const decisions = await run('POST /v1/decisions', rate, seconds, '/v1/decisions', single);
+    const batchRate = Number(options['batch-rate']);
+    const batch = await run(
+      `POST /v1/decisions/batch (${batchSize} subjects)`,
+      batchRate,
+      seconds,
+      '/v1/decisions/batch',
+      (index) => ({
+        purpose: purposes[index % purposes.length],
+        subjectIds: Array.from(
+          { length: batchSize },
+          (_, offset) => subjects[(index * batchSize + offset) % subjects.length],
+        ),
+      }),
+    );
+    const rows = [noOp, decisions, batch];
+    printTable(
+      rows.map((row) => ({
+        measurement: row.measurement,
+        'req/s': row.requestsPerSecond.toFixed(0),
+        'decisions/s': (row === batch
+          ? row.requestsPerSecond * batchSize
+          : row.requestsPerSecond
+        ).toFixed(0),
+        'p50 ms': row.p50Ms,
+        'p99 ms': row.p99Ms,
+        'max ms': row.maxMs,
+        'non-2xx': row.non2xx,
+        errors: row.errors,
+      })),
+    );
+    const results = {
+      when: new Date().toISOString(),
+      machine: { cores: cpus().length },
+      load: {
+        rate,
+        seconds,
+        subjects: subjectCount,
+        batchSize,
+        batchRate,
+        connections: Number(options.connections),
+        tool: 'autocannon',
+      },
+      noOp,
+      decisions,
+      batch: { ...batch, decisionsPerSecond: batch.requestsPerSecond * batchSize },
+      p99OverBaselineMs: decisions.p99Ms - noOp.p99Ms,
+      bar: {
+        rate: 2000,
+        p99Ms: 10,
+        met:
+          decisions.requestsPerSecond >= 0.98 * rate &&
+          decisions.p99Ms <= 10 &&
+          decisions.non2xx === 0,
+      },
+    };
+    process.stdout.write(
+      `\nbar (2,000 single decisions/s at p99 <= 10 ms): ${results.bar.met ? 'met' : 'NOT met'}; decision p99 - no-op p99 = ${results.p99OverBaselineMs} ms\nJSON: ${writeResults('decisions', results)}\n`,
+    );
+  } catch (error) {
+    apps.forEach((app) => process.stderr.write(`--- app output:\n${app.output()}\n`));
+    throw error;
+  } finally {
+    apps.forEach((app) => app.kill());
+    await environment.dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
