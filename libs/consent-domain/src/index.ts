@@ -9,3 +9,4 @@ export * from './event-chain';
 export * from './decision-changes';
 export * from './view-decision';
 export * from './global-privacy-control';
+export * from './policy-diff';
