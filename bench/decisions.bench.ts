@@ -4,6 +4,7 @@
  * with autocannon in the same run.
  * `npm run bench -- decisions [--rate 2000] [--seconds 30] [--subjects 20000]`
  */
+import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -26,12 +27,27 @@ const { values: options } = parseArgs({
     subjects: { type: 'string', default: '20000' },
     'batch-size': { type: 'string', default: '1000' },
     'batch-rate': { type: 'string', default: '20' },
-    connections: { type: 'string', default: '16' },
+    // autocannon's own default: a keep-alive pool of ten, as a calling service would hold.
+    connections: { type: 'string', default: '10' },
   },
 });
 
 const API_PORT = 3931;
 const DECISION_PORT = 3932;
+const BARE_PORT = 3933;
+
+/**
+ * The machine's floor: a bare Node HTTP server (no framework) in its own process that parses the
+ * same JSON body and answers, measured with the same tool, rate and connections.
+ */
+const BARE_SERVER = `require('node:http').createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk) => (body += chunk));
+  request.on('end', () => {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ ok: true, subjectId: JSON.parse(body).subjectId }));
+  });
+}).listen(${BARE_PORT}, '127.0.0.1');`;
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` };
 const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA', 'BR'];
 const purposes = [
@@ -57,12 +73,13 @@ function run(
   seconds: number,
   path: string,
   body: (index: number) => unknown,
+  port = DECISION_PORT,
 ): Promise<Figures> {
   let index = 0;
   return new Promise((resolve, reject) => {
     autocannon(
       {
-        url: `http://127.0.0.1:${DECISION_PORT}${path}`,
+        url: `http://127.0.0.1:${port}${path}`,
         method: 'POST',
         headers,
         connections: Number(options.connections),
@@ -180,7 +197,32 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`warm-up, then ${seconds} s per measurement at ${rate}/s\n`);
     await run('warm-up', rate, 5, '/v1/decisions', single);
-    const noOp = await run('no-op route (baseline)', rate, seconds, '/v1/no-op', single);
+    const bare = spawn(process.execPath, ['-e', BARE_SERVER], { stdio: 'ignore' });
+    let floor: Figures;
+    try {
+      await waitFor(
+        () =>
+          fetch(`http://127.0.0.1:${BARE_PORT}/`, { method: 'POST', body: '{}' }).then((r) => r.ok),
+        { timeoutMs: 10_000, description: 'the bare Node server' },
+      );
+      floor = await run(
+        'bare Node http server (machine floor)',
+        rate,
+        seconds,
+        '/',
+        single,
+        BARE_PORT,
+      );
+    } finally {
+      bare.kill();
+    }
+    const noOp = await run(
+      'no-op route of the decision API (baseline)',
+      rate,
+      seconds,
+      '/v1/no-op',
+      single,
+    );
     const decisions = await run('POST /v1/decisions', rate, seconds, '/v1/decisions', single);
     const batchRate = Number(options['batch-rate']);
     const batch = await run(
@@ -196,7 +238,7 @@ async function main(): Promise<void> {
         ),
       }),
     );
-    const rows = [noOp, decisions, batch];
+    const rows = [floor, noOp, decisions, batch];
     printTable(
       rows.map((row) => ({
         measurement: row.measurement,
@@ -224,6 +266,7 @@ async function main(): Promise<void> {
         connections: Number(options.connections),
         tool: 'autocannon',
       },
+      bareNodeFloor: floor,
       noOp,
       decisions,
       batch: { ...batch, decisionsPerSecond: batch.requestsPerSecond * batchSize },

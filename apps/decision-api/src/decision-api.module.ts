@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule, type AppConfig } from '@consent-ledger/config';
 import { ApiKeyGuard, ProblemDetailsFilter } from '@consent-ledger/http';
@@ -23,7 +23,18 @@ export class DecisionApiModule {
   static forRoot(config?: AppConfig): DynamicModule {
     return {
       module: DecisionApiModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot(), KafkaModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        // Single decisions arrive by the thousand a second: no access-log line each (the
+        // benchmark's no-op route likewise, so that it stays a fair baseline).
+        ObservabilityModule.forRoot({
+          unloggedRoutes: [
+            { path: 'v1/decisions', method: RequestMethod.POST },
+            { path: 'v1/no-op', method: RequestMethod.POST },
+          ],
+        }),
+        KafkaModule,
+      ],
       controllers: [
         HealthController,
         DecisionsHttpController,

@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Module, type DynamicModule } from '@nestjs/common';
+import type { RouteInfo } from '@nestjs/common/interfaces';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import { TerminusModule } from '@nestjs/terminus';
@@ -25,13 +26,20 @@ export class MetricsController {
  */
 @Module({})
 export class ObservabilityModule {
-  static forRoot(): DynamicModule {
+  /**
+   * `unloggedRoutes`: hot routes left out of the per-request access log (the decision API's
+   * thousands of decisions a second); their errors are still logged.
+   */
+  static forRoot({
+    unloggedRoutes = [],
+  }: { readonly unloggedRoutes?: RouteInfo[] } = {}): DynamicModule {
     return {
       module: ObservabilityModule,
       imports: [
         LoggerModule.forRootAsync({
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => ({
+            ...(unloggedRoutes.length > 0 ? { exclude: unloggedRoutes } : {}),
             pinoHttp: {
               level: config.logLevel,
               autoLogging: {
