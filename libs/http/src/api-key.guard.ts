@@ -1,4 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   Inject,
   Injectable,
@@ -8,7 +9,6 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
-import type { Request } from 'express';
 import { AppError } from './app-error';
 
 const SCOPES = 'consent-ledger:scopes';
@@ -20,6 +20,12 @@ export const RequireScopes = (...scopes: ApiScope[]) => SetMetadata(SCOPES, scop
 export interface Caller {
   readonly keyId: string;
   readonly scopes: readonly string[];
+}
+
+/** What the guard reads of a request, under Express or Fastify alike. */
+interface CallerRequest {
+  readonly headers: IncomingHttpHeaders;
+  caller?: Caller;
 }
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
@@ -46,7 +52,7 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!required) return true;
-    const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
+    const request = context.switchToHttp().getRequest<CallerRequest>();
     const presented = this.presentedKey(request);
     if (!presented) {
       throw new AppError(
@@ -78,7 +84,7 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private presentedKey(request: Request): string | undefined {
+  private presentedKey(request: CallerRequest): string | undefined {
     const header = request.headers.authorization;
     if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
     const apiKey = request.headers['x-api-key'];
