@@ -1,9 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@consent-ledger/config';
-import { useBoundedJsonBodies } from '@consent-ledger/http';
+import { json } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
@@ -12,14 +11,12 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 /** Builds the API (for main.ts and the integration tests); the caller listens. */
 export async function createConsentApi(config?: AppConfig): Promise<INestApplication> {
-  // Fastify: on our 2-core machine it leaves 2.5 times the requests per core that Express did.
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES }),
-    { bufferLogs: true, bodyParser: false },
-  );
+  const app = await NestFactory.create(AppModule.forRoot(config), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
-  useBoundedJsonBodies(app.getHttpAdapter().getInstance(), { limitBytes: MAX_BODY_BYTES });
+  app.use(json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
     app,

@@ -1,5 +1,4 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import {
   Inject,
   Injectable,
@@ -9,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
+import type { Request } from 'express';
 import { AppError } from './app-error';
 
 const SCOPES = 'consent-ledger:scopes';
@@ -20,12 +20,6 @@ export const RequireScopes = (...scopes: ApiScope[]) => SetMetadata(SCOPES, scop
 export interface Caller {
   readonly keyId: string;
   readonly scopes: readonly string[];
-}
-
-/** What the guard reads of a request, under Express or Fastify alike. */
-interface CallerRequest {
-  readonly headers: IncomingHttpHeaders;
-  caller?: Caller;
 }
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
@@ -52,7 +46,7 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!required) return true;
-    const request = context.switchToHttp().getRequest<CallerRequest>();
+    const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
     const presented = this.presentedKey(request);
     if (!presented) {
       throw new AppError(
@@ -84,7 +78,7 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private presentedKey(request: CallerRequest): string | undefined {
+  private presentedKey(request: Request): string | undefined {
     const header = request.headers.authorization;
     if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
     const apiKey = request.headers['x-api-key'];

@@ -2,4 +2,3 @@ export * from './api-key.guard';
 export * from './app-error';
 export * from './problem-details.filter';
 export * from './zod-body.pipe';
-export * from './json-bodies';
