@@ -1,13 +1,15 @@
 /**
  * Decision API throughput and latency: single decisions at a fixed rate, batch decisions, and the
  * same app's no-op route (same auth, body parsing and logging, no decision) as the baseline, all
- * with autocannon in the same run.
+ * with autocannon (in a process of its own) in the same run.
  * `npm run bench -- decisions [--rate 2000] [--seconds 30] [--subjects 20000]`
  */
-import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import {
   createTestEnvironment,
   startAppProcess,
@@ -67,6 +69,7 @@ interface Figures {
   readonly errors: number;
 }
 
+/** Runs autocannon in its own process (bench/load-generator.mjs) with the bodies given. */
 function run(
   title: string,
   rate: number,
@@ -75,24 +78,28 @@ function run(
   body: (index: number) => unknown,
   port = DECISION_PORT,
 ): Promise<Figures> {
-  let index = 0;
+  const specFile = join(mkdtempSync(join(tmpdir(), 'load-')), 'spec.json');
+  writeFileSync(
+    specFile,
+    JSON.stringify({
+      url: `http://127.0.0.1:${port}${path}`,
+      headers,
+      connections: Number(options.connections),
+      rate,
+      seconds,
+      bodies: Array.from({ length: Math.min(rate * seconds, 20_000) }, (_, index) =>
+        JSON.stringify(body(index)),
+      ),
+    }),
+  );
   return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}${path}`,
-        method: 'POST',
-        headers,
-        connections: Number(options.connections),
-        overallRate: rate,
-        duration: seconds,
-        requests: [
-          {
-            setupRequest: (request) => ({ ...request, body: JSON.stringify(body(index++)) }),
-          },
-        ],
-      },
-      (error, result) => {
-        if (error) return reject(error);
+    execFile(
+      process.execPath,
+      ['bench/load-generator.mjs', specFile],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`load generator failed: ${error.message}\n${stderr}`));
+        const result = JSON.parse(stdout) as autocannon.Result;
         resolve({
           measurement: title,
           requestsPerSecond: result.requests.average,
@@ -264,7 +271,7 @@ async function main(): Promise<void> {
         batchSize,
         batchRate,
         connections: Number(options.connections),
-        tool: 'autocannon',
+        tool: 'autocannon (own process)',
       },
       bareNodeFloor: floor,
       noOp,
