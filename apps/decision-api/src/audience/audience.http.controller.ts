@@ -113,16 +113,21 @@ export class AudienceHttpController {
     // Changes heard while the snapshot streams are replayed after it, so none is missed.
     const members = new Set<string>();
     const changed: string[] = [];
+    // Resolves the follower's wait when a change arrives or the client goes away.
+    let wake: (() => void) | undefined;
     const unsubscribe = query.follow
       ? this.decisions.onChange((subjectId, changedPurpose) => {
-          if (changedPurpose === purpose || purpose.startsWith(`${changedPurpose}.`))
+          if (changedPurpose === purpose || purpose.startsWith(`${changedPurpose}.`)) {
             changed.push(subjectId);
+            wake?.();
+          }
         })
       : () => undefined;
     let open = true;
     request.raw.on('close', () => {
       open = false;
       unsubscribe();
+      wake?.();
     });
     const write = async (line: unknown) => {
       if (!response.write(`${JSON.stringify(line)}\n`)) await once(response, 'drain');
@@ -152,7 +157,10 @@ export class AudienceHttpController {
           logPosition: now.logPosition,
         });
       }
-      if (batch.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (changed.length === 0 && open) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
     }
   }
 }
