@@ -17,6 +17,7 @@ import {
   TEST_ADMIN_KEY,
   uniqueName,
   waitFor,
+  waitForProjectionSettled,
   type AppProcess,
   type FakeVendor,
   type TestEnvironment,
@@ -347,19 +348,7 @@ describe('propagation to downstream vendors against the real stack', () => {
       stateTopic: consentTopics(environment.config.kafka.topicPrefix).state,
     });
     try {
-      await waitFor(
-        async () => {
-          const [{ applied }] = await dataSource.query(
-            'SELECT count(*)::int AS applied FROM consent_event WHERE subject_id = ANY($1)',
-            [subjects],
-          );
-          const [{ waiting }] = await dataSource.query(
-            'SELECT count(*)::int AS waiting FROM consent_outbox',
-          );
-          return applied === events.length && waiting === 0;
-        },
-        { timeoutMs: 60_000, description: 'the burst projected and published' },
-      );
+      await waitForProjectionSettled(dataSource, subjects, events.length);
       await view.start();
       const { taxonomy, policy } = loadConsentPolicy(environment.config.consentPolicy);
       const states = await new ConsentReadModelRepository().loadStates(

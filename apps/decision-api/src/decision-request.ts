@@ -1,15 +1,10 @@
-import { jurisdictionPattern, UnknownPurposeError } from '@consent-ledger/consent-domain';
-import { AppError } from '@consent-ledger/http';
+import { jurisdictionPattern } from '@consent-ledger/consent-domain';
+import { subjectIdSchema } from '@consent-ledger/http';
 import { z } from 'zod';
 
 /** Most subjects one batch decision may ask about. */
 export const MAX_BATCH_SUBJECTS = 10_000;
 
-export const subjectIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'must be a pseudonymous subject id');
 export const purposeSchema = z.string().min(1).max(200);
 export const jurisdictionSchema = z
   .string()
@@ -43,23 +38,6 @@ export const batchDecisionRequestSchema = z
   })
   .refine(oneUsage, oneUsageMessage);
 export type BatchDecisionRequest = z.output<typeof batchDecisionRequestSchema>;
-
-/** 422 naming the purpose the taxonomy does not define. */
-export function unknownPurpose(error: UnknownPurposeError): AppError {
-  return new AppError(422, error.code, 'Unknown purpose', error.message, [
-    { field: 'purpose', code: error.code, message: error.message },
-  ]);
-}
-
-/** Runs `decide`, turning an unknown purpose into its problem document. */
-export function withKnownPurpose<T>(decide: () => T): T {
-  try {
-    return decide();
-  } catch (error) {
-    if (error instanceof UnknownPurposeError) throw unknownPurpose(error);
-    throw error;
-  }
-}
 
 /** `true`/`false` (or 1/0) in a query string. */
 export const booleanQuery = z

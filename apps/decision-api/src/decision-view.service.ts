@@ -15,6 +15,7 @@ import {
 import {
   decideFromView,
   regimes,
+  UnknownPurposeError,
   type Regime,
   type SubjectFacts,
   type ViewDecision,
@@ -26,6 +27,7 @@ import {
   latestSchemaText,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
+import { AppError } from '@consent-ledger/http';
 import type { Kafka } from 'kafkajs';
 import { Gauge } from 'prom-client';
 
@@ -105,7 +107,16 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
     };
   }
 
-  /** Throws UnknownPurposeError for a purpose the taxonomy does not define. */
+  /** 422 (problem+json naming the field) for a purpose the taxonomy does not define. */
+  assertKnownPurpose(purpose: string): void {
+    if (this.consentPolicy.taxonomy.purposes.has(purpose)) return;
+    const error = new UnknownPurposeError(purpose);
+    throw new AppError(422, error.code, 'Unknown purpose', error.message, [
+      { field: 'purpose', code: error.code, message: error.message },
+    ]);
+  }
+
+  /** The decision for a purpose checked by {@link assertKnownPurpose}. */
   decide(
     subjectId: string,
     purpose: string,
@@ -135,13 +146,10 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
     return this.view.onChange((record) => listener(record.subjectId, record.purpose));
   }
 
+  /** The view's consumer, reported down also while the view is too far behind to answer. */
   liveness(): ConsumerLiveness {
-    return {
-      running: !this.snapshot().viewBehind,
-      restarts: 0,
-      lastBatchAt: null,
-      lag: this.view.lag(),
-    };
+    const consumer = this.view.liveness();
+    return { ...consumer, running: consumer.running && !this.snapshot().viewBehind };
   }
 
   private subjectFacts(subjectId: string): SubjectFacts {

@@ -12,6 +12,7 @@ import {
   TEST_READ_ONLY_KEY,
   uniqueName,
   waitFor,
+  waitForProjectionSettled,
   type TestEnvironment,
 } from '@consent-ledger/testing';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
@@ -314,19 +315,7 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     const dataSource = createDataSource(environment.config.database);
     await dataSource.initialize();
     try {
-      await waitFor(
-        async () => {
-          const [{ applied }] = await dataSource.query(
-            'SELECT count(*)::int AS applied FROM consent_event WHERE subject_id = ANY($1)',
-            [subjects],
-          );
-          const [{ waiting }] = await dataSource.query(
-            'SELECT count(*)::int AS waiting FROM consent_outbox',
-          );
-          return applied === events.length && waiting === 0;
-        },
-        { timeoutMs: 60_000, description: 'the burst projected and published' },
-      );
+      await waitForProjectionSettled(dataSource, subjects, events.length);
       const { taxonomy, policy } = loadConsentPolicy(environment.config.consentPolicy);
       const states = await new ConsentReadModelRepository().loadStates(
         dataSource.manager,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
 // The file, not the barrel: an embedding service should not load the Nest module with it.
-import { ResilientConsumer } from '@consent-ledger/kafka/resilient-consumer';
+import { ResilientConsumer, type ConsumerLiveness } from '@consent-ledger/kafka/resilient-consumer';
 import type { Kafka } from 'kafkajs';
 
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
@@ -173,6 +173,18 @@ export class ConsentView {
   onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Whether the view's consumer runs, how often it restarted, when it last read a batch. */
+  liveness(): ConsumerLiveness {
+    return (
+      this.consumer?.liveness() ?? {
+        running: false,
+        restarts: 0,
+        lastBatchAt: null,
+        lag: this.lag(),
+      }
+    );
   }
 
   /** Records between what the view has read and the end of the log, per partition. */

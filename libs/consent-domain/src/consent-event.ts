@@ -2,6 +2,9 @@
  * A consent event as the domain sees it: the fields of schemas/consent-event/v<N>.avsc with
  * times as Dates. Plain data; the Avro mapping lives in libs/kafka.
  */
+/** A pseudonymous subject id: letters, digits and . _ : @ - (never an email address or phone number). */
+export const subjectIdPattern = /^[A-Za-z0-9._:@-]+$/;
+
 export const consentActions = ['GRANT', 'WITHDRAW', 'EXPIRE'] as const;
 export type ConsentAction = (typeof consentActions)[number];
 

@@ -2,3 +2,4 @@ export * from './api-key.guard';
 export * from './app-error';
 export * from './problem-details.filter';
 export * from './zod-body.pipe';
+export * from './request-fields';

@@ -5,3 +5,4 @@ export * from './wait-for';
 export * from './local-broker';
 export * from './fake-vendor';
 export * from './app-process';
+export * from './projection-settled';

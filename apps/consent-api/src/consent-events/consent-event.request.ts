@@ -4,6 +4,7 @@ import {
   collectionChannels,
   collectionMethods,
   legalBases,
+  subjectIdPattern,
   type ProposedEvent,
 } from '@consent-ledger/consent-domain';
 import { z } from 'zod';
@@ -23,7 +24,7 @@ export const consentEventRequestSchema = z
       .string()
       .min(1)
       .max(128)
-      .regex(/^[A-Za-z0-9._:@-]+$/, 'must be a pseudonymous id of letters, digits and . _ : @ -')
+      .regex(subjectIdPattern, 'must be a pseudonymous id of letters, digits and . _ : @ -')
       .describe('Pseudonymous id of the person. Never an email address or phone number.'),
     purpose: z
       .string()

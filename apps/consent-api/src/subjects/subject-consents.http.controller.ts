@@ -15,13 +15,14 @@ import {
 } from '@consent-ledger/persistence';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ApiKeyGuard, RequireScopes, AppError, ZodPipe } from '@consent-ledger/http';
+import {
+  ApiKeyGuard,
+  RequireScopes,
+  AppError,
+  subjectIdSchema,
+  ZodPipe,
+} from '@consent-ledger/http';
 
-const subjectIdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'must be a pseudonymous subject id');
 const consentsQuerySchema = z.strictObject({
   jurisdiction: z
     .string()

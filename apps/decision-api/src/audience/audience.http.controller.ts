@@ -5,12 +5,7 @@ import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/h
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import {
-  booleanQuery,
-  jurisdictionSchema,
-  purposeSchema,
-  withKnownPurpose,
-} from '../decision-request';
+import { booleanQuery, jurisdictionSchema, purposeSchema } from '../decision-request';
 import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
 
 const audienceQuerySchema = z.strictObject({
@@ -62,8 +57,8 @@ export class AudienceHttpController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    this.decisions.assertKnownPurpose(purpose);
     const snapshot = this.decisions.snapshot();
-    withKnownPurpose(() => this.decisions.decide('', purpose, snapshot, query.jurisdiction));
     const allowed = (subjectId: string, at: DecisionSnapshot) =>
       this.decisions.decide(subjectId, purpose, at, query.jurisdiction).allowed;
 

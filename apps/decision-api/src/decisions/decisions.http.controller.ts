@@ -5,7 +5,6 @@ import {
   batchDecisionRequestSchema,
   decisionRequestSchema,
   MAX_BATCH_SUBJECTS,
-  withKnownPurpose,
   type BatchDecisionRequest,
   type DecisionRequest,
 } from '../decision-request';
@@ -28,9 +27,13 @@ export class DecisionsHttpController {
       'Answered from memory. Fails closed: denied with VIEW_BEHIND_LOG when the view is further behind the log than DECISION_MAX_LAG_RECORDS / DECISION_MAX_STALENESS_MS, and with NO_CONSENT_ON_RECORD for a subject never seen where opt-in rules.',
   })
   decide(@Body(new ZodPipe(decisionRequestSchema)) request: DecisionRequest) {
+    this.decisions.assertKnownPurpose(request.purpose);
     const snapshot = this.decisions.snapshot();
-    const decision = withKnownPurpose(() =>
-      this.decisions.decide(request.subjectId, request.purpose, snapshot, request.jurisdiction),
+    const decision = this.decisions.decide(
+      request.subjectId,
+      request.purpose,
+      snapshot,
+      request.jurisdiction,
     );
     return {
       subjectId: request.subjectId,
@@ -48,18 +51,17 @@ export class DecisionsHttpController {
     description: 'Every answer reflects the same log position.',
   })
   decideBatch(@Body(new ZodPipe(batchDecisionRequestSchema)) request: BatchDecisionRequest) {
+    this.decisions.assertKnownPurpose(request.purpose);
     const snapshot = this.decisions.snapshot();
-    const decisions = withKnownPurpose(() =>
-      request.subjectIds.map((subjectId) => {
-        const { purpose: _purpose, ...decision } = this.decisions.decide(
-          subjectId,
-          request.purpose,
-          snapshot,
-          request.jurisdiction,
-        );
-        return { subjectId, ...decision };
-      }),
-    );
+    const decisions = request.subjectIds.map((subjectId) => {
+      const { purpose: _purpose, ...decision } = this.decisions.decide(
+        subjectId,
+        request.purpose,
+        snapshot,
+        request.jurisdiction,
+      );
+      return { subjectId, ...decision };
+    });
     return {
       purpose: request.purpose,
       policyVersion: snapshot.policyVersion,

@@ -10,7 +10,7 @@ import { Counter } from 'prom-client';
 import { parser } from 'stream-json';
 import { streamArray } from 'stream-json/streamers/StreamArray';
 import { z } from 'zod';
-import { jurisdictionSchema, purposeSchema, withKnownPurpose } from '../decision-request';
+import { jurisdictionSchema, purposeSchema } from '../decision-request';
 import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
 import { RecordAnonymizer } from './record-anonymizer';
 
@@ -102,9 +102,9 @@ export class RecordsFilterHttpController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const format = this.formatOf(request.headers['content-type']);
-    let snapshot = this.decisions.snapshot();
     // An unknown purpose is a 422 before any record is read.
-    withKnownPurpose(() => this.decisions.decide('', query.purpose, snapshot, query.jurisdiction));
+    this.decisions.assertKnownPurpose(query.purpose);
+    let snapshot = this.decisions.snapshot();
 
     // From here the answer streams: written to the socket directly, not through Fastify.
     reply.hijack();
