@@ -41,6 +41,13 @@ new Gauge({
   },
 });
 new Gauge({
+  name: 'consent_decision_view_unreadable_records',
+  help: 'Subject-purpose keys whose latest consent.state.v1 record could not be decoded (denied)',
+  collect() {
+    if (measuredView) this.set(measuredView.unreadableCount);
+  },
+});
+new Gauge({
   name: 'consent_decision_view_subjects',
   help: 'Subjects the decision view holds decisions for',
   collect() {
@@ -75,6 +82,11 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
       serde,
       stateTopic: consentTopics(config.kafka.topicPrefix).state,
       readerSchema: latestSchemaText(config.schemaRegistry.schemasDir, 'consent-decision'),
+      onUnreadable: (record) =>
+        this.logger.error({
+          msg: 'unreadable consent.state.v1 record skipped; its key is denied',
+          ...record,
+        }),
     });
     measuredView = this.view;
   }
@@ -130,7 +142,8 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
       {
         taxonomy: this.consentPolicy.taxonomy,
         policy: this.consentPolicy.policy,
-        viewBehind: snapshot.viewBehind,
+        // A key whose latest record could not be read is as unknown as a view that is behind.
+        viewBehind: snapshot.viewBehind || this.view.isUnreadable(subjectId, purpose),
         ...(jurisdiction ? { jurisdiction } : {}),
       },
     );

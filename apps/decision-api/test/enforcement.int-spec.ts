@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadConsentPolicy } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
+import { consentTopics, createKafkaClient } from '@consent-ledger/kafka';
 import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
@@ -559,6 +560,41 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     controller.abort();
     await reading;
     expect((await everyPage()).includes(leaver)).toBe(false);
+  });
+
+  it('denies a key whose state record cannot be read, and applies the records behind it', async () => {
+    const poisoned = uniqueName('poisoned');
+    const later = uniqueName('later');
+    await record(event(poisoned, 'marketing.email', 'GRANT', 'DE'));
+    await decisionBecomes({ subjectId: poisoned, purpose: 'marketing.email' }, { allowed: true });
+    // A record that is not Avro, keyed like the subject's decision, on every partition: whatever
+    // partition the next decision lands on, it is behind an unreadable record.
+    const kafka = createKafkaClient(environment.config.kafka, 'poison');
+    const stateTopic = consentTopics(environment.config.kafka.topicPrefix).state;
+    const admin = kafka.admin();
+    await admin.connect();
+    const [metadata] = (await admin.fetchTopicMetadata({ topics: [stateTopic] })).topics;
+    await admin.disconnect();
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic: stateTopic,
+      messages: metadata!.partitions.map(({ partitionId }) => ({
+        partition: partitionId,
+        key: `${poisoned}|marketing.email`,
+        value: Buffer.from('not a consent decision'),
+      })),
+    });
+    await producer.disconnect();
+    await decisionBecomes(
+      { subjectId: poisoned, purpose: 'marketing.email' },
+      { allowed: false, reason: 'VIEW_BEHIND_LOG' },
+    );
+    await record(event(later, 'marketing.email', 'GRANT', 'DE'));
+    await decisionBecomes(
+      { subjectId: later, purpose: 'marketing.email' },
+      { allowed: true, reason: 'CONSENT_GRANTED' },
+    );
   });
 
   it('fails closed when the view stops hearing from the broker, and recovers', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
 // The file, not the barrel: an embedding service should not load the Nest module with it.
 import { ResilientConsumer, type ConsumerLiveness } from '@consent-ledger/kafka/resilient-consumer';
+import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import type { Kafka } from 'kafkajs';
 
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
@@ -16,6 +17,17 @@ export interface ConsentViewOptions {
   readonly readerSchema?: string;
   /** How often the view asks the broker where the log ends (for lag and staleness). */
   readonly watermarkRefreshMs?: number;
+  /** Hears each record that can never be decoded; the view skips it and reads on. */
+  readonly onUnreadable?: (record: UnreadableRecord) => void;
+}
+
+/** A record of consent.state.v1 the view could not decode (not Avro, unknown schema, …). */
+export interface UnreadableRecord {
+  /** The record's key, `subjectId|purpose`, when it has one. */
+  readonly key: string | null;
+  readonly partition: number;
+  readonly offset: number;
+  readonly reason: string;
 }
 
 /** How far the view is from the log: what fail-closed decisions check. */
@@ -58,6 +70,11 @@ export class ConsentView {
   /** position() and the lag sum, built once per change of offsets rather than per question. */
   private positionCache?: ViewPosition;
   private lagCache?: number;
+  /**
+   * Keys whose latest record could not be decoded: their answer is unknown, so isAllowed denies
+   * them until a readable record for the key arrives (the records behind still apply).
+   */
+  private readonly unreadable = new Map<string, UnreadableRecord>();
 
   constructor(private readonly options: ConsentViewOptions) {}
 
@@ -82,12 +99,26 @@ export class ConsentView {
         eachBatch: async ({ batch }) => {
           for (const message of batch.messages) {
             if (message.value) {
-              this.apply(
-                await this.options.serde.decode<ConsentStateRecord>(
-                  message.value,
-                  this.options.readerSchema,
-                ),
-              );
+              try {
+                this.apply(
+                  await this.options.serde.decode<ConsentStateRecord>(
+                    message.value,
+                    this.options.readerSchema,
+                  ),
+                );
+              } catch (error) {
+                // An unreachable registry is retried (the batch throws); a record that can never
+                // be read is set aside so that it does not hold up the partition behind it.
+                if (!(error instanceof NonRetriableError)) throw error;
+                const unreadable: UnreadableRecord = {
+                  key: message.key?.toString() ?? null,
+                  partition: batch.partition,
+                  offset: Number(message.offset),
+                  reason: error.message,
+                };
+                if (unreadable.key !== null) this.unreadable.set(unreadable.key, unreadable);
+                this.options.onUnreadable?.(unreadable);
+              }
             }
             this.positions.set(batch.partition, Number(message.offset) + 1);
           }
@@ -167,7 +198,18 @@ export class ConsentView {
    * which only the caller knows (`whenUnknown`; deny by default: fail closed).
    */
   isAllowed(subjectId: string, purpose: string, whenUnknown = false): boolean {
+    if (this.isUnreadable(subjectId, purpose)) return false;
     return this.decision(subjectId, purpose)?.allowed ?? whenUnknown;
+  }
+
+  /** The latest record for this subject and purpose could not be decoded: the answer is unknown. */
+  isUnreadable(subjectId: string, purpose: string): boolean {
+    return this.unreadable.has(`${subjectId}|${purpose}`);
+  }
+
+  /** Keys whose latest record could not be decoded. */
+  get unreadableCount(): number {
+    return this.unreadable.size;
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -221,6 +263,7 @@ export class ConsentView {
   }
 
   private apply(record: ConsentStateRecord): void {
+    this.unreadable.delete(`${record.subjectId}|${record.purpose}`);
     let purposes = this.subjects.get(record.subjectId);
     if (!purposes) {
       purposes = new Map();
