@@ -10,3 +10,6 @@ export * from './decision-changes';
 export * from './view-decision';
 export * from './global-privacy-control';
 export * from './policy-diff';
+export * from './chain-verification';
+export * from './state-comparison';
+export * from './as-of-time';

@@ -1,0 +1,81 @@
+import { ChainVerifier, type LoggedEvent } from './chain-verification';
+import { fixtureEvent } from './consent-domain.fixtures';
+import type { ConsentEvent } from './consent-event';
+import { canonicalEventText } from './event-chain';
+
+/** The canonical text is unique per event: a stand-in for SHA-256 in pure tests. */
+const hash = (event: ConsentEvent) => canonicalEventText(event);
+
+/** A subject's chain of `length` events, linked as the API links them. */
+function chain(subjectId: string, length: number): ConsentEvent[] {
+  const events: ConsentEvent[] = [];
+  for (let i = 0; i < length; i += 1) {
+    const previous = events[i - 1];
+    events.push(
+      fixtureEvent({ subjectId, previousEventHash: previous ? hash(previous) : null }),
+    );
+  }
+  return events;
+}
+
+function verify(events: readonly ConsentEvent[]) {
+  const verifier = new ChainVerifier(hash);
+  events.forEach((event, index) =>
+    verifier.add({ event, partition: 0, offset: String(index) } satisfies LoggedEvent),
+  );
+  return verifier.result().map(({ kind, offset, subjectId }) => ({ kind, offset, subjectId }));
+}
+
+describe('ChainVerifier', () => {
+  it('finds nothing wrong with intact, interleaved chains', () => {
+    const a = chain('a', 4);
+    const b = chain('b', 3);
+    expect(verify([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!, a[3]!, b[2]!])).toEqual([]);
+  });
+
+  it('reports a broken link at the event after an altered one', () => {
+    const events = chain('a', 4);
+    events[1] = { ...events[1]!, action: 'WITHDRAW' };
+    expect(verify(events)).toEqual([{ kind: 'BROKEN_LINK', offset: '2', subjectId: 'a' }]);
+  });
+
+  it('reports a broken link where an event was dropped', () => {
+    const events = chain('a', 4);
+    events.splice(2, 1);
+    expect(verify(events)).toEqual([{ kind: 'BROKEN_LINK', offset: '2', subjectId: 'a' }]);
+  });
+
+  it('reports a dropped first event at the new first event', () => {
+    const events = chain('a', 3).slice(1);
+    expect(verify(events)).toEqual([{ kind: 'BROKEN_LINK', offset: '0', subjectId: 'a' }]);
+  });
+
+  it('reports swapped events as out of order, at both and at the event after them', () => {
+    const events = chain('a', 4);
+    [events[1], events[2]] = [events[2]!, events[1]!];
+    // Offset 3 links to the event now at offset 1, not to the one just before it.
+    expect(verify(events)).toEqual([
+      { kind: 'OUT_OF_ORDER', offset: '1', subjectId: 'a' },
+      { kind: 'OUT_OF_ORDER', offset: '2', subjectId: 'a' },
+      { kind: 'OUT_OF_ORDER', offset: '3', subjectId: 'a' },
+    ]);
+  });
+
+  it('reports an event that restarts the chain and a repeated event id', () => {
+    const events = chain('a', 2);
+    const restart = fixtureEvent({ subjectId: 'a', previousEventHash: null });
+    expect(verify([...events, restart, events[1]!])).toEqual([
+      { kind: 'UNEXPECTED_GENESIS', offset: '2', subjectId: 'a' },
+      { kind: 'DUPLICATE_EVENT', offset: '3', subjectId: 'a' },
+      { kind: 'OUT_OF_ORDER', offset: '3', subjectId: 'a' },
+    ]);
+  });
+
+  it("keeps each subject's last hash", () => {
+    const events = chain('a', 3);
+    const verifier = new ChainVerifier(hash);
+    events.forEach((event, index) => verifier.add({ event, partition: 2, offset: String(index) }));
+    expect(verifier.heads().get('a')).toBe(hash(events[2]!));
+    expect(verifier.eventCount).toBe(3);
+  });
+});
