@@ -10,6 +10,7 @@ import {
 } from '@consent-ledger/observability';
 import { AudienceHttpController } from './audience/audience.http.controller';
 import { DecisionViewService } from './decision-view.service';
+import { UsageLogService } from './usage-log.service';
 import { DecisionsHttpController } from './decisions/decisions.http.controller';
 import { NoOpHttpController } from './no-op.http.controller';
 import { RecordsFilterHttpController } from './filter/records-filter.http.controller';
@@ -44,6 +45,7 @@ export class DecisionApiModule {
       ],
       providers: [
         DecisionViewService,
+        UsageLogService,
         { provide: CONSUMER_LIVENESS, useExisting: DecisionViewService },
         ApiKeyGuard,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

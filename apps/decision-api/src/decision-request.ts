@@ -10,10 +10,13 @@ export const jurisdictionSchema = z
   .string()
   .regex(jurisdictionPattern, 'must be ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA)');
 
+/** A campaign or job id, recorded in the usage log with the decision. */
+export const usageReferenceSchema = z.string().min(1).max(200);
+
 /** Who is using the answer: a campaign or a training job (recorded with the decision). */
 const usage = {
-  campaignId: z.string().min(1).max(200).optional(),
-  jobId: z.string().min(1).max(200).optional(),
+  campaignId: usageReferenceSchema.optional(),
+  jobId: usageReferenceSchema.optional(),
 };
 const oneUsage = (value: { campaignId?: string; jobId?: string }) =>
   !(value.campaignId && value.jobId);

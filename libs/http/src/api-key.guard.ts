@@ -1,5 +1,6 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import {
+  createParamDecorator,
   Inject,
   Injectable,
   SetMetadata,
@@ -85,3 +86,9 @@ export class ApiKeyGuard implements CanActivate {
     return typeof apiKey === 'string' ? apiKey.trim() : undefined;
   }
 }
+
+/** The API key id of the caller the guard admitted, for the usage log ('anonymous' on public routes). */
+export const CallerId = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): string =>
+    context.switchToHttp().getRequest<{ caller?: Caller }>().caller?.keyId ?? 'anonymous',
+);

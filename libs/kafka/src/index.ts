@@ -13,3 +13,4 @@ export * from './consent-event.codec';
 export * from './dead-letter.publisher';
 export * from './resilient-consumer';
 export * from './consent-decision.record';
+export * from './usage-log.publisher';

@@ -83,6 +83,8 @@ export interface ConsentTopics {
   readonly deadLetter: string;
   /** Updates a connector could not deliver, with the reason in headers. */
   readonly sinkDeadLetter: string;
+  /** The usage log: decisions asked and training manifest entries. */
+  readonly usage: string;
   /** Allow/suppress changes for one purpose. */
   readonly suppression: (purpose: string) => string;
 }
@@ -93,6 +95,7 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     state: `${topicPrefix}consent.state.v1`,
     deadLetter: `${topicPrefix}consent.events.dlq.v1`,
     sinkDeadLetter: `${topicPrefix}consent.sink.dlq.v1`,
+    usage: `${topicPrefix}consent.decisions.v1`,
     suppression: (purpose: string) => `${topicPrefix}consent.suppression.${purpose}.v1`,
   };
 }

@@ -23,7 +23,10 @@ export class SinkPositionRepository {
     );
   }
 
-  /** Records a delivery, never moving the position backwards. */
+  /**
+   * Records a delivery: appended to sink_delivery (what the system was told and when, for proofs)
+   * and kept as the position, which never moves backwards.
+   */
   async recordDelivery(
     subjectId: string,
     purpose: string,
@@ -32,7 +35,10 @@ export class SinkPositionRepository {
     allowed: boolean,
   ): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO sink_position (sink, subject_id, purpose, source_offset, cause_event_id, allowed) VALUES ($1, $2, $3, $4, $5, $6)
+      `WITH delivery AS (
+         INSERT INTO sink_delivery (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
+         VALUES ($1, $2, $3, $4, $5, $6))
+       INSERT INTO sink_position (sink, subject_id, purpose, source_offset, cause_event_id, allowed) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (sink, subject_id, purpose) DO UPDATE SET source_offset = EXCLUDED.source_offset,
          cause_event_id = EXCLUDED.cause_event_id, allowed = EXCLUDED.allowed, delivered_at = now()
        WHERE sink_position.source_offset < EXCLUDED.source_offset`,

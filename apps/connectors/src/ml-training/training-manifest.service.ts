@@ -1,4 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import {
   APP_CONFIG,
   CONSENT_POLICY,
@@ -8,7 +14,14 @@ import {
 } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
 import { AppError } from '@consent-ledger/http';
+import {
+  AvroSerde,
+  consentTopics,
+  KAFKA_CLIENT,
+  UsageLogPublisher,
+} from '@consent-ledger/kafka';
 import { ConsentReadModelRepository } from '@consent-ledger/persistence';
+import type { Kafka } from 'kafkajs';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 
@@ -50,20 +63,42 @@ export interface AffectedManifest {
  * and a later withdrawal can be traced to the models trained on that person's data.
  */
 @Injectable()
-export class TrainingManifestService {
+export class TrainingManifestService implements OnModuleInit, OnApplicationShutdown {
   private readonly readModel = new ConsentReadModelRepository();
   private readonly purposes: ReadonlySet<string>;
+  private readonly logger = new Logger(TrainingManifestService.name);
+  /** Each manifest's subjects go to the usage log (consent.decisions.v1) before it is issued. */
+  private readonly usageLog: UsageLogPublisher;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(CONSENT_POLICY) private readonly consentPolicy: LoadedConsentPolicy,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    serde: AvroSerde,
   ) {
     const systems = loadDownstreamSystems(
       config.connectors.downstreamSystemsFile,
       consentPolicy.taxonomy,
     );
     this.purposes = new Set(systems.get('ml-training')?.purposes ?? []);
+    this.usageLog = new UsageLogPublisher({
+      kafka,
+      serde,
+      topic: consentTopics(config.kafka.topicPrefix).usage,
+      maxPending: 1_000_000,
+      flushIntervalMs: 5,
+      onError: (error, pending) =>
+        this.logger.error({ err: error, pending, msg: 'usage log write failed; retrying' }),
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.usageLog.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.usageLog.stop();
   }
 
   issue(request: ManifestRequest, issuedBy: string): Promise<TrainingManifest> {
@@ -106,6 +141,7 @@ export class TrainingManifestService {
         `INSERT INTO training_manifest_subject (manifest_id, subject_id) SELECT $1, unnest($2::text[])`,
         [manifestId, allowed],
       );
+      await this.recordUsage(manifestId, request, subjectIds, new Set(allowed), logPosition, issuedBy);
       return {
         manifestId,
         jobId: request.jobId,
@@ -119,6 +155,48 @@ export class TrainingManifestService {
         asOf: new Date().toISOString(),
       };
     });
+  }
+
+  /**
+   * Writes every requested subject to the usage log (in the manifest or excluded) and waits for
+   * Kafka before the manifest commits: a manifest is never issued unrecorded. If the write times
+   * out the manifest is refused (503); the records still queued may land later, so the usage log
+   * can name a manifest that was refused, never miss one that was issued.
+   */
+  private async recordUsage(
+    manifestId: string,
+    request: ManifestRequest,
+    subjectIds: readonly string[],
+    allowed: ReadonlySet<string>,
+    logPosition: Record<string, string>,
+    askedBy: string,
+  ): Promise<void> {
+    const position = JSON.stringify(logPosition);
+    this.usageLog.record(
+      subjectIds.map((subjectId) => ({
+        kind: 'MANIFEST' as const,
+        subjectId,
+        purpose: request.purpose,
+        askedBy,
+        campaignId: null,
+        jobId: request.jobId,
+        manifestId,
+        allowed: allowed.has(subjectId),
+        reason: allowed.has(subjectId) ? 'IN_MANIFEST' : 'EXCLUDED',
+        decidingEventId: null,
+        policyVersion: this.consentPolicy.policy.version,
+        logPosition: position,
+      })),
+    );
+    const unwritten = await this.usageLog.flush(10_000);
+    if (unwritten > 0) {
+      throw new AppError(
+        503,
+        'USAGE_LOG.UNAVAILABLE',
+        'Usage log unavailable',
+        `the manifest's subjects could not be written to the usage log (${unwritten} records waiting); try again`,
+      );
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import { ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import { UsageLogService } from '../usage-log.service';
 import {
   batchDecisionRequestSchema,
   decisionRequestSchema,
@@ -8,7 +9,9 @@ import {
   type BatchDecisionRequest,
   type DecisionRequest,
 } from '../decision-request';
-import { DecisionViewService } from '../decision-view.service';
+import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+import type { ViewDecision } from '@consent-ledger/consent-domain';
+import type { UsageEntry } from '@consent-ledger/kafka';
 
 /** Downstream systems ask whether they may use a person's data for a purpose. */
 @ApiTags('decisions')
@@ -17,7 +20,10 @@ import { DecisionViewService } from '../decision-view.service';
 @RequireScopes('decision:read')
 @Controller('v1/decisions')
 export class DecisionsHttpController {
-  constructor(private readonly decisions: DecisionViewService) {}
+  constructor(
+    private readonly decisions: DecisionViewService,
+    private readonly usageLog: UsageLogService,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -26,8 +32,12 @@ export class DecisionsHttpController {
     description:
       'Answered from memory. Fails closed: denied with VIEW_BEHIND_LOG when the view is further behind the log than DECISION_MAX_LAG_RECORDS / DECISION_MAX_STALENESS_MS, and with NO_CONSENT_ON_RECORD for a subject never seen where opt-in rules.',
   })
-  decide(@Body(new ZodPipe(decisionRequestSchema)) request: DecisionRequest) {
+  decide(
+    @Body(new ZodPipe(decisionRequestSchema)) request: DecisionRequest,
+    @CallerId() askedBy: string,
+  ) {
     this.decisions.assertKnownPurpose(request.purpose);
+    this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
     const decision = this.decisions.decide(
       request.subjectId,
@@ -35,6 +45,9 @@ export class DecisionsHttpController {
       snapshot,
       request.jurisdiction,
     );
+    this.usageLog.record([
+      usageEntry(request.subjectId, request, decision, snapshot, askedBy),
+    ]);
     return {
       subjectId: request.subjectId,
       ...decision,
@@ -50,9 +63,14 @@ export class DecisionsHttpController {
     summary: `Decisions for up to ${MAX_BATCH_SUBJECTS} subjects and one purpose`,
     description: 'Every answer reflects the same log position.',
   })
-  decideBatch(@Body(new ZodPipe(batchDecisionRequestSchema)) request: BatchDecisionRequest) {
+  decideBatch(
+    @Body(new ZodPipe(batchDecisionRequestSchema)) request: BatchDecisionRequest,
+    @CallerId() askedBy: string,
+  ) {
     this.decisions.assertKnownPurpose(request.purpose);
+    this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
+    const usage: UsageEntry[] = [];
     const decisions = request.subjectIds.map((subjectId) => {
       const { purpose: _purpose, ...decision } = this.decisions.decide(
         subjectId,
@@ -60,8 +78,10 @@ export class DecisionsHttpController {
         snapshot,
         request.jurisdiction,
       );
+      usage.push(usageEntry(subjectId, request, decision, snapshot, askedBy));
       return { subjectId, ...decision };
     });
+    this.usageLog.record(usage);
     return {
       purpose: request.purpose,
       policyVersion: snapshot.policyVersion,
@@ -72,4 +92,28 @@ export class DecisionsHttpController {
       ...(request.jobId ? { jobId: request.jobId } : {}),
     };
   }
+}
+
+/** The usage-log record of one answer. */
+function usageEntry(
+  subjectId: string,
+  request: { purpose: string; campaignId?: string; jobId?: string },
+  decision: Omit<ViewDecision, 'purpose'>,
+  snapshot: DecisionSnapshot,
+  askedBy: string,
+): UsageEntry {
+  return {
+    kind: 'DECISION',
+    subjectId,
+    purpose: request.purpose,
+    askedBy,
+    campaignId: request.campaignId ?? null,
+    jobId: request.jobId ?? null,
+    manifestId: null,
+    allowed: decision.allowed,
+    reason: decision.reason,
+    decidingEventId: decision.decidingEventId,
+    policyVersion: decision.policyVersion,
+    logPosition: JSON.stringify(snapshot.logPosition),
+  };
 }

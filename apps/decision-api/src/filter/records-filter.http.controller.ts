@@ -3,14 +3,15 @@ import { createInterface } from 'node:readline';
 import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/config';
-import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import { AppError, ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { parser } from 'stream-json';
 import { streamArray } from 'stream-json/streamers/StreamArray';
 import { z } from 'zod';
-import { jurisdictionSchema, purposeSchema } from '../decision-request';
+import { jurisdictionSchema, purposeSchema, usageReferenceSchema } from '../decision-request';
+import { UsageLogService } from '../usage-log.service';
 import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
 import { RecordAnonymizer } from './record-anonymizer';
 
@@ -25,6 +26,8 @@ const filterQuerySchema = z.strictObject({
   subjectField: z.string().min(1).max(100).default('subjectId'),
   mode: z.enum(['filter', 'anonymize']).default('filter'),
   jurisdiction: jurisdictionSchema.optional(),
+  campaignId: usageReferenceSchema.optional(),
+  jobId: usageReferenceSchema.optional(),
 });
 type FilterQuery = z.output<typeof filterQuerySchema>;
 
@@ -81,6 +84,7 @@ export class RecordsFilterHttpController {
 
   constructor(
     private readonly decisions: DecisionViewService,
+    private readonly usageLog: UsageLogService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.anonymizer = new RecordAnonymizer(
@@ -100,10 +104,12 @@ export class RecordsFilterHttpController {
     @Query(new ZodPipe(filterQuerySchema)) query: FilterQuery,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
+    @CallerId() askedBy: string,
   ): Promise<void> {
     const format = this.formatOf(request.headers['content-type']);
     // An unknown purpose is a 422 before any record is read.
     this.decisions.assertKnownPurpose(query.purpose);
+    this.usageLog.assertAccepting();
     let snapshot = this.decisions.snapshot();
 
     // From here the answer streams: written to the socket directly, not through Fastify.
@@ -126,7 +132,7 @@ export class RecordsFilterHttpController {
       for await (const record of recordsOf(request.raw, format)) {
         counts.records += 1;
         if (counts.records % SNAPSHOT_EVERY === 0) snapshot = this.decisions.snapshot();
-        const out = this.treat(record, query, snapshot, counts);
+        const out = this.treat(record, query, snapshot, counts, askedBy);
         if (out === undefined) continue;
         pending +=
           format === 'json'
@@ -162,15 +168,34 @@ export class RecordsFilterHttpController {
     query: FilterQuery,
     snapshot: DecisionSnapshot,
     counts: { kept: number; anonymized: number; dropped: number; records: number },
+    askedBy: string,
   ): unknown {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new MalformedRecordError(`record ${counts.records} is not a JSON object`);
     }
     const fields = record as Record<string, unknown>;
     const subjectId = fields[query.subjectField];
-    const allowed =
-      typeof subjectId === 'string' &&
-      this.decisions.decide(subjectId, query.purpose, snapshot, query.jurisdiction).allowed;
+    let allowed = false;
+    if (typeof subjectId === 'string') {
+      const decision = this.decisions.decide(subjectId, query.purpose, snapshot, query.jurisdiction);
+      allowed = decision.allowed;
+      this.usageLog.record([
+        {
+          kind: 'FILTER',
+          subjectId,
+          purpose: query.purpose,
+          askedBy,
+          campaignId: query.campaignId ?? null,
+          jobId: query.jobId ?? null,
+          manifestId: null,
+          allowed,
+          reason: decision.reason,
+          decidingEventId: decision.decidingEventId,
+          policyVersion: decision.policyVersion,
+          logPosition: JSON.stringify(snapshot.logPosition),
+        },
+      ]);
+    }
     if (allowed) {
       counts.kept += 1;
       return record;

@@ -3,6 +3,7 @@ import { ConsentReadModel1795000100000 } from './1795000100000-consent-read-mode
 import { ConsentOutbox1795000200000 } from './1795000200000-consent-outbox';
 import { SinkPosition1795000300000 } from './1795000300000-sink-position';
 import { MlTraining1795000400000 } from './1795000400000-ml-training';
+import { Audit1795000500000 } from './1795000500000-audit';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   ConsentOutbox1795000200000,
   SinkPosition1795000300000,
   MlTraining1795000400000,
+  Audit1795000500000,
 ];

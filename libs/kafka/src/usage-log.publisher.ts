@@ -1,0 +1,155 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { v7 as uuidv7 } from 'uuid';
+import type { AvroSerde } from './avro-serde';
+import { ACKS_ALL, createDurableProducer } from './durable-producer';
+import { valueSubject } from './schema-catalog';
+
+export const usageKinds = ['DECISION', 'FILTER', 'AUDIENCE', 'MANIFEST'] as const;
+export type UsageKind = (typeof usageKinds)[number];
+
+/** One use of a person's data the system was asked to allow (schemas/consent-usage). */
+export interface ConsentUsageRecord {
+  readonly usageId: string;
+  readonly kind: UsageKind;
+  readonly subjectId: string;
+  readonly purpose: string;
+  readonly askedBy: string;
+  readonly campaignId: string | null;
+  readonly jobId: string | null;
+  readonly manifestId: string | null;
+  readonly allowed: boolean;
+  readonly reason: string;
+  readonly decidingEventId: string | null;
+  readonly policyVersion: string;
+  readonly logPosition: string;
+  readonly decidedAt: Date;
+}
+
+export type UsageEntry = Omit<ConsentUsageRecord, 'usageId' | 'decidedAt'> & {
+  readonly decidedAt?: Date;
+};
+
+/** Thrown when the usage log cannot keep up: the caller answers 503 rather than go unrecorded. */
+export class UsageLogBackloggedError extends Error {
+  readonly code = 'USAGE_LOG.BACKLOGGED';
+}
+
+export interface UsageLogOptions {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly topic: string;
+  /** Records waiting for Kafka beyond which new uses are refused. */
+  readonly maxPending: number;
+  /** How long records gather before one produce request. */
+  readonly flushIntervalMs: number;
+  readonly onError: (error: Error, pending: number) => void;
+}
+
+/**
+ * The usage log's writer: decisions are answered from memory in a millisecond, so their records
+ * are gathered and written together (durable producer, acks from all in-sync replicas) a few
+ * milliseconds later instead of holding each answer for a round trip to Kafka. A failed write is
+ * retried, never dropped; when the backlog passes `maxPending` new uses are refused
+ * ({@link UsageLogBackloggedError}) so that nothing is allowed without being recorded.
+ */
+export class UsageLogPublisher {
+  private readonly producer: Producer;
+  private pending: ConsentUsageRecord[] = [];
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private written = 0;
+
+  constructor(private readonly options: UsageLogOptions) {
+    this.producer = createDurableProducer(options.kafka);
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  /** Records waiting to be written. */
+  get backlog(): number {
+    return this.pending.length;
+  }
+
+  /** Records written and acknowledged since start. */
+  get writtenCount(): number {
+    return this.written;
+  }
+
+  /** Throws {@link UsageLogBackloggedError} when the log is too far behind to take more. */
+  assertAccepting(): void {
+    if (this.pending.length >= this.options.maxPending) {
+      throw new UsageLogBackloggedError(
+        `the usage log has ${this.pending.length} records waiting for Kafka; uses are refused until they are written`,
+      );
+    }
+  }
+
+  /** Queues records; they are durable within a flush interval unless Kafka is unavailable. */
+  record(entries: readonly UsageEntry[]): void {
+    const now = new Date();
+    for (const entry of entries) {
+      this.pending.push({ ...entry, usageId: uuidv7(), decidedAt: entry.decidedAt ?? now });
+    }
+    this.schedule();
+  }
+
+  /**
+   * Writes everything queued; resolves once Kafka acknowledged it, or with the number of records
+   * still unwritten when the deadline passes first.
+   */
+  async flush(deadlineMs = 30_000): Promise<number> {
+    const until = Date.now() + deadlineMs;
+    while ((this.pending.length > 0 || this.inFlight) && Date.now() < until) {
+      if (this.inFlight) await this.inFlight;
+      else await this.writeBatch();
+    }
+    return this.pending.length;
+  }
+
+  /** Stops after writing what is queued (bounded wait); returns what could not be written. */
+  async stop(deadlineMs = 10_000): Promise<number> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const unwritten = await this.flush(deadlineMs);
+    await this.producer.disconnect();
+    return unwritten;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.inFlight || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.writeBatch();
+    }, this.options.flushIntervalMs);
+  }
+
+  private writeBatch(): Promise<void> {
+    if (this.inFlight || this.pending.length === 0) return this.inFlight ?? Promise.resolve();
+    const batch = this.pending.splice(0, 10_000);
+    const subject = valueSubject(this.options.topic);
+    this.inFlight = (async () => {
+      try {
+        const messages: Message[] = await Promise.all(
+          batch.map(async (record) => ({
+            key: record.subjectId,
+            value: await this.options.serde.encode(subject, record),
+          })),
+        );
+        await this.producer.send({ topic: this.options.topic, acks: ACKS_ALL, messages });
+        this.written += batch.length;
+      } catch (error) {
+        // Put them back in front: retried on the next flush, in order.
+        this.pending = [...batch, ...this.pending];
+        this.options.onError(error as Error, this.pending.length);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      } finally {
+        this.inFlight = undefined;
+        if (this.pending.length > 0) this.schedule();
+      }
+    })();
+    return this.inFlight;
+  }
+}
