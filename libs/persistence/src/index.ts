@@ -7,3 +7,4 @@ export * from './persistence.module';
 export * from './projection-checkpoint.repository';
 export * from './consent-outbox.repository';
 export * from './sink-position.repository';
+export * from './audit.repository';

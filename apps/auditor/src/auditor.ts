@@ -1,0 +1,491 @@
+import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
+import {
+  ChainVerifier,
+  compareStates,
+  decide,
+  evolve,
+  foldEvents,
+  initialState,
+  type ChainFinding,
+  type ConsentEvent,
+  type LoggedEvent,
+  type SubjectConsentState,
+  UnknownPurposeError,
+} from '@consent-ledger/consent-domain';
+import {
+  AvroSerde,
+  consentTopics,
+  hashConsentEvent,
+  latestSchemaText,
+  sha256Hex,
+} from '@consent-ledger/kafka';
+import {
+  AuditRepository,
+  ConsentReadModelRepository,
+  ProjectionCheckpointRepository,
+  type RegisteredNotice,
+  type SinkDelivery,
+  type StoredEvent,
+  type UsageQuery,
+  type UsageRow,
+} from '@consent-ledger/persistence';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { readEventLog, type LogReadProgress, type UnreadableRecord } from './event-log.reader';
+
+/** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
+const READ_MODEL_PROJECTION = 'consent-read-model';
+
+/** One subject and purpose as of a moment: the decision and the choice behind it. */
+export interface ReplayRow {
+  readonly subjectId: string;
+  readonly purpose: string;
+  readonly allowed: boolean;
+  readonly reason: string;
+  readonly basis: string;
+  readonly regime: string;
+  readonly decidedBy: string | null;
+  readonly choiceAction: string | null;
+  readonly choiceEventId: string | null;
+  readonly choiceOccurredAt: string | null;
+  readonly jurisdiction: string | null;
+}
+
+export interface ReplayOptions {
+  readonly asOf: Date;
+  readonly subjectIds?: readonly string[];
+  readonly purposes?: readonly string[];
+  /** Another topic holding consent events (a copy of the log, an archive); default the live one. */
+  readonly topic?: string;
+  readonly onProgress?: (progress: LogReadProgress) => void;
+}
+
+export interface ReplayResult {
+  readonly asOf: string;
+  readonly topic: string;
+  readonly recordsRead: number;
+  readonly eventsApplied: number;
+  readonly subjects: number;
+  readonly unreadable: readonly UnreadableRecord[];
+  readonly fetchMs: number;
+  readonly totalMs: number;
+  readonly states: ReadonlyMap<string, SubjectConsentState>;
+}
+
+/**
+ * What `verify` reports. Chain findings come from the log alone; the others compare the log with
+ * the read model: an event whose stored copy differs (`ALTERED`), one the read model holds but
+ * the log does not (`MISSING_FROM_LOG`), one the projector passed but did not store
+ * (`NOT_IN_READ_MODEL`), a subject whose state differs (`STATE_MISMATCH`), a chain whose last
+ * link is not the one the API wrote (`HEAD_MISMATCH`), and records that cannot be read.
+ */
+export type VerifyFindingKind =
+  | ChainFinding['kind']
+  | 'ALTERED'
+  | 'MISSING_FROM_LOG'
+  | 'NOT_IN_READ_MODEL'
+  | 'STATE_MISMATCH'
+  | 'HEAD_MISMATCH'
+  | 'UNREADABLE';
+
+export interface VerifyFinding {
+  readonly kind: VerifyFindingKind;
+  readonly subjectId: string | null;
+  readonly eventId: string | null;
+  readonly partition: number | null;
+  readonly offset: string | null;
+  readonly detail: string;
+}
+
+export interface VerifyReport {
+  readonly consistent: boolean;
+  readonly topic: string;
+  readonly asOf: string | null;
+  readonly eventsChecked: number;
+  readonly subjectsCompared: number;
+  readonly readModelEvents: number;
+  readonly findings: readonly VerifyFinding[];
+}
+
+export interface ProofEvent {
+  readonly event: ConsentEvent;
+  readonly position: StoredEvent['position'];
+  readonly hash: string;
+  /** This event's link matches the hash of the subject's event before it. */
+  readonly linkIntact: boolean;
+  readonly notice:
+    | (RegisteredNotice & { readonly textMatches: boolean })
+    | { readonly registered: false }
+    | null;
+}
+
+export interface ConsentProof {
+  readonly subjectId: string;
+  readonly generatedAt: string;
+  readonly policyVersion: string;
+  readonly chainIntact: boolean;
+  readonly current: readonly ReplayRow[];
+  readonly events: readonly ProofEvent[];
+  readonly deliveries: readonly SinkDelivery[];
+  readonly usage: readonly UsageRow[];
+}
+
+export type ExportedEvent = ConsentEvent & { readonly partition: number; readonly offset: string };
+
+export interface AuditorDependencies {
+  readonly config: AppConfig;
+  readonly consentPolicy: LoadedConsentPolicy;
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly dataSource: DataSource;
+}
+
+/**
+ * The auditor's work, shared by the CLI and the HTTP API: replay the log to a moment with the
+ * projector's own fold, verify the log against itself (hash chains) and the read model, prove
+ * what one person agreed to, and export events for a regulator. Reads only.
+ */
+export class Auditor {
+  private readonly audit = new AuditRepository();
+  private readonly readModel = new ConsentReadModelRepository();
+  private readonly readerSchema: string;
+  private readonly eventsTopic: string;
+
+  constructor(private readonly deps: AuditorDependencies) {
+    this.readerSchema = latestSchemaText(deps.config.schemaRegistry.schemasDir, 'consent-event');
+    this.eventsTopic = consentTopics(deps.config.kafka.topicPrefix).events;
+  }
+
+  /** The state at `asOf`: the fold of every event recorded by then, read from the log. */
+  async replay(options: ReplayOptions): Promise<ReplayResult> {
+    const topic = options.topic ?? this.eventsTopic;
+    const wanted = options.subjectIds ? new Set(options.subjectIds) : null;
+    const asOf = options.asOf.getTime();
+    const states = new Map<string, SubjectConsentState>();
+    const unreadable: UnreadableRecord[] = [];
+    let applied = 0;
+    const read = await readEventLog({
+      kafka: this.deps.kafka,
+      serde: this.deps.serde,
+      topic,
+      readerSchema: this.readerSchema,
+      onEvents: (events) => {
+        for (const { event } of events) {
+          if (event.recordedAt.getTime() > asOf) continue;
+          if (wanted && !wanted.has(event.subjectId)) continue;
+          states.set(event.subjectId, evolve(states.get(event.subjectId) ?? initialState(), event));
+          applied += 1;
+        }
+      },
+      onUnreadable: (record) => unreadable.push(record),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    for (const subjectId of wanted ?? []) {
+      if (!states.has(subjectId)) states.set(subjectId, initialState());
+    }
+    return {
+      asOf: options.asOf.toISOString(),
+      topic,
+      recordsRead: read.records,
+      eventsApplied: applied,
+      subjects: states.size,
+      unreadable,
+      fetchMs: read.fetchMs,
+      totalMs: read.totalMs,
+      states,
+    };
+  }
+
+  /** Rows for each subject (sorted) and purpose (the taxonomy's, or those asked for). */
+  rows(
+    states: ReadonlyMap<string, SubjectConsentState>,
+    at: Date,
+    purposes?: readonly string[],
+  ): ReplayRow[] {
+    const { taxonomy } = this.deps.consentPolicy;
+    const purposeIds = purposes && purposes.length > 0 ? purposes : [...taxonomy.purposes.keys()];
+    const rows: ReplayRow[] = [];
+    for (const subjectId of [...states.keys()].sort()) {
+      const state = states.get(subjectId)!;
+      for (const purpose of purposeIds) rows.push(this.replayRow(subjectId, state, purpose, at));
+    }
+    return rows;
+  }
+
+  private replayRow(
+    subjectId: string,
+    state: SubjectConsentState,
+    purpose: string,
+    at: Date,
+  ): ReplayRow {
+    const { taxonomy, policy } = this.deps.consentPolicy;
+    const decision = decide(state, purpose, { taxonomy, policy, at });
+    const choice = decision.decidedBy ? (state.choices[decision.decidedBy] ?? null) : null;
+    return {
+      subjectId,
+      purpose,
+      allowed: decision.allowed,
+      reason: decision.reason,
+      basis: decision.basis,
+      regime: decision.regime,
+      decidedBy: decision.decidedBy,
+      choiceAction: choice?.action ?? null,
+      choiceEventId: choice?.eventId ?? null,
+      choiceOccurredAt: choice?.occurredAt.toISOString() ?? null,
+      jurisdiction: state.jurisdiction,
+    };
+  }
+
+  /** Throws the domain's UnknownPurposeError for a purpose the taxonomy does not define. */
+  assertPurposes(purposes: readonly string[]): void {
+    for (const purpose of purposes) {
+      if (!this.deps.consentPolicy.taxonomy.purposes.has(purpose))
+        throw new UnknownPurposeError(purpose);
+    }
+  }
+
+  /**
+   * Replays the log, checks every subject's hash chain, and compares the log with the read model:
+   * each stored event with the logged one, each subject's state (current, or as of `asOf` from
+   * the stored history), and each chain's head with the API's.
+   */
+  async verify(options: {
+    asOf?: Date;
+    topic?: string;
+    onProgress?: (progress: LogReadProgress) => void;
+  }): Promise<VerifyReport> {
+    const topic = options.topic ?? this.eventsTopic;
+    const isLiveLog = topic === this.eventsTopic;
+    const asOf = options.asOf ?? null;
+    const manager = this.deps.dataSource.manager;
+    // What the projector has passed, read before the log so the log is at least as far along.
+    const checkpoints = await new ProjectionCheckpointRepository(READ_MODEL_PROJECTION).all(
+      manager,
+      this.eventsTopic,
+    );
+    const chains = new ChainVerifier(hashConsentEvent);
+    const logged = new Map<string, { hash: string; partition: number; offset: string }>();
+    const states = new Map<string, SubjectConsentState>();
+    const findings: VerifyFinding[] = [];
+    const projected = (partition: number, offset: string) =>
+      !isLiveLog || BigInt(offset) < (checkpoints.get(partition) ?? 0n);
+    await readEventLog({
+      kafka: this.deps.kafka,
+      serde: this.deps.serde,
+      topic,
+      readerSchema: this.readerSchema,
+      onEvents: (events: readonly LoggedEvent[]) => {
+        for (const entry of events) {
+          chains.add(entry);
+          const { event, partition, offset } = entry;
+          logged.set(event.eventId, { hash: hashConsentEvent(event), partition, offset });
+          // The state comparison covers what the projector has passed, as of the moment asked.
+          if (!projected(partition, offset)) continue;
+          if (asOf && event.recordedAt > asOf) continue;
+          states.set(event.subjectId, evolve(states.get(event.subjectId) ?? initialState(), event));
+        }
+      },
+      onUnreadable: (record) =>
+        findings.push({
+          kind: 'UNREADABLE',
+          subjectId: null,
+          eventId: null,
+          partition: record.partition,
+          offset: record.offset,
+          detail: `${record.code}: ${record.reason}`,
+        }),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    findings.push(...chains.result().map((finding) => ({ ...finding })));
+
+    // Every stored event against the log, and the stored history folded per subject.
+    const storedStates = new Map<string, SubjectConsentState>();
+    let readModelEvents = 0;
+    for await (const page of this.audit.allEvents(manager, null)) {
+      for (const stored of page) {
+        readModelEvents += 1;
+        const inLog = logged.get(stored.eventId);
+        logged.delete(stored.eventId);
+        const where = { partition: stored.position.partition, offset: stored.position.offset };
+        if (!inLog) {
+          findings.push({
+            kind: 'MISSING_FROM_LOG',
+            subjectId: stored.subjectId,
+            eventId: stored.eventId,
+            ...where,
+            detail: `the read model holds this event (read from ${stored.position.topic} partition ${where.partition} offset ${where.offset}); the log does not`,
+          });
+        } else if (inLog.hash !== hashConsentEvent(stored)) {
+          findings.push({
+            kind: 'ALTERED',
+            subjectId: stored.subjectId,
+            eventId: stored.eventId,
+            partition: inLog.partition,
+            offset: inLog.offset,
+            detail: `the logged event differs from the copy the projector stored (hash ${inLog.hash.slice(0, 12)}… vs ${hashConsentEvent(stored).slice(0, 12)}…)`,
+          });
+        }
+        if (asOf && stored.recordedAt > asOf) continue;
+        if (isLiveLog && !projected(stored.position.partition, stored.position.offset)) continue;
+        storedStates.set(
+          stored.subjectId,
+          evolve(storedStates.get(stored.subjectId) ?? initialState(), stored),
+        );
+      }
+    }
+    for (const [eventId, where] of logged) {
+      if (!isLiveLog || !projected(where.partition, where.offset)) continue;
+      findings.push({
+        kind: 'NOT_IN_READ_MODEL',
+        subjectId: null,
+        eventId,
+        partition: where.partition,
+        offset: where.offset,
+        detail: 'the projector passed this offset but the read model does not hold the event',
+      });
+    }
+
+    // Current state from the read model's state tables; a past one from its stored history.
+    const subjects = new Set([...states.keys(), ...storedStates.keys()]);
+    const current = asOf
+      ? storedStates
+      : await this.readModel.loadStates(manager, [...subjects]);
+    for (const subjectId of [...subjects].sort()) {
+      const differences = compareStates(
+        states.get(subjectId) ?? initialState(),
+        current.get(subjectId) ?? initialState(),
+      );
+      if (differences.length === 0) continue;
+      findings.push({
+        kind: 'STATE_MISMATCH',
+        subjectId,
+        eventId: null,
+        partition: null,
+        offset: null,
+        detail: differences
+          .map((d) => `${d.field}: log says ${d.replayed ?? 'nothing'}, read model ${d.stored ?? 'nothing'}`)
+          .join('; '),
+      });
+    }
+
+    if (!asOf) {
+      const logHeads = chains.heads();
+      for (const [subjectId, head] of await this.audit.writeHeads(manager)) {
+        const logHead = logHeads.get(subjectId);
+        if (logHead === head) continue;
+        findings.push({
+          kind: 'HEAD_MISMATCH',
+          subjectId,
+          eventId: null,
+          partition: null,
+          offset: null,
+          detail: logHead
+            ? `the API's last event for this subject hashes to ${head.slice(0, 12)}…; the log's last is ${logHead.slice(0, 12)}…: the last event was altered or dropped, or one was added`
+            : 'the API recorded events for this subject; the log holds none',
+        });
+      }
+    }
+    return {
+      consistent: findings.length === 0,
+      topic,
+      asOf: asOf?.toISOString() ?? null,
+      eventsChecked: chains.eventCount,
+      subjectsCompared: subjects.size,
+      readModelEvents,
+      findings,
+    };
+  }
+
+  /** Everything that shows what a person agreed to, when, under which notice, and who was told. */
+  async proof(subjectId: string): Promise<ConsentProof> {
+    const manager = this.deps.dataSource.manager;
+    const stored = await this.audit.eventsOfSubject(manager, subjectId);
+    const references = [
+      ...new Map(
+        stored.flatMap((event) =>
+          event.notice
+            ? [[`${event.notice.noticeId}\u0000${event.notice.version}`, event.notice] as const]
+            : [],
+        ),
+      ).values(),
+    ];
+    const [notices, deliveries, usage] = await Promise.all([
+      this.audit.notices(manager, references),
+      this.audit.deliveriesOf(manager, subjectId),
+      this.audit.usage(manager, { subjectId, limit: 10_000 }),
+    ]);
+    const noticeBy = new Map(notices.map((n) => [`${n.noticeId}\u0000${n.version}`, n]));
+    let previousHash: string | null = null;
+    let chainIntact = true;
+    const events: ProofEvent[] = stored.map((event) => {
+      const hash = hashConsentEvent(event);
+      const linkIntact = event.previousEventHash === previousHash;
+      chainIntact &&= linkIntact;
+      previousHash = hash;
+      const registered = event.notice
+        ? noticeBy.get(`${event.notice.noticeId}\u0000${event.notice.version}`)
+        : undefined;
+      const { position, ...plain } = event;
+      return {
+        event: plain,
+        position,
+        hash,
+        linkIntact,
+        notice: !event.notice
+          ? null
+          : registered
+            ? { ...registered, textMatches: sha256Hex(registered.text) === event.notice.textSha256 }
+            : { registered: false as const },
+      };
+    });
+    const now = new Date();
+    const state = foldEvents(stored);
+    return {
+      subjectId,
+      generatedAt: now.toISOString(),
+      policyVersion: this.deps.consentPolicy.policy.version,
+      chainIntact,
+      current: this.rows(new Map([[subjectId, state]]), now),
+      events,
+      deliveries,
+      usage,
+    };
+  }
+
+  /** Every event recorded in [from, to), read from the log, in the order they were recorded. */
+  async export(options: {
+    from: Date;
+    to: Date;
+    topic?: string;
+    onProgress?: (progress: LogReadProgress) => void;
+  }): Promise<{ events: ExportedEvent[]; unreadable: readonly UnreadableRecord[] }> {
+    const events: ExportedEvent[] = [];
+    const unreadable: UnreadableRecord[] = [];
+    const from = options.from.getTime();
+    const to = options.to.getTime();
+    await readEventLog({
+      kafka: this.deps.kafka,
+      serde: this.deps.serde,
+      topic: options.topic ?? this.eventsTopic,
+      readerSchema: this.readerSchema,
+      onEvents: (batch) => {
+        for (const { event, partition, offset } of batch) {
+          const recorded = event.recordedAt.getTime();
+          if (recorded >= from && recorded < to) events.push({ ...event, partition, offset });
+        }
+      },
+      onUnreadable: (record) => unreadable.push(record),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    events.sort(
+      (a, b) =>
+        a.recordedAt.getTime() - b.recordedAt.getTime() || (a.eventId < b.eventId ? -1 : 1),
+    );
+    return { events, unreadable };
+  }
+
+  /** Which campaigns and training runs used a person's data (or who a campaign or job used). */
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return this.audit.usage(this.deps.dataSource.manager, query);
+  }
+}
