@@ -114,9 +114,7 @@ export interface ProofEvent {
   /** This event's link matches the hash of the subject's event before it. */
   readonly linkIntact: boolean;
   readonly notice:
-    | (RegisteredNotice & { readonly textMatches: boolean })
-    | { readonly registered: false }
-    | null;
+    (RegisteredNotice & { readonly textMatches: boolean }) | { readonly registered: false } | null;
 }
 
 export interface ConsentProof {
@@ -347,9 +345,7 @@ export class Auditor {
 
     // Current state from the read model's state tables; a past one from its stored history.
     const subjects = new Set([...states.keys(), ...storedStates.keys()]);
-    const current = asOf
-      ? storedStates
-      : await this.readModel.loadStates(manager, [...subjects]);
+    const current = asOf ? storedStates : await this.readModel.loadStates(manager, [...subjects]);
     for (const subjectId of [...subjects].sort()) {
       const differences = compareStates(
         states.get(subjectId) ?? initialState(),
@@ -363,7 +359,10 @@ export class Auditor {
         partition: null,
         offset: null,
         detail: differences
-          .map((d) => `${d.field}: log says ${d.replayed ?? 'nothing'}, read model ${d.stored ?? 'nothing'}`)
+          .map(
+            (d) =>
+              `${d.field}: log says ${d.replayed ?? 'nothing'}, read model ${d.stored ?? 'nothing'}`,
+          )
           .join('; '),
       });
     }
@@ -478,8 +477,7 @@ export class Auditor {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     events.sort(
-      (a, b) =>
-        a.recordedAt.getTime() - b.recordedAt.getTime() || (a.eventId < b.eventId ? -1 : 1),
+      (a, b) => a.recordedAt.getTime() - b.recordedAt.getTime() || (a.eventId < b.eventId ? -1 : 1),
     );
     return { events, unreadable };
   }

@@ -55,7 +55,10 @@ function asOf(text: string, zone: string | undefined, what = '--as-of'): Date {
 }
 
 /** A bar on a terminal; on a pipe or in CI, a line at each tenth so logs show progress. */
-function progressReporter(enabled: boolean, label: string): {
+function progressReporter(
+  enabled: boolean,
+  label: string,
+): {
   update: (progress: LogReadProgress) => void;
   stop: () => void;
 } {
@@ -151,7 +154,10 @@ export function auditorProgram(): Command {
           onProgress: progress.update,
         });
         progress.stop();
-        emit(formatRows(auditor.rows(result.states, at, options.purpose), options.format), options.output);
+        emit(
+          formatRows(auditor.rows(result.states, at, options.purpose), options.format),
+          options.output,
+        );
         process.stderr.write(
           `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events recorded by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)}\n`,
         );
@@ -200,7 +206,9 @@ export function auditorProgram(): Command {
     )
     .requiredOption('--subject <id>', 'the subject', (value) => subjectArgument(value)[0]!)
     .addOption(
-      new Option('-f, --format <format>', 'output format').choices(['json', 'html']).default('json'),
+      new Option('-f, --format <format>', 'output format')
+        .choices(['json', 'html'])
+        .default('json'),
     )
     .addOption(outputOption)
     .action(async (options) => {

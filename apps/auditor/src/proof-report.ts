@@ -99,11 +99,28 @@ ${events.join('\n')}
 <h2>What each downstream system was told</h2>
 ${table(
   ['delivered at', 'system', 'purpose', 'told', 'because of event'],
-  proof.deliveries.map((d) => [d.deliveredAt, d.sink, d.purpose, d.allowed ? 'allow' : 'suppress', d.causeEventId]),
+  proof.deliveries.map((d) => [
+    d.deliveredAt,
+    d.sink,
+    d.purpose,
+    d.allowed ? 'allow' : 'suppress',
+    d.causeEventId,
+  ]),
 )}
 <h2>Uses of this person's data that were asked about</h2>
 ${table(
-  ['at', 'kind', 'purpose', 'asked by', 'campaign', 'job', 'manifest', 'answer', 'reason', 'deciding event'],
+  [
+    'at',
+    'kind',
+    'purpose',
+    'asked by',
+    'campaign',
+    'job',
+    'manifest',
+    'answer',
+    'reason',
+    'deciding event',
+  ],
   proof.usage.map((u) => [
     u.decidedAt,
     u.kind,

@@ -11,6 +11,7 @@ import { GlobalPrivacyControlService } from './consent-events/global-privacy-con
 import { ConsentExpirySweeper } from './expiry/consent-expiry.sweeper';
 import { RecordConsentEventHttpController } from './consent-events/record-consent-event.http.controller';
 import { PurposesHttpController } from './purposes/purposes.http.controller';
+import { NoticesHttpController } from './notices/notices.http.controller';
 import { SubjectConsentsHttpController } from './subjects/subject-consents.http.controller';
 
 /** The collection and query API. `config` is given by tests; apps load it from the environment. */
@@ -30,6 +31,7 @@ export class AppModule {
         RecordConsentEventHttpController,
         SubjectConsentsHttpController,
         PurposesHttpController,
+        NoticesHttpController,
       ],
       providers: [
         ConsentEventPublisher,

@@ -11,9 +11,7 @@ function chain(subjectId: string, length: number): ConsentEvent[] {
   const events: ConsentEvent[] = [];
   for (let i = 0; i < length; i += 1) {
     const previous = events[i - 1];
-    events.push(
-      fixtureEvent({ subjectId, previousEventHash: previous ? hash(previous) : null }),
-    );
+    events.push(fixtureEvent({ subjectId, previousEventHash: previous ? hash(previous) : null }));
   }
   return events;
 }

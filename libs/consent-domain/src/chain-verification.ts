@@ -20,10 +20,7 @@ export interface LoggedEvent extends LogLocation {
  * - `DUPLICATE_EVENT`: the same event id appears twice in the log.
  */
 export type ChainFindingKind =
-  | 'BROKEN_LINK'
-  | 'OUT_OF_ORDER'
-  | 'UNEXPECTED_GENESIS'
-  | 'DUPLICATE_EVENT';
+  'BROKEN_LINK' | 'OUT_OF_ORDER' | 'UNEXPECTED_GENESIS' | 'DUPLICATE_EVENT';
 
 export interface ChainFinding extends LogLocation {
   readonly kind: ChainFindingKind;

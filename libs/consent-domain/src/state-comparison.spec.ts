@@ -7,9 +7,7 @@ describe('compareStates', () => {
   const withdraw = fixtureEvent({ purpose: 'marketing.email', action: 'WITHDRAW' });
 
   it('finds no difference between equal folds', () => {
-    expect(compareStates(foldEvents([grant, withdraw]), foldEvents([withdraw, grant]))).toEqual(
-      [],
-    );
+    expect(compareStates(foldEvents([grant, withdraw]), foldEvents([withdraw, grant]))).toEqual([]);
   });
 
   it('names the purpose, and what each side holds, where they differ', () => {

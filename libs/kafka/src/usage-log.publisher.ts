@@ -25,6 +25,12 @@ export interface ConsentUsageRecord {
   readonly decidedAt: Date;
 }
 
+/**
+ * Records per produce request: about 0.5 MB, well under the broker's default message.max.bytes
+ * (1 MB) for the record batch of any one partition.
+ */
+const MAX_RECORDS_PER_SEND = 2_000;
+
 export type UsageEntry = Omit<ConsentUsageRecord, 'usageId' | 'decidedAt'> & {
   readonly decidedAt?: Date;
 };
@@ -128,7 +134,7 @@ export class UsageLogPublisher {
 
   private writeBatch(): Promise<void> {
     if (this.inFlight || this.pending.length === 0) return this.inFlight ?? Promise.resolve();
-    const batch = this.pending.splice(0, 10_000);
+    const batch = this.pending.splice(0, MAX_RECORDS_PER_SEND);
     const subject = valueSubject(this.options.topic);
     this.inFlight = (async () => {
       try {

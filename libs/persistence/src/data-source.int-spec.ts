@@ -26,6 +26,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ConsentOutbox1795000200000',
       'SinkPosition1795000300000',
       'MlTraining1795000400000',
+      'Audit1795000500000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(

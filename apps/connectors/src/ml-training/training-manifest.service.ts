@@ -14,12 +14,7 @@ import {
 } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
 import { AppError } from '@consent-ledger/http';
-import {
-  AvroSerde,
-  consentTopics,
-  KAFKA_CLIENT,
-  UsageLogPublisher,
-} from '@consent-ledger/kafka';
+import { AvroSerde, consentTopics, KAFKA_CLIENT, UsageLogPublisher } from '@consent-ledger/kafka';
 import { ConsentReadModelRepository } from '@consent-ledger/persistence';
 import type { Kafka } from 'kafkajs';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -141,7 +136,14 @@ export class TrainingManifestService implements OnModuleInit, OnApplicationShutd
         `INSERT INTO training_manifest_subject (manifest_id, subject_id) SELECT $1, unnest($2::text[])`,
         [manifestId, allowed],
       );
-      await this.recordUsage(manifestId, request, subjectIds, new Set(allowed), logPosition, issuedBy);
+      await this.recordUsage(
+        manifestId,
+        request,
+        subjectIds,
+        new Set(allowed),
+        logPosition,
+        issuedBy,
+      );
       return {
         manifestId,
         jobId: request.jobId,

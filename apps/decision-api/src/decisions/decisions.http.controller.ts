@@ -45,9 +45,7 @@ export class DecisionsHttpController {
       snapshot,
       request.jurisdiction,
     );
-    this.usageLog.record([
-      usageEntry(request.subjectId, request, decision, snapshot, askedBy),
-    ]);
+    this.usageLog.record([usageEntry(request.subjectId, request, decision, snapshot, askedBy)]);
     return {
       subjectId: request.subjectId,
       ...decision,

@@ -177,7 +177,12 @@ export class RecordsFilterHttpController {
     const subjectId = fields[query.subjectField];
     let allowed = false;
     if (typeof subjectId === 'string') {
-      const decision = this.decisions.decide(subjectId, query.purpose, snapshot, query.jurisdiction);
+      const decision = this.decisions.decide(
+        subjectId,
+        query.purpose,
+        snapshot,
+        query.jurisdiction,
+      );
       allowed = decision.allowed;
       this.usageLog.record([
         {

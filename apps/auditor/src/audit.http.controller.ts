@@ -1,0 +1,172 @@
+import { Controller, Get, Header, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { InvalidAsOfError, resolveAsOf, UnknownPurposeError } from '@consent-ledger/consent-domain';
+import {
+  ApiKeyGuard,
+  AppError,
+  RequireScopes,
+  subjectIdSchema,
+  ZodPipe,
+} from '@consent-ledger/http';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { AuditorService } from './auditor.service';
+import { renderProofHtml } from './proof-report';
+
+const timeText = z.string().min(4).max(100);
+const zone = z.string().min(1).max(100).optional();
+const list = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : value.split(',')))
+  .optional();
+
+const replayQuery = z.strictObject({
+  asOf: timeText,
+  timeZone: zone,
+  subjectId: list.pipe(z.array(subjectIdSchema).max(1000).optional()),
+  purpose: list,
+});
+const verifyQuery = z.strictObject({ asOf: timeText.optional(), timeZone: zone });
+const exportQuery = z.strictObject({ from: timeText, to: timeText, timeZone: zone });
+const proofQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
+const usageQuery = z
+  .strictObject({
+    campaignId: z.string().min(1).max(200).optional(),
+    jobId: z.string().min(1).max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
+  })
+  .refine((query) => query.campaignId || query.jobId, {
+    message: 'give campaignId or jobId',
+    path: ['campaignId'],
+  });
+
+function instant(field: string, text: string, timeZone: string | undefined): Date {
+  try {
+    return resolveAsOf(text, timeZone).instant;
+  } catch (error) {
+    if (!(error instanceof InvalidAsOfError)) throw error;
+    throw new AppError(400, error.code, 'Invalid time', error.message, [
+      { field, code: error.code, message: error.message },
+    ]);
+  }
+}
+
+/**
+ * Read-only audit endpoints (scope audit:read), the HTTP face of the auditor CLI. Replay, verify
+ * and export read the log from its beginning on each call: they are for audits, not dashboards.
+ */
+@ApiTags('audit')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireScopes('audit:read')
+@Controller('v1/audit')
+export class AuditHttpController {
+  constructor(private readonly auditor: AuditorService) {}
+
+  @Get('replay')
+  @ApiOperation({
+    summary: 'State as of a moment, replayed from the log with the projector’s fold',
+    description:
+      'asOf: ISO-8601 with an offset, or a local time with timeZone (a time skipped or repeated by daylight saving is refused, naming the choices). A date alone means the end of that day.',
+  })
+  async replay(@Query(new ZodPipe(replayQuery)) query: z.output<typeof replayQuery>) {
+    const at = instant('asOf', query.asOf, query.timeZone);
+    try {
+      if (query.purpose) this.auditor.assertPurposes(query.purpose);
+    } catch (error) {
+      if (!(error instanceof UnknownPurposeError)) throw error;
+      throw new AppError(422, error.code, 'Unknown purpose', error.message, [
+        { field: 'purpose', code: error.code, message: error.message },
+      ]);
+    }
+    const result = await this.auditor.replay({
+      asOf: at,
+      ...(query.subjectId ? { subjectIds: query.subjectId } : {}),
+    });
+    return {
+      asOf: result.asOf,
+      topic: result.topic,
+      recordsRead: result.recordsRead,
+      eventsApplied: result.eventsApplied,
+      unreadable: result.unreadable,
+      rows: this.auditor.rows(result.states, at, query.purpose),
+    };
+  }
+
+  @Get('verify')
+  @ApiOperation({
+    summary: 'Hash chains checked and the log compared with the read model',
+    description: '`consistent: false` lists each finding with its partition and offset.',
+  })
+  verify(@Query(new ZodPipe(verifyQuery)) query: z.output<typeof verifyQuery>) {
+    return this.auditor.verify(
+      query.asOf ? { asOf: instant('asOf', query.asOf, query.timeZone) } : {},
+    );
+  }
+
+  @Get('events')
+  @Header('Content-Type', 'application/x-ndjson')
+  @ApiProduces('application/x-ndjson')
+  @ApiOperation({ summary: 'Events recorded in [from, to), one JSON object per line' })
+  async export(
+    @Query(new ZodPipe(exportQuery)) query: z.output<typeof exportQuery>,
+    @Res() response: Response,
+  ): Promise<void> {
+    const from = instant('from', query.from, query.timeZone);
+    const to = instant('to', query.to, query.timeZone);
+    if (to <= from)
+      throw new AppError(
+        400,
+        'REQUEST.INVALID_RANGE',
+        'Invalid range',
+        '`to` must be after `from`',
+        [{ field: 'to', code: 'REQUEST.INVALID_RANGE', message: 'must be after from' }],
+      );
+    const { events } = await this.auditor.export({ from, to });
+    response.status(200).type('application/x-ndjson');
+    for (const event of events) {
+      if (!response.write(`${JSON.stringify(event)}\n`))
+        await new Promise((resolve) => response.once('drain', resolve));
+    }
+    response.end();
+  }
+
+  @Get('subjects/:subjectId/proof')
+  @ApiProduces('application/json', 'text/html')
+  @ApiOperation({
+    summary: 'Proof of consent: events, notices shown, evidence, deliveries and uses',
+    description: 'JSON, or a printable HTML report with `format=html` or `Accept: text/html`.',
+  })
+  async proof(
+    @Param('subjectId', new ZodPipe(subjectIdSchema)) subjectId: string,
+    @Query(new ZodPipe(proofQuery)) query: z.output<typeof proofQuery>,
+    @Res() response: Response,
+  ): Promise<void> {
+    const proof = await this.auditor.proof(subjectId);
+    const html =
+      query.format === 'html' ||
+      (!query.format && response.req.accepts(['json', 'html']) === 'html');
+    if (html) response.status(200).type('text/html; charset=utf-8').send(renderProofHtml(proof));
+    else response.status(200).json(proof);
+  }
+
+  @Get('subjects/:subjectId/usage')
+  @ApiOperation({
+    summary: 'Which campaigns and jobs used this person’s data, and the answers given',
+  })
+  async subjectUsage(@Param('subjectId', new ZodPipe(subjectIdSchema)) subjectId: string) {
+    return { subjectId, usage: await this.auditor.usage({ subjectId, limit: 100_000 }) };
+  }
+
+  @Get('usage')
+  @ApiOperation({ summary: 'The subjects a campaign or job asked about, with the answers' })
+  async usage(@Query(new ZodPipe(usageQuery)) query: z.output<typeof usageQuery>) {
+    return {
+      usage: await this.auditor.usage({
+        ...(query.campaignId ? { campaignId: query.campaignId } : {}),
+        ...(query.jobId ? { jobId: query.jobId } : {}),
+        limit: query.limit,
+      }),
+    };
+  }
+}

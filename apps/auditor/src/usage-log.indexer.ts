@@ -1,0 +1,97 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import {
+  AvroSerde,
+  consentTopics,
+  KAFKA_CLIENT,
+  latestSchemaText,
+  NonRetriableError,
+  PIPELINE_CONSUMER,
+  publishDeadLetters,
+  ResilientConsumer,
+  createDurableProducer,
+  type ConsentUsageRecord,
+  type ConsumerLiveness,
+} from '@consent-ledger/kafka';
+import { AuditRepository, type IndexedUsage } from '@consent-ledger/persistence';
+import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { DataSource } from 'typeorm';
+
+/**
+ * Indexes the usage log (consent.decisions.v1) into PostgreSQL so an auditor can ask which
+ * campaigns and jobs used a person's data. Idempotent by usage id, so offsets are committed after
+ * the rows are stored; an undecodable record is dead-lettered with the reason, never blocking.
+ */
+@Injectable()
+export class UsageLogIndexer implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(UsageLogIndexer.name);
+  private readonly audit = new AuditRepository();
+  private readonly consumer: ResilientConsumer;
+  private readonly deadLetters: Producer;
+  private readonly readerSchema: string;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    private readonly serde: AvroSerde,
+    private readonly dataSource: DataSource,
+  ) {
+    const topics = consentTopics(config.kafka.topicPrefix);
+    this.readerSchema = latestSchemaText(config.schemaRegistry.schemasDir, 'consent-usage');
+    this.deadLetters = createDurableProducer(kafka);
+    this.consumer = new ResilientConsumer({
+      kafka,
+      config: {
+        groupId: `${config.kafka.topicPrefix}consent-ledger.usage-index`,
+        sessionTimeout: 30_000,
+        ...PIPELINE_CONSUMER,
+      },
+      topics: [topics.usage],
+      run: {
+        partitionsConsumedConcurrently: 3,
+        eachBatch: (payload) => this.onBatch(payload, topics.deadLetter),
+      },
+      log: (message, details) => this.logger.warn({ ...details, msg: message }),
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.deadLetters.connect();
+    await this.consumer.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.stop();
+    await this.deadLetters.disconnect();
+  }
+
+  liveness(): ConsumerLiveness {
+    return this.consumer.liveness();
+  }
+
+  private async onBatch(payload: EachBatchPayload, deadLetterTopic: string): Promise<void> {
+    const { batch } = payload;
+    const records: IndexedUsage[] = [];
+    for (const message of batch.messages) {
+      try {
+        const usage = await this.serde.decode<ConsentUsageRecord>(message.value, this.readerSchema);
+        records.push({ ...usage, partition: batch.partition, offset: message.offset });
+      } catch (error) {
+        if (!(error instanceof NonRetriableError)) throw error;
+        await publishDeadLetters(
+          this.deadLetters,
+          deadLetterTopic,
+          `${this.config.kafka.topicPrefix}consent-ledger.usage-index`,
+          [{ message, sourceTopic: batch.topic, partition: batch.partition, error }],
+        );
+      }
+    }
+    await this.audit.indexUsage(this.dataSource.manager, records);
+  }
+}

@@ -1,0 +1,701 @@
+import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import fc from 'fast-check';
+import { childEnvironment, loadConsentPolicy } from '@consent-ledger/config';
+import { decide, foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
+import {
+  AvroSerde,
+  consentTopics,
+  createKafkaClient,
+  sha256Hex,
+  valueSubject,
+} from '@consent-ledger/kafka';
+import { createDataSource } from '@consent-ledger/persistence';
+import {
+  createTestEnvironment,
+  startAppProcess,
+  startFakeVendor,
+  TEST_ADMIN_KEY,
+  TEST_READ_ONLY_KEY,
+  uniqueName,
+  waitFor,
+  waitForProjectionSettled,
+  type AppProcess,
+  type FakeVendor,
+  type TestEnvironment,
+} from '@consent-ledger/testing';
+import type { KafkaMessage } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { createConsentApi } from '../../consent-api/src/consent-api.factory';
+import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
+import { ProjectorModule } from '../../projector/src/projector.module';
+import { createAuditorApi } from '../src/auditor-api.factory';
+import { AuditorService } from '../src/auditor.service';
+import type { ConsentProof, ReplayRow, VerifyReport } from '../src/auditor';
+
+const runFile = promisify(execFile);
+let cliEnvironment: Record<string, string> = {};
+
+/** Runs the auditor CLI as an auditor would, with this test's settings. */
+async function runCli(
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await runFile(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register',
+        '-r',
+        'tsconfig-paths/register',
+        'apps/auditor/src/cli.ts',
+        ...args,
+      ],
+      {
+        env: childEnvironment({ ...cliEnvironment, TS_NODE_TRANSPILE_ONLY: 'true' }),
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+const noticeHash = 'ab'.repeat(32);
+
+const consentEvent = (
+  subjectId: string,
+  purpose: string,
+  action: 'GRANT' | 'WITHDRAW',
+  jurisdiction = 'DE',
+  occurredAt = minutesAgo(5),
+  notice = { noticeId: 'privacy', version: '3', textSha256: noticeHash },
+) => ({
+  subjectId,
+  purpose,
+  action,
+  jurisdiction,
+  channel: 'WEB',
+  method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
+  legalBasis: 'CONSENT',
+  ...(action === 'GRANT' ? { notice } : {}),
+  occurredAt,
+  idempotencyKey: uniqueName('key'),
+});
+
+const listen = async (app: INestApplication) => {
+  await app.listen(0, '127.0.0.1');
+  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+};
+
+interface ApiPurpose {
+  purpose: string;
+  allowed: boolean;
+  reason: string;
+  decidedBy: string | null;
+  choice: { eventId: string } | null;
+}
+
+/** What every way of asking "as of T" must agree on, per subject and purpose. */
+const comparable = (
+  subjectId: string,
+  row: { purpose: string; allowed: boolean; reason: string; decidedBy: string | null },
+  choiceEventId: string | null,
+) => ({
+  subjectId,
+  purpose: row.purpose,
+  allowed: row.allowed,
+  reason: row.reason,
+  decidedBy: row.decidedBy,
+  choiceEventId,
+});
+
+describe('audit: replay to any moment, verification, proof and usage against the real stack', () => {
+  let environment: TestEnvironment;
+  let api: INestApplication;
+  let projector: INestApplication;
+  let decisions: INestApplication;
+  let auditor: INestApplication;
+  let connectors: AppProcess | undefined;
+  let emailPlatform: FakeVendor;
+  let dataSource: DataSource;
+  let apiUrl: string;
+  let decisionsUrl: string;
+  let auditUrl: string;
+  let subjectsRecorded: string[] = [];
+  let eventsRecorded = 0;
+  const CONNECTORS_PORT = 3931;
+
+  const call = async (url: string, init: RequestInit = {}, key = TEST_ADMIN_KEY) =>
+    fetch(url, {
+      ...init,
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${key}`,
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+  const record = async (body: ReturnType<typeof consentEvent>) => {
+    const response = await call(`${apiUrl}/v1/consent-events`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+    expect(response.status).toBe(202);
+    subjectsRecorded.push(body.subjectId);
+    eventsRecorded += 1;
+    return (await response.json()) as { eventId: string };
+  };
+  const settled = () =>
+    waitForProjectionSettled(dataSource, [...new Set(subjectsRecorded)], eventsRecorded);
+  const eventsOf = async (subjectId: string): Promise<ConsentEvent[]> => {
+    const response = await call(`${apiUrl}/v1/subjects/${subjectId}/events?limit=1000`);
+    const page = (await response.json()) as { events: Array<Record<string, unknown>> };
+    return page.events.map(
+      (event) =>
+        ({
+          ...event,
+          occurredAt: new Date(event.occurredAt as string),
+          recordedAt: new Date(event.recordedAt as string),
+          expiresAt: event.expiresAt ? new Date(event.expiresAt as string) : null,
+        }) as unknown as ConsentEvent,
+    );
+  };
+  const verify = async (query = ''): Promise<VerifyReport> => {
+    const response = await call(`${auditUrl}/v1/audit/verify${query}`);
+    expect(response.status).toBe(200);
+    return (await response.json()) as VerifyReport;
+  };
+
+  beforeAll(async () => {
+    emailPlatform = await startFakeVendor(201);
+    environment = await createTestEnvironment({ EMAIL_PLATFORM_URL: emailPlatform.url });
+    cliEnvironment = { ...environment.overrides };
+    dataSource = createDataSource(environment.config.database);
+    api = await createConsentApi(environment.config);
+    apiUrl = await listen(api);
+    await dataSource.initialize();
+    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
+      logger: ['error'],
+    });
+    await projector.init();
+    decisions = await createDecisionApi(environment.config);
+    decisionsUrl = await listen(decisions);
+    auditor = await createAuditorApi(environment.config);
+    auditUrl = await listen(auditor);
+    connectors = startAppProcess('apps/connectors/src/main.ts', {
+      ...environment.overrides,
+      CONNECTORS: 'email-platform,ml-training',
+      HTTP_PORT: String(CONNECTORS_PORT),
+    });
+  });
+
+  afterAll(async () => {
+    connectors?.kill();
+    await auditor?.close();
+    await decisions?.close();
+    await projector?.close();
+    await api?.close();
+    await dataSource?.destroy();
+    await environment?.dispose();
+    await emailPlatform?.close();
+  });
+
+  it('as of random moments of random histories: the API = the replay = the fold of the events', async () => {
+    const { taxonomy, policy } = loadConsentPolicy(environment.config.consentPolicy);
+    const purposes = ['marketing', 'marketing.email', 'ads.targeted', 'ml.training'];
+    const history = fc.array(
+      fc.record({
+        subject: fc.integer({ min: 0, max: 2 }),
+        purpose: fc.constantFrom(...purposes),
+        action: fc.constantFrom('GRANT' as const, 'WITHDRAW' as const),
+        jurisdiction: fc.constantFrom('DE', 'US-CA', 'GB'),
+        minutesAgo: fc.integer({ min: 1, max: 600 }),
+      }),
+      { minLength: 2, maxLength: 12 },
+    );
+    const moments = fc.array(fc.double({ min: -0.05, max: 1.05, noNaN: true }), {
+      minLength: 2,
+      maxLength: 3,
+    });
+
+    await fc.assert(
+      fc.asyncProperty(history, moments, fc.nat(), async (steps, fractions, boundaryPick) => {
+        const subjects = [0, 1, 2].map(() => uniqueName('asof'));
+        for (const step of steps) {
+          await record(
+            consentEvent(
+              subjects[step.subject]!,
+              step.purpose,
+              step.action,
+              step.jurisdiction,
+              minutesAgo(step.minutesAgo),
+            ),
+          );
+        }
+        await settled();
+        const events = new Map(
+          await Promise.all(subjects.map(async (id) => [id, await eventsOf(id)] as const)),
+        );
+        const recorded = [...events.values()].flat().map((event) => event.recordedAt.getTime());
+        const first = Math.min(...recorded);
+        const last = Math.max(...recorded);
+        // Random moments across the history, and one exactly at a recording time (inclusive)
+        // and one millisecond before it.
+        const boundary = recorded[boundaryPick % recorded.length]!;
+        const times = [
+          ...fractions.map((fraction) => Math.round(first + fraction * Math.max(1, last - first))),
+          boundary,
+          boundary - 1,
+        ];
+        for (const time of times) {
+          const asOf = new Date(time).toISOString();
+          const fromApi = await Promise.all(
+            subjects.map(async (subjectId) => {
+              const response = await call(
+                `${apiUrl}/v1/subjects/${subjectId}/consents?asOf=${encodeURIComponent(asOf)}`,
+              );
+              const body = (await response.json()) as { purposes: ApiPurpose[] };
+              return body.purposes
+                .filter((row) => purposes.includes(row.purpose))
+                .map((row) => comparable(subjectId, row, row.choice?.eventId ?? null));
+            }),
+          );
+          const replayResponse = await call(
+            `${auditUrl}/v1/audit/replay?asOf=${encodeURIComponent(asOf)}&subjectId=${subjects.join(',')}&purpose=${purposes.join(',')}`,
+          );
+          expect(replayResponse.status).toBe(200);
+          const replayed = ((await replayResponse.json()) as { rows: ReplayRow[] }).rows.map(
+            (row) => comparable(row.subjectId, row, row.choiceEventId),
+          );
+          const folded = subjects.flatMap((subjectId) => {
+            const state = foldEvents(
+              events.get(subjectId)!.filter((event) => event.recordedAt.getTime() <= time),
+            );
+            return purposes.map((purpose) => {
+              const decision = decide(state, purpose, { taxonomy, policy, at: new Date(time) });
+              const choice = decision.decidedBy ? state.choices[decision.decidedBy] : undefined;
+              return comparable(subjectId, decision, choice?.eventId ?? null);
+            });
+          });
+          const bySubject = (rows: ReturnType<typeof comparable>[]) =>
+            [...rows].sort((a, b) =>
+              `${a.subjectId}|${a.purpose}`.localeCompare(`${b.subjectId}|${b.purpose}`),
+            );
+          expect(bySubject(fromApi.flat())).toEqual(bySubject(folded));
+          expect(bySubject(replayed)).toEqual(bySubject(folded));
+        }
+      }),
+      { numRuns: 4 },
+    );
+  });
+
+  it('refuses a local as-of time that daylight saving skipped or repeated, naming the choices', async () => {
+    const skipped = await call(
+      `${auditUrl}/v1/audit/replay?asOf=2026-03-29T02:30&timeZone=Europe/Berlin`,
+    );
+    expect(skipped.status).toBe(400);
+    expect(skipped.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await skipped.json()).toMatchObject({
+      code: 'AUDIT.INVALID_AS_OF',
+      detail: expect.stringMatching(/does not exist in Europe\/Berlin/),
+    });
+    const repeated = await call(
+      `${auditUrl}/v1/audit/replay?asOf=2026-10-25T02:30&timeZone=Europe/Berlin`,
+    );
+    expect(await repeated.json()).toMatchObject({
+      status: 400,
+      detail: expect.stringMatching(/2026-10-25T02:30\+02:00 or 2026-10-25T02:30\+01:00/),
+    });
+    // The same instant written as New York wall time and as UTC replays to the same rows.
+    const subjectId = uniqueName('tz');
+    await record(consentEvent(subjectId, 'marketing.email', 'GRANT'));
+    await settled();
+    const now = new Date(Date.now() + 1_000);
+    const newYork = new Intl.DateTimeFormat('sv-SE', {
+      timeZone: 'America/New_York',
+      dateStyle: 'short',
+      timeStyle: 'medium',
+    })
+      .format(now)
+      .replace(' ', 'T');
+    const rows = async (query: string) =>
+      (
+        (await (
+          await call(`${auditUrl}/v1/audit/replay?${query}&subjectId=${subjectId}`)
+        ).json()) as { rows: ReplayRow[] }
+      ).rows;
+    const utc = await rows(
+      `asOf=${encodeURIComponent(new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString())}`,
+    );
+    expect(await rows(`asOf=${newYork}&timeZone=America/New_York`)).toEqual(utc);
+    expect(utc.find((row) => row.purpose === 'marketing.email')).toMatchObject({ allowed: true });
+  });
+
+  describe('tampering with a copy of the log', () => {
+    let victim: string;
+    let victimEvents: string[];
+    let serde: AvroSerde;
+
+    /** Every record of the log, per partition in offset order. */
+    const readLog = async (): Promise<Map<number, KafkaMessage[]>> => {
+      const kafka = createKafkaClient(environment.config.kafka, 'tamper-test');
+      const admin = kafka.admin();
+      await admin.connect();
+      const topic = consentTopics(environment.config.kafka.topicPrefix).events;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      await admin.disconnect();
+      const partitions = new Map<number, KafkaMessage[]>(offsets.map((o) => [o.partition, []]));
+      const wanted = offsets.reduce((sum, o) => sum + Number(o.high), 0);
+      const consumer = kafka.consumer({ groupId: uniqueName('tamper-copy') });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let seen = 0;
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          partitions.get(partition)!.push(message);
+          seen += 1;
+        },
+      });
+      await waitFor(() => seen >= wanted, { timeoutMs: 30_000, description: 'the log copied' });
+      await consumer.disconnect();
+      return partitions;
+    };
+
+    /** Writes the (tampered) partitions to a new topic, keeping partition and order. */
+    const writeCopy = async (partitions: Map<number, KafkaMessage[]>): Promise<string> => {
+      const kafka = createKafkaClient(environment.config.kafka, 'tamper-test');
+      const topic = `${environment.config.kafka.topicPrefix}${uniqueName('tampered')}`;
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: partitions.size, replicationFactor: 1 }],
+        waitForLeaders: true,
+      });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      for (const [partition, messages] of partitions) {
+        if (messages.length === 0) continue;
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: messages.map((m) => ({ key: m.key, value: m.value, partition })),
+        });
+      }
+      await producer.disconnect();
+      return topic;
+    };
+
+    /** Where the victim's events sit: partition, and index in it, in log order. */
+    const victimPositions = (partitions: Map<number, KafkaMessage[]>) => {
+      for (const [partition, messages] of partitions) {
+        const indexes = messages.flatMap((m, index) =>
+          m.key?.toString() === victim ? [index] : [],
+        );
+        if (indexes.length > 0) return { partition, indexes };
+      }
+      throw new Error('victim not in the log');
+    };
+
+    const findingsAbout = (report: VerifyReport) =>
+      report.findings
+        .filter((f) => f.subjectId === victim || victimEvents.includes(f.eventId ?? ''))
+        .map(({ kind, partition, offset }) => ({ kind, partition, offset }));
+
+    beforeAll(async () => {
+      serde = AvroSerde.connect(environment.config.schemaRegistry);
+      victim = uniqueName('victim');
+      victimEvents = [];
+      for (const [purpose, action] of [
+        ['marketing.email', 'GRANT'],
+        ['ads.targeted', 'GRANT'],
+        ['marketing.email', 'WITHDRAW'],
+        ['ml.training', 'GRANT'],
+      ] as const) {
+        victimEvents.push((await record(consentEvent(victim, purpose, action))).eventId);
+      }
+      await settled();
+    });
+
+    it('the untouched log verifies clean, now and as of a past moment', async () => {
+      const now = await verify();
+      expect(now.findings).toEqual([]);
+      expect(now).toMatchObject({ consistent: true, eventsChecked: eventsRecorded });
+      const past = await verify(`?asOf=${encodeURIComponent(minutesAgo(0.01))}`);
+      expect(past.consistent).toBe(true);
+    });
+
+    /** Verifies a copy of the log the way an auditor would: through the Auditor itself. */
+    const verifyCopy = (topic: string) => auditor.get(AuditorService).verify({ topic });
+
+    it('an altered event is caught at its own position and at the next link', async () => {
+      const partitions = await readLog();
+      const { partition, indexes } = victimPositions(partitions);
+      const original = partitions.get(partition)![indexes[1]!]!;
+      const decoded = await serde.decode<ConsentEvent>(original.value);
+      const eventsTopic = consentTopics(environment.config.kafka.topicPrefix).events;
+      partitions.get(partition)![indexes[1]!] = {
+        ...original,
+        value: await serde.encode(valueSubject(eventsTopic), { ...decoded, action: 'WITHDRAW' }),
+      };
+      const report = await verifyCopy(await writeCopy(partitions));
+      expect(report.consistent).toBe(false);
+      expect(findingsAbout(report)).toEqual([
+        { kind: 'BROKEN_LINK', partition, offset: String(indexes[2]) },
+        { kind: 'ALTERED', partition, offset: String(indexes[1]) },
+        { kind: 'STATE_MISMATCH', partition: null, offset: null },
+      ]);
+    });
+
+    it('a dropped event is caught at the next link and named from the read model', async () => {
+      const partitions = await readLog();
+      const { partition, indexes } = victimPositions(partitions);
+      partitions.get(partition)!.splice(indexes[1]!, 1);
+      const copy = await writeCopy(partitions);
+      const report = await verifyCopy(copy);
+      expect(findingsAbout(report)).toEqual([
+        { kind: 'BROKEN_LINK', partition, offset: String(indexes[2]! - 1) },
+        { kind: 'MISSING_FROM_LOG', partition, offset: String(indexes[1]) },
+        { kind: 'STATE_MISMATCH', partition: null, offset: null },
+      ]);
+      expect(report.findings.find((f) => f.kind === 'MISSING_FROM_LOG')?.eventId).toBe(
+        victimEvents[1],
+      );
+
+      // The CLI says the same and exits 1; JSON on stdout, the summary on stderr.
+      const cli = await runCli(['verify', '--topic', copy, '--format', 'json', '--no-progress']);
+      expect(cli.code).toBe(1);
+      const printed = JSON.parse(cli.stdout) as VerifyReport;
+      expect(printed.findings).toContainEqual(
+        expect.objectContaining({
+          kind: 'BROKEN_LINK',
+          subjectId: victim,
+          partition,
+          offset: String(indexes[2]! - 1),
+        }),
+      );
+      expect(cli.stderr).toMatch(/finding\(s\)/);
+    });
+
+    it('reordered events are caught as out of order at each moved position', async () => {
+      const partitions = await readLog();
+      const { partition, indexes } = victimPositions(partitions);
+      const messages = partitions.get(partition)!;
+      [messages[indexes[1]!], messages[indexes[2]!]] = [
+        messages[indexes[2]!]!,
+        messages[indexes[1]!]!,
+      ];
+      const report = await verifyCopy(await writeCopy(partitions));
+      expect(findingsAbout(report)).toEqual([
+        { kind: 'OUT_OF_ORDER', partition, offset: String(indexes[1]) },
+        { kind: 'OUT_OF_ORDER', partition, offset: String(indexes[2]) },
+        { kind: 'OUT_OF_ORDER', partition, offset: String(indexes[3]) },
+      ]);
+    });
+
+    it("an altered last event, which no later link covers, is caught against the API's chain head", async () => {
+      const partitions = await readLog();
+      const { partition, indexes } = victimPositions(partitions);
+      const original = partitions.get(partition)![indexes[3]!]!;
+      const decoded = await serde.decode<ConsentEvent>(original.value);
+      const eventsTopic = consentTopics(environment.config.kafka.topicPrefix).events;
+      partitions.get(partition)![indexes[3]!] = {
+        ...original,
+        value: await serde.encode(valueSubject(eventsTopic), { ...decoded, action: 'WITHDRAW' }),
+      };
+      const report = await verifyCopy(await writeCopy(partitions));
+      expect(findingsAbout(report)).toEqual([
+        { kind: 'ALTERED', partition, offset: String(indexes[3]) },
+        { kind: 'STATE_MISMATCH', partition: null, offset: null },
+        { kind: 'HEAD_MISMATCH', partition: null, offset: null },
+      ]);
+    });
+
+    it('replays from the CLI as CSV', async () => {
+      const cli = await runCli([
+        'replay',
+        '--as-of',
+        new Date(Date.now() + 1_000).toISOString(),
+        '--subject',
+        victim,
+        '--purpose',
+        'marketing.email',
+        '--purpose',
+        'ads.targeted',
+        '--format',
+        'csv',
+        '--no-progress',
+      ]);
+      expect(cli.code).toBe(0);
+      const lines = cli.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^subjectId,purpose,allowed,reason,/);
+      expect(lines.slice(1).map((line) => line.split(',').slice(0, 3))).toEqual([
+        [victim, 'marketing.email', 'false'],
+        [victim, 'ads.targeted', 'true'],
+      ]);
+      expect(cli.stderr).toMatch(/replayed \d+ records/);
+    });
+  });
+
+  it('records every decision and manifest in the usage log, queryable by subject, campaign and job', async () => {
+    const subjectId = uniqueName('used');
+    await record(consentEvent(subjectId, 'ml.training', 'GRANT'));
+    const emailGrant = await record(consentEvent(subjectId, 'marketing.email', 'GRANT'));
+    await settled();
+    const campaignId = uniqueName('campaign');
+    await waitFor(
+      async () => {
+        const response = await call(`${decisionsUrl}/v1/decisions`, {
+          method: 'POST',
+          body: JSON.stringify({ subjectId, purpose: 'marketing.email', campaignId }),
+        });
+        return ((await response.json()) as { allowed: boolean }).allowed;
+      },
+      { timeoutMs: 30_000, description: 'the decision API to know the grant' },
+    );
+    const jobId = uniqueName('job');
+    await waitFor(
+      async () => {
+        const issued = await call(`http://127.0.0.1:${CONNECTORS_PORT}/v1/training-manifests`, {
+          method: 'POST',
+          body: JSON.stringify({
+            jobId,
+            datasetId: 'customers',
+            purpose: 'ml.training',
+            subjectIds: [subjectId],
+          }),
+        }).catch(() => undefined);
+        if (issued?.status !== 201) return false;
+        return ((await issued.json()) as { allowed: string[] }).allowed.includes(subjectId);
+      },
+      {
+        timeoutMs: 60_000,
+        description: () => `a manifest including the subject (${connectors?.output().slice(-300)})`,
+      },
+    );
+    type Usage = {
+      kind: string;
+      campaignId: string | null;
+      jobId: string | null;
+      allowed: boolean;
+      decidingEventId: string | null;
+      askedBy: string;
+    };
+    let usage: Usage[] = [];
+    await waitFor(
+      async () => {
+        const response = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/usage`);
+        usage = ((await response.json()) as { usage: Usage[] }).usage;
+        return (
+          usage.some((u) => u.kind === 'MANIFEST') &&
+          usage.some((u) => u.allowed && u.campaignId === campaignId)
+        );
+      },
+      {
+        timeoutMs: 30_000,
+        description: () => `the usage indexed (so far ${JSON.stringify(usage)})`,
+      },
+    );
+    expect(usage.filter((u) => u.campaignId === campaignId && u.allowed)[0]).toMatchObject({
+      kind: 'DECISION',
+      askedBy: 'admin',
+      jobId: null,
+    });
+    expect(usage.find((u) => u.kind === 'MANIFEST')).toMatchObject({
+      jobId,
+      allowed: true,
+      campaignId: null,
+    });
+    const byCampaign = await call(`${auditUrl}/v1/audit/usage?campaignId=${campaignId}`);
+    const rows = ((await byCampaign.json()) as { usage: Array<{ subjectId: string }> }).usage;
+    expect(new Set(rows.map((row) => row.subjectId))).toEqual(new Set([subjectId]));
+    const decision = usage.find((u) => u.campaignId === campaignId && u.allowed)!;
+    expect(decision.decidingEventId).toBe(emailGrant.eventId);
+
+    const forbidden = await call(
+      `${auditUrl}/v1/audit/subjects/${subjectId}/usage`,
+      {},
+      TEST_READ_ONLY_KEY,
+    );
+    expect(forbidden.status).toBe(403);
+  });
+
+  it('proves consent: each event with the notice text shown, the evidence, and what the email platform was told', async () => {
+    const text = 'We will email you offers. <script>alert(1)</script> Withdraw at any time.';
+    const register = (body: unknown) =>
+      call(`${apiUrl}/v1/notices/newsletter/versions/2026-11`, {
+        method: 'PUT',
+        body: JSON.stringify(body),
+      });
+    const registered = await register({ text, language: 'en', title: 'Newsletter' });
+    expect(registered.status).toBe(201);
+    const notice = (await registered.json()) as { textSha256: string };
+    expect(notice.textSha256).toBe(sha256Hex(text));
+    expect((await register({ text, language: 'en', title: 'Newsletter' })).status).toBe(200);
+    const changed = await register({ text: `${text} (edited)` });
+    expect(changed.status).toBe(409);
+    expect(await changed.json()).toMatchObject({ code: 'NOTICE.VERSION_EXISTS' });
+
+    const subjectId = uniqueName('proof');
+    const granted = await record(
+      consentEvent(subjectId, 'marketing.email', 'GRANT', 'DE', minutesAgo(3), {
+        noticeId: 'newsletter',
+        version: '2026-11',
+        textSha256: notice.textSha256,
+      }),
+    );
+    const withdrawn = await record(
+      consentEvent(subjectId, 'marketing.email', 'WITHDRAW', 'DE', minutesAgo(1)),
+    );
+    await settled();
+    let proof: ConsentProof | undefined;
+    await waitFor(
+      async () => {
+        const response = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/proof`);
+        proof = (await response.json()) as ConsentProof;
+        return proof.deliveries.some((d) => d.causeEventId === withdrawn.eventId);
+      },
+      {
+        timeoutMs: 60_000,
+        description: () => `the withdrawal delivered (${connectors?.output().slice(-300)})`,
+      },
+    );
+    expect(proof!.chainIntact).toBe(true);
+    expect(proof!.events.map((e) => [e.event.eventId, e.linkIntact])).toEqual([
+      [granted.eventId, true],
+      [withdrawn.eventId, true],
+    ]);
+    expect(proof!.events[0]!.notice).toMatchObject({
+      text,
+      textMatches: true,
+      title: 'Newsletter',
+    });
+    expect(proof!.events[0]!.event).toMatchObject({ channel: 'WEB', method: 'BANNER' });
+    expect(proof!.deliveries).toContainEqual(
+      expect.objectContaining({
+        sink: 'email-platform',
+        allowed: false,
+        causeEventId: withdrawn.eventId,
+      }),
+    );
+    expect(proof!.current.find((row) => row.purpose === 'marketing.email')).toMatchObject({
+      allowed: false,
+      choiceEventId: withdrawn.eventId,
+    });
+
+    const html = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/proof`, {
+      headers: { accept: 'text/html' },
+    });
+    expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    const page = await html.text();
+    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page).not.toContain('<script>');
+    expect(page).toContain(withdrawn.eventId);
+  });
+});
