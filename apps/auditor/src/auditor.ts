@@ -8,6 +8,7 @@ import {
   initialState,
   type ChainFinding,
   type ConsentEvent,
+  type FoldableEvent,
   type LoggedEvent,
   type SubjectConsentState,
   UnknownPurposeError,
@@ -15,6 +16,7 @@ import {
 import {
   AvroSerde,
   consentTopics,
+  foldReaderSchema,
   hashConsentEvent,
   latestSchemaText,
   sha256Hex,
@@ -146,11 +148,15 @@ export interface AuditorDependencies {
 export class Auditor {
   private readonly audit = new AuditRepository();
   private readonly readModel = new ConsentReadModelRepository();
+  /** Today's consent event schema: every past event is read in its shape. */
   private readonly readerSchema: string;
+  /** The same without the fields the fold never reads: what a replay decodes. */
+  private readonly foldSchema: string;
   private readonly eventsTopic: string;
 
   constructor(private readonly deps: AuditorDependencies) {
     this.readerSchema = latestSchemaText(deps.config.schemaRegistry.schemasDir, 'consent-event');
+    this.foldSchema = foldReaderSchema(this.readerSchema);
     this.eventsTopic = consentTopics(deps.config.kafka.topicPrefix).events;
   }
 
@@ -162,11 +168,11 @@ export class Auditor {
     const states = new Map<string, SubjectConsentState>();
     const unreadable: UnreadableRecord[] = [];
     let applied = 0;
-    const read = await readEventLog({
+    const read = await readEventLog<FoldableEvent>({
       kafka: this.deps.kafka,
       serde: this.deps.serde,
       topic,
-      readerSchema: this.readerSchema,
+      readerSchema: this.foldSchema,
       onEvents: (events) => {
         for (const { event } of events) {
           if (event.recordedAt.getTime() > asOf) continue;
@@ -267,7 +273,7 @@ export class Auditor {
     const findings: VerifyFinding[] = [];
     const projected = (partition: number, offset: string) =>
       !isLiveLog || BigInt(offset) < (checkpoints.get(partition) ?? 0n);
-    await readEventLog({
+    await readEventLog<ConsentEvent>({
       kafka: this.deps.kafka,
       serde: this.deps.serde,
       topic,
@@ -462,7 +468,7 @@ export class Auditor {
     const unreadable: UnreadableRecord[] = [];
     const from = options.from.getTime();
     const to = options.to.getTime();
-    await readEventLog({
+    await readEventLog<ConsentEvent>({
       kafka: this.deps.kafka,
       serde: this.deps.serde,
       topic: options.topic ?? this.eventsTopic,

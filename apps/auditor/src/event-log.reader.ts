@@ -1,4 +1,4 @@
-import type { ConsentEvent, LoggedEvent, LogLocation } from '@consent-ledger/consent-domain';
+import type { FoldableEvent, LogLocation } from '@consent-ledger/consent-domain';
 import { AvroSerde, NonRetriableError } from '@consent-ledger/kafka';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
@@ -14,14 +14,22 @@ export interface LogReadProgress {
   readonly total: number;
 }
 
-export interface EventLogReadOptions {
+/** An event as decoded with the reader schema, and where it was read. */
+export interface LogRecord<E extends FoldableEvent> extends LogLocation {
+  readonly event: E;
+}
+
+export interface EventLogReadOptions<E extends FoldableEvent> {
   readonly kafka: Kafka;
   readonly serde: AvroSerde;
   readonly topic: string;
-  /** Today's consent event schema: five-year-old events are read in today's shape. */
+  /**
+   * Today's consent event schema (five-year-old events are read in today's shape), or a
+   * projection of it that leaves out fields the caller does not read (`foldReaderSchema`).
+   */
   readonly readerSchema: string;
   /** Called with each partition's events in log order (partitions may interleave). */
-  readonly onEvents: (events: readonly LoggedEvent[]) => void;
+  readonly onEvents: (events: readonly LogRecord<E>[]) => void;
   readonly onUnreadable?: (record: UnreadableRecord) => void;
   readonly onProgress?: (progress: LogReadProgress) => void;
 }
@@ -42,19 +50,23 @@ export interface EventLogReadResult {
  * and is deleted afterwards. Records that cannot be decoded are reported with their position and
  * skipped; the events behind them are still read.
  */
-export async function readEventLog(options: EventLogReadOptions): Promise<EventLogReadResult> {
+export async function readEventLog<E extends FoldableEvent>(
+  options: EventLogReadOptions<E>,
+): Promise<EventLogReadResult> {
   const started = Date.now();
   const admin = options.kafka.admin();
   await admin.connect();
   const groupId = `consent-ledger-auditor-${uuidv4()}`;
   try {
     const offsets = await admin.fetchTopicOffsets(options.topic);
-    const ends = new Map(offsets.map((entry) => [entry.partition, BigInt(entry.high)]));
+    // Offsets as numbers: exact below 2^53, far beyond any partition's length.
+    const ends = new Map(offsets.map((entry) => [entry.partition, Number(entry.high)]));
     const total = offsets.reduce((sum, entry) => sum + Number(entry.high) - Number(entry.low), 0);
     const open = new Set(
       offsets.filter((entry) => BigInt(entry.high) > BigInt(entry.low)).map((e) => e.partition),
     );
     const endOffsets = Object.fromEntries(offsets.map((entry) => [entry.partition, entry.high]));
+    const next = new Map<number, number>();
     let records = 0;
     let unreadable = 0;
     let firstFetchAt = 0;
@@ -84,23 +96,32 @@ export async function readEventLog(options: EventLogReadOptions): Promise<EventL
                   if (!open.has(batch.partition)) return;
                   if (firstFetchAt === 0) firstFetchAt = Date.now();
                   const end = ends.get(batch.partition)!;
-                  const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
-                  const decoded = await Promise.all(
-                    messages.map((message) => decodeRecord(options, batch.partition, message)),
-                  );
-                  const events: LoggedEvent[] = [];
-                  for (const item of decoded) {
+                  // Nothing is committed, so a rebalance restarts a partition from its
+                  // beginning: what was read already is skipped, never folded twice.
+                  const from = next.get(batch.partition) ?? 0;
+                  const events: LogRecord<E>[] = [];
+                  let taken = 0;
+                  let lastTaken = -1;
+                  for (const message of batch.messages) {
+                    const offset = Number(message.offset);
+                    if (offset < from || offset >= end) continue;
+                    taken += 1;
+                    lastTaken = offset;
+                    const item =
+                      decodeKnownRecord(options, batch.partition, message) ??
+                      (await decodeRecord(options, batch.partition, message));
                     if ('event' in item) events.push(item);
                     else {
                       unreadable += 1;
                       options.onUnreadable?.(item);
                     }
                   }
+                  if (taken === 0) return;
+                  next.set(batch.partition, lastTaken + 1);
                   if (events.length > 0) options.onEvents(events);
-                  records += messages.length;
+                  records += taken;
                   options.onProgress?.({ read: records, total });
-                  const last = messages[messages.length - 1];
-                  if (last && BigInt(last.offset) + 1n >= end) {
+                  if (lastTaken + 1 >= end) {
                     open.delete(batch.partition);
                     consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
                     if (open.size === 0) resolve();
@@ -122,26 +143,51 @@ export async function readEventLog(options: EventLogReadOptions): Promise<EventL
   }
 }
 
-async function decodeRecord(
-  options: EventLogReadOptions,
+/** The record decoded without waiting, when its schema is known; undefined otherwise. */
+function decodeKnownRecord<E extends FoldableEvent>(
+  options: EventLogReadOptions<E>,
   partition: number,
   message: KafkaMessage,
-): Promise<LoggedEvent | UnreadableRecord> {
-  const location = { partition, offset: message.offset };
+): LogRecord<E> | UnreadableRecord | undefined {
+  let event: E | undefined;
   try {
-    const event = await options.serde.decode<ConsentEvent>(message.value, options.readerSchema);
-    const key = message.key?.toString();
-    if (key !== event.subjectId) {
-      return {
-        ...location,
-        code: 'RECORD.KEY_MISMATCH',
-        reason: `record key '${key ?? ''}' is not the event's subject id '${event.subjectId}'`,
-      };
-    }
-    return { ...location, event };
+    event = options.serde.decodeKnown<E>(message.value, options.readerSchema);
   } catch (error) {
     if (error instanceof NonRetriableError)
-      return { ...location, code: error.code, reason: error.message };
+      return { partition, offset: message.offset, code: error.code, reason: error.message };
+    throw error;
+  }
+  return event && checkedKey(partition, message, event);
+}
+
+function checkedKey<E extends FoldableEvent>(
+  partition: number,
+  message: KafkaMessage,
+  event: E,
+): LogRecord<E> | UnreadableRecord {
+  const key = message.key?.toString();
+  if (key !== event.subjectId) {
+    return {
+      partition,
+      offset: message.offset,
+      code: 'RECORD.KEY_MISMATCH',
+      reason: `record key '${key ?? ''}' is not the event's subject id '${event.subjectId}'`,
+    };
+  }
+  return { partition, offset: message.offset, event };
+}
+
+async function decodeRecord<E extends FoldableEvent>(
+  options: EventLogReadOptions<E>,
+  partition: number,
+  message: KafkaMessage,
+): Promise<LogRecord<E> | UnreadableRecord> {
+  try {
+    const event = await options.serde.decode<E>(message.value, options.readerSchema);
+    return checkedKey(partition, message, event);
+  } catch (error) {
+    if (error instanceof NonRetriableError)
+      return { partition, offset: message.offset, code: error.code, reason: error.message };
     throw error;
   }
 }

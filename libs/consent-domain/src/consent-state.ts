@@ -29,6 +29,27 @@ interface FactOrder {
   readonly eventId: string;
 }
 
+/**
+ * What the fold reads of an event: the rest (actor, evidence, idempotency key, chain link) is
+ * for proof and verification and never changes a state, so a replay may leave it undecoded.
+ */
+export type FoldableEvent = Pick<
+  ConsentEvent,
+  | 'eventId'
+  | 'subjectId'
+  | 'purpose'
+  | 'action'
+  | 'jurisdiction'
+  | 'legalBasis'
+  | 'channel'
+  | 'method'
+  | 'notice'
+  | 'occurredAt'
+  | 'recordedAt'
+  | 'expiresAt'
+  | 'ageBand'
+>;
+
 /** Everything the fold knows about one subject. */
 export interface SubjectConsentState {
   readonly subjectId: string | null;
@@ -58,7 +79,7 @@ export function isLater(a: FactOrder, b: FactOrder | null): boolean {
   return byTime !== 0 ? byTime > 0 : a.eventId > b.eventId;
 }
 
-function choiceOf(event: ConsentEvent): PurposeChoice {
+function choiceOf(event: FoldableEvent): PurposeChoice {
   return {
     purpose: event.purpose,
     action: event.action,
@@ -79,7 +100,7 @@ function choiceOf(event: ConsentEvent): PurposeChoice {
  * that arrives late never overrides a newer one, re-applying an event changes nothing, and the
  * result does not depend on the order events of different times arrive in.
  */
-export function evolve(state: SubjectConsentState, event: ConsentEvent): SubjectConsentState {
+export function evolve(state: SubjectConsentState, event: FoldableEvent): SubjectConsentState {
   const current = state.choices[event.purpose] ?? null;
   const choices = isLater(event, current)
     ? { ...state.choices, [event.purpose]: choiceOf(event) }
@@ -104,7 +125,7 @@ export function evolve(state: SubjectConsentState, event: ConsentEvent): Subject
 
 /** Folds a subject's events from the initial state. */
 export function foldEvents(
-  events: Iterable<ConsentEvent>,
+  events: Iterable<FoldableEvent>,
   from: SubjectConsentState = initialState(),
 ): SubjectConsentState {
   let state = from;

@@ -118,9 +118,32 @@ export class AvroSerde {
       );
     }
     const id = buffer.readInt32BE(1);
-    let writer: Type;
+    let writer = this.writers.get(id);
+    if (!writer) {
+      writer = await this.fetchWriter(id);
+      this.writers.set(id, writer);
+    }
+    return this.decodeWith<T>(buffer, id, writer, readerSchema);
+  }
+
+  /**
+   * Decodes without waiting when the writer's schema is already known (every record after the
+   * first of each schema): replaying millions of events should not pay a promise per record.
+   * Returns undefined when the schema must first be fetched: use {@link decode} then.
+   */
+  decodeKnown<T>(buffer: Buffer | null, readerSchema?: string): T | undefined {
+    if (!buffer || buffer.length < 5 || buffer.readUInt8(0) !== 0) return undefined;
+    const id = buffer.readInt32BE(1);
+    const writer = this.writers.get(id);
+    return writer ? this.decodeWith<T>(buffer, id, writer, readerSchema) : undefined;
+  }
+
+  /** Writer schemas by id, as the registry returned them (ids are immutable). */
+  private readonly writers = new Map<number, Type>();
+
+  private async fetchWriter(id: number): Promise<Type> {
     try {
-      writer = (await this.registry.getSchema(id)) as unknown as Type;
+      return (await this.registry.getSchema(id)) as unknown as Type;
     } catch (error) {
       const status = statusOf(error);
       if (status === 404)
@@ -133,12 +156,15 @@ export class AvroSerde {
         `schema registry unavailable: ${(error as Error).message}`,
       );
     }
+  }
+
+  private decodeWith<T>(buffer: Buffer, id: number, writer: Type, readerSchema?: string): T {
     try {
       if (!readerSchema) return writer.fromBuffer(buffer.subarray(5)) as T;
       const reader = this.readerType(readerSchema);
       return reader.fromBuffer(
         buffer.subarray(5),
-        this.resolver(id, readerSchema, reader, writer),
+        this.resolver(id, reader, writer),
       ) as T;
     } catch (error) {
       throw new NonRetriableError(
@@ -150,7 +176,7 @@ export class AvroSerde {
 
   /** Compiled reader types and writer-to-reader resolvers, built once: decoding is a hot path. */
   private readonly readers = new Map<string, Type>();
-  private readonly resolvers = new Map<string, Resolver>();
+  private readonly resolvers = new Map<Type, Map<number, Resolver>>();
 
   private readerType(text: string): Type {
     let reader = this.readers.get(text);
@@ -161,13 +187,19 @@ export class AvroSerde {
     return reader;
   }
 
-  private resolver(id: number, readerText: string, reader: Type, writer: Type): Resolver {
-    const key = `${id}\u0000${readerText}`;
-    let resolver = this.resolvers.get(key);
+  private resolver(id: number, reader: Type, writer: Type): Resolver {
+    // Keyed by the reader Type object and the writer id: no string is built per record.
+    let byWriter = this.resolvers.get(reader);
+    if (!byWriter) {
+      byWriter = new Map();
+      this.resolvers.set(reader, byWriter);
+    }
+    let resolver = byWriter.get(id);
     if (!resolver) {
       resolver = reader.createResolver(writer);
-      this.resolvers.set(key, resolver);
+      byWriter.set(id, resolver);
     }
     return resolver;
   }
+
 }

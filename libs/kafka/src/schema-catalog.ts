@@ -57,3 +57,18 @@ export function latestSchemaText(schemasDir: string, record: string): string {
 export function valueSubject(topic: string): string {
   return `${topic}-value`;
 }
+
+/** Fields of a consent event the fold never reads (see FoldableEvent in the domain). */
+const unfoldedFields = new Set(['actor', 'evidence', 'idempotencyKey', 'previousEventHash']);
+
+/**
+ * A reader schema for replays: the consent event schema without the fields the fold never
+ * reads, so Avro resolution skips them instead of building strings that are thrown away.
+ */
+export function foldReaderSchema(consentEventSchemaText: string): string {
+  const schema = JSON.parse(consentEventSchemaText) as { fields: Array<{ name: string }> };
+  return JSON.stringify({
+    ...schema,
+    fields: schema.fields.filter((field) => !unfoldedFields.has(field.name)),
+  });
+}

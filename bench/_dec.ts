@@ -1,0 +1,16 @@
+import { Type, type Schema } from 'avsc';
+import { readFileSync } from 'node:fs';
+import { avroLogicalTypes, foldReaderSchema } from '@consent-ledger/kafka';
+const text = readFileSync('schemas/consent-event/v1.avsc', 'utf8');
+const plain = Type.forSchema(JSON.parse(text) as Schema);
+const writer = Type.forSchema(JSON.parse(text) as Schema, { logicalTypes: avroLogicalTypes });
+const fold = Type.forSchema(JSON.parse(foldReaderSchema(text)) as Schema, { logicalTypes: avroLogicalTypes });
+const resolver = fold.createResolver(writer);
+const sameResolver = writer.createResolver(writer);
+const now = Date.now();
+const bufs = Array.from({ length: 200000 }, (_, i) => writer.toBuffer({ eventId: '0190a000-0000-7000-8000-' + String(i).padStart(12, '0'), subjectId: 'bench-' + (i % 1000), purpose: 'marketing.email', action: 'GRANT', jurisdiction: 'DE', legalBasis: 'CONSENT', channel: 'WEB', method: 'BANNER', notice: { noticeId: 'privacy', version: '3', textSha256: 'ab'.repeat(32) }, occurredAt: new Date(now), recordedAt: new Date(now), expiresAt: null, actor: { type: 'SUBJECT', id: null }, evidence: { ipAddressHash: 'cd'.repeat(32), userAgent: 'Mozilla/5.0 (bench)', reference: null }, ageBand: null, idempotencyKey: 'bench-' + i, previousEventHash: 'ef'.repeat(32) }));
+const time = (name: string, f: (b: Buffer) => unknown) => { for (let r = 0; r < 2; r++) { const t = process.hrtime.bigint(); for (const b of bufs) f(b); const ms = Number(process.hrtime.bigint() - t) / 1e6; if (r) console.log(name.padEnd(22), (ms / bufs.length * 1000).toFixed(2), 'µs'); } };
+time('plain', (b) => plain.fromBuffer(b));
+time('logical', (b) => writer.fromBuffer(b));
+time('same resolver', (b) => writer.fromBuffer(b, sameResolver));
+time('fold resolver', (b) => fold.fromBuffer(b, resolver));

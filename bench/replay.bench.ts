@@ -1,0 +1,202 @@
+/**
+ * Replay throughput: the auditor folds 1,000,000 consent events from the log to a date, beside
+ * Kafka's own ConsumerPerformance reading the same topic in the same run. The comparison is
+ * fetch rate to fetch rate: ConsumerPerformance's fetch.nMsg.sec leaves out its group's start-up
+ * rebalance, and ours is measured from the first fetched batch to the last (the start-up is
+ * reported beside it).
+ * `npm run bench -- replay [--events 1000000] [--subjects 100000] [--rounds 2]`
+ */
+import { parseArgs } from 'node:util';
+import { loadConsentPolicy } from '@consent-ledger/config';
+import type { ConsentEvent } from '@consent-ledger/consent-domain';
+import {
+  AvroSerde,
+  bootstrapKafka,
+  consentTopics,
+  createKafkaClient,
+  hashConsentEvent,
+  valueSubject,
+} from '@consent-ledger/kafka';
+import { createDataSource } from '@consent-ledger/persistence';
+import { createTestEnvironment, uniqueName } from '@consent-ledger/testing';
+import { Partitioners } from 'kafkajs';
+import { v7 as uuidv7 } from 'uuid';
+import { Auditor } from '../apps/auditor/src/auditor';
+import { printTable, runKafkaTool, writeResults } from './bench-support';
+
+const { values: options } = parseArgs({
+  options: {
+    'kafka-libs': { type: 'string' },
+    bootstrap: { type: 'string', default: '127.0.0.1:9092' },
+    events: { type: 'string', default: '1000000' },
+    subjects: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '2' },
+    /** Keep the loaded topic (and its test database) for inspection instead of deleting them. */
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const purposes = ['marketing.email', 'marketing.sms', 'ads.targeted', 'ml.training', 'analytics.behavioral'];
+const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA'];
+const YEAR_MS = 365 * 86_400_000;
+
+/** A year of history: `count` events over `subjects` subjects, chained as the API chains them. */
+function* history(count: number, subjects: number, start: number): Generator<ConsentEvent> {
+  const heads = new Map<number, string>();
+  for (let i = 0; i < count; i += 1) {
+    const subject = i % subjects;
+    const at = new Date(start + Math.floor((i / count) * YEAR_MS));
+    const event: ConsentEvent = {
+      eventId: uuidv7(),
+      subjectId: `bench-${subject}`,
+      purpose: purposes[(i * 7) % purposes.length]!,
+      action: i % 3 === 2 ? 'WITHDRAW' : 'GRANT',
+      jurisdiction: jurisdictions[subject % jurisdictions.length]!,
+      legalBasis: 'CONSENT',
+      channel: 'WEB',
+      method: i % 3 === 2 ? 'PREFERENCE_CENTRE' : 'BANNER',
+      notice: { noticeId: 'privacy', version: '3', textSha256: 'ab'.repeat(32) },
+      occurredAt: at,
+      recordedAt: at,
+      expiresAt: null,
+      actor: { type: 'SUBJECT', id: null },
+      evidence: { ipAddressHash: 'cd'.repeat(32), userAgent: 'Mozilla/5.0 (bench)', reference: null },
+      ageBand: null,
+      idempotencyKey: `bench-${i}`,
+      previousEventHash: heads.get(subject) ?? null,
+    };
+    heads.set(subject, hashConsentEvent(event));
+    yield event;
+  }
+}
+
+async function main(): Promise<void> {
+  const kafkaLibs = options['kafka-libs'];
+  if (!kafkaLibs) throw new Error('--kafka-libs is required (bench/run.sh passes it)');
+  const count = Number(options.events);
+  const subjects = Number(options.subjects);
+  const rounds = Number(options.rounds);
+
+  const environment = await createTestEnvironment();
+  const { config } = environment;
+  const kafka = createKafkaClient(config.kafka, 'bench-replay');
+  const serde = AvroSerde.connect(config.schemaRegistry);
+  await bootstrapKafka(config, kafka, serde);
+  const topic = consentTopics(config.kafka.topicPrefix).events;
+  try {
+    // Load the log: Avro in the wire format, keyed by subject, as the API writes it.
+    process.stderr.write(`writing ${count} events over ${subjects} subjects to ${topic}…\n`);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const loadStarted = Date.now();
+    const start = Date.UTC(2025, 10, 22);
+    let batch: Array<{ key: string; value: Buffer }> = [];
+    let written = 0;
+    for (const event of history(count, subjects, start)) {
+      batch.push({ key: event.subjectId, value: await serde.encode(valueSubject(topic), event) });
+      if (batch.length === 2_000) {
+        await producer.send({ topic, acks: 1, messages: batch });
+        written += batch.length;
+        batch = [];
+        if (written % 100_000 === 0) process.stderr.write(`  ${written}\n`);
+      }
+    }
+    if (batch.length > 0) await producer.send({ topic, acks: 1, messages: batch });
+    await producer.disconnect();
+    process.stderr.write(`loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s\n`);
+
+    const asOf = new Date(start + YEAR_MS);
+    const auditor = new Auditor({
+      config,
+      consentPolicy: loadConsentPolicy(config.consentPolicy),
+      kafka,
+      serde,
+      dataSource: createDataSource(config.database), // replay reads only the log
+    });
+    const rows: Array<Record<string, string | number>> = [];
+    const measurements: unknown[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      const perf = await runKafkaTool(kafkaLibs, 'org.apache.kafka.tools.ConsumerPerformance', [
+        '--bootstrap-server',
+        options.bootstrap!,
+        '--topic',
+        topic,
+        '--messages',
+        String(count),
+        '--group',
+        uniqueName('bench-consumer-perf'),
+        '--timeout',
+        '120000',
+      ]);
+      const [header, values] = perf
+        .trim()
+        .split('\n')
+        .filter((line) => line.includes(','))
+        .slice(-2)
+        .map((line) => line.split(',').map((cell) => cell.trim()));
+      const stats = Object.fromEntries(header!.map((name, index) => [name, Number(values![index])]));
+      const rawRate = stats['fetch.nMsg.sec']!;
+
+      const replay = await auditor.replay({ asOf, topic });
+      const fetchRate = replay.recordsRead / (replay.fetchMs / 1000);
+      const totalRate = replay.recordsRead / (replay.totalMs / 1000);
+      rows.push(
+        {
+          round,
+          reader: 'Kafka ConsumerPerformance',
+          records: stats['data.consumed.in.nMsg']!,
+          'records/s (fetch)': Math.round(rawRate),
+          'records/s (incl. start-up)': Math.round(stats['nMsg.sec']!),
+          'start-up ms': stats['rebalance.time.ms']!,
+          'vs raw': '100%',
+        },
+        {
+          round,
+          reader: 'auditor replay (decode + fold)',
+          records: replay.recordsRead,
+          'records/s (fetch)': Math.round(fetchRate),
+          'records/s (incl. start-up)': Math.round(totalRate),
+          'start-up ms': replay.totalMs - replay.fetchMs,
+          'vs raw': `${Math.round((fetchRate / rawRate) * 100)}%`,
+        },
+      );
+      measurements.push({
+        round,
+        consumerPerformance: stats,
+        replay: {
+          records: replay.recordsRead,
+          eventsApplied: replay.eventsApplied,
+          subjects: replay.subjects,
+          unreadable: replay.unreadable.length,
+          fetchMs: replay.fetchMs,
+          totalMs: replay.totalMs,
+          fetchRecordsPerSecond: fetchRate,
+          totalRecordsPerSecond: totalRate,
+        },
+        ratio: fetchRate / rawRate,
+      });
+      if (replay.eventsApplied !== count)
+        throw new Error(`replay applied ${replay.eventsApplied} events, expected ${count}`);
+    }
+    process.stdout.write(
+      `\nreplay of ${count} consent events (${subjects} subjects, one year) to ${asOf.toISOString()}, topic ${topic} (6 partitions)\n`,
+    );
+    printTable(rows);
+    const file = writeResults('replay', {
+      events: count,
+      subjects,
+      asOf: asOf.toISOString(),
+      baseline: 'org.apache.kafka.tools.ConsumerPerformance fetch.nMsg.sec (excludes rebalance)',
+      measurements,
+    });
+    process.stdout.write(`\nJSON: ${file}\n`);
+  } finally {
+    if (options.keep) process.stderr.write(`kept ${topic}\n`);
+    else await environment.dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
