@@ -1,5 +1,6 @@
 /**
- * Replay throughput: the auditor folds 1,000,000 consent events from the log to a date, beside
+ * Replay throughput: the auditor CLI (compiled, in its own process, as auditors run it) folds
+ * 1,000,000 consent events from the log to a date, beside
  * Kafka's own ConsumerPerformance reading the same topic in the same run. The comparison is
  * fetch rate to fetch rate: ConsumerPerformance's fetch.nMsg.sec leaves out its group's start-up
  * rebalance, and ours is measured from the first fetched batch to the last (the start-up is
@@ -7,7 +8,12 @@
  * `npm run bench -- replay [--events 1000000] [--subjects 100000] [--rounds 2]`
  */
 import { parseArgs } from 'node:util';
-import { loadConsentPolicy } from '@consent-ledger/config';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { childEnvironment } from '@consent-ledger/config';
 import type { ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   AvroSerde,
@@ -17,12 +23,23 @@ import {
   hashConsentEvent,
   valueSubject,
 } from '@consent-ledger/kafka';
-import { createDataSource } from '@consent-ledger/persistence';
 import { createTestEnvironment, uniqueName } from '@consent-ledger/testing';
 import { Partitioners } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
-import { Auditor } from '../apps/auditor/src/auditor';
 import { printTable, runKafkaTool, writeResults } from './bench-support';
+
+const run = promisify(execFile);
+
+/** What `auditor replay --stats` writes. */
+interface ReplayStats {
+  readonly records: number;
+  readonly eventsApplied: number;
+  readonly subjects: number;
+  readonly readers: number;
+  readonly unreadable: number;
+  readonly fetchMs: number;
+  readonly totalMs: number;
+}
 
 const { values: options } = parseArgs({
   options: {
@@ -36,7 +53,13 @@ const { values: options } = parseArgs({
   },
 });
 
-const purposes = ['marketing.email', 'marketing.sms', 'ads.targeted', 'ml.training', 'analytics.behavioral'];
+const purposes = [
+  'marketing.email',
+  'marketing.sms',
+  'ads.targeted',
+  'ml.training',
+  'analytics.behavioral',
+];
 const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA'];
 const YEAR_MS = 365 * 86_400_000;
 
@@ -60,7 +83,11 @@ function* history(count: number, subjects: number, start: number): Generator<Con
       recordedAt: at,
       expiresAt: null,
       actor: { type: 'SUBJECT', id: null },
-      evidence: { ipAddressHash: 'cd'.repeat(32), userAgent: 'Mozilla/5.0 (bench)', reference: null },
+      evidence: {
+        ipAddressHash: 'cd'.repeat(32),
+        userAgent: 'Mozilla/5.0 (bench)',
+        reference: null,
+      },
       ageBand: null,
       idempotencyKey: `bench-${i}`,
       previousEventHash: heads.get(subject) ?? null,
@@ -106,13 +133,36 @@ async function main(): Promise<void> {
     process.stderr.write(`loaded in ${((Date.now() - loadStarted) / 1000).toFixed(1)} s\n`);
 
     const asOf = new Date(start + YEAR_MS);
-    const auditor = new Auditor({
-      config,
-      consentPolicy: loadConsentPolicy(config.consentPolicy),
-      kafka,
-      serde,
-      dataSource: createDataSource(config.database), // replay reads only the log
-    });
+    /** The auditor CLI as auditors run it: compiled, its own process, output discarded. */
+    const replayWithCli = async (): Promise<ReplayStats> => {
+      const statsFile = join(tmpdir(), `${uniqueName('replay-stats')}.json`);
+      await run(
+        process.execPath,
+        [
+          '--max-semi-space-size=64',
+          '-r',
+          'tsconfig-paths/register',
+          'dist/apps/auditor/src/cli.js',
+          'replay',
+          '--as-of',
+          asOf.toISOString(),
+          '--purpose',
+          'marketing.email',
+          '--format',
+          'ndjson',
+          '--output',
+          '/dev/null',
+          '--no-progress',
+          '--stats',
+          statsFile,
+        ],
+        {
+          env: childEnvironment({ ...environment.overrides, TS_NODE_BASEURL: './dist' }),
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      return JSON.parse(readFileSync(statsFile, 'utf8')) as ReplayStats;
+    };
     const rows: Array<Record<string, string | number>> = [];
     const measurements: unknown[] = [];
     for (let round = 1; round <= rounds; round += 1) {
@@ -134,12 +184,14 @@ async function main(): Promise<void> {
         .filter((line) => line.includes(','))
         .slice(-2)
         .map((line) => line.split(',').map((cell) => cell.trim()));
-      const stats = Object.fromEntries(header!.map((name, index) => [name, Number(values![index])]));
+      const stats = Object.fromEntries(
+        header!.map((name, index) => [name, Number(values![index])]),
+      );
       const rawRate = stats['fetch.nMsg.sec']!;
 
-      const replay = await auditor.replay({ asOf, topic });
-      const fetchRate = replay.recordsRead / (replay.fetchMs / 1000);
-      const totalRate = replay.recordsRead / (replay.totalMs / 1000);
+      const replay = await replayWithCli();
+      const fetchRate = replay.records / (replay.fetchMs / 1000);
+      const totalRate = replay.records / (replay.totalMs / 1000);
       rows.push(
         {
           round,
@@ -152,8 +204,8 @@ async function main(): Promise<void> {
         },
         {
           round,
-          reader: 'auditor replay (decode + fold)',
-          records: replay.recordsRead,
+          reader: `auditor replay (decode + fold, ${replay.readers} thread${replay.readers > 1 ? 's' : ''})`,
+          records: replay.records,
           'records/s (fetch)': Math.round(fetchRate),
           'records/s (incl. start-up)': Math.round(totalRate),
           'start-up ms': replay.totalMs - replay.fetchMs,
@@ -163,16 +215,7 @@ async function main(): Promise<void> {
       measurements.push({
         round,
         consumerPerformance: stats,
-        replay: {
-          records: replay.recordsRead,
-          eventsApplied: replay.eventsApplied,
-          subjects: replay.subjects,
-          unreadable: replay.unreadable.length,
-          fetchMs: replay.fetchMs,
-          totalMs: replay.totalMs,
-          fetchRecordsPerSecond: fetchRate,
-          totalRecordsPerSecond: totalRate,
-        },
+        replay: { ...replay, fetchRecordsPerSecond: fetchRate, totalRecordsPerSecond: totalRate },
         ratio: fetchRate / rawRate,
       });
       if (replay.eventsApplied !== count)
@@ -197,6 +240,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

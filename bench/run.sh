@@ -17,8 +17,5 @@ shift || true
 # Benchmarks that run an app compiled, as in production, use dist/.
 echo "building dist/ (npm run build)" >&2
 npx tsc -p tsconfig.build.json
-# The replay bench measures the auditor in its own process, with the flags the auditor CLI uses.
-node_flags=()
-[[ "$name" == replay ]] && node_flags=(--max-semi-space-size=64)
-TS_NODE_TRANSPILE_ONLY=true exec node "${node_flags[@]}" -r ts-node/register -r tsconfig-paths/register "bench/$name.bench.ts" \
+TS_NODE_TRANSPILE_ONLY=true exec node -r ts-node/register -r tsconfig-paths/register "bench/$name.bench.ts" \
   --kafka-libs "$CL_HOME/dist/kafka-$KAFKA_VERSION/libs" --bootstrap "127.0.0.1:$KAFKA_PORT" "$@"

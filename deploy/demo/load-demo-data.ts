@@ -5,6 +5,7 @@
  *
  *   npx ts-node deploy/demo/load-demo-data.ts [--url http://127.0.0.1:3000] [--key KEY] [--subjects 3000]
  */
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 const { values: options } = parseArgs({
@@ -56,7 +57,15 @@ const consentPurposes = [
   'data.sale_sharing',
   'ml.training',
 ];
-const noticeHash = '5f2b6c2e0a1d4e8f9b7c3a2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f';
+/** The demo's privacy notice, registered in the notice registry so proofs show what was shown. */
+const noticeText = [
+  'Example Shop privacy notice, version 3.',
+  'With your consent we use your purchase history and browsing on our site to send you marketing',
+  'emails and texts, to personalise recommendations, to measure how the site is used, to show you',
+  'targeted ads, and to train the models that power these features. You can withdraw any of these',
+  'choices at any time in your preference centre or with the unsubscribe link in every email.',
+].join('\n');
+const noticeHash = createHash('sha256').update(noticeText).digest('hex');
 const start = Date.UTC(2026, 0, 5);
 
 interface DemoEvent {
@@ -136,7 +145,23 @@ async function postBatch(events: DemoEvent[]): Promise<{ accepted: number; dupli
   return (await response.json()) as { accepted: number; duplicates: number };
 }
 
+/** Registers the notice text (idempotent: the same text again is a 200). */
+async function registerNotice(): Promise<void> {
+  const response = await fetch(`${options.url}/v1/notices/privacy-notice/versions/3`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${options.key}` },
+    body: JSON.stringify({
+      text: noticeText,
+      language: 'en',
+      title: 'Example Shop privacy notice',
+    }),
+  });
+  if (response.status !== 201 && response.status !== 200)
+    throw new Error(`notice refused: HTTP ${response.status} ${await response.text()}`);
+}
+
 async function main(): Promise<void> {
+  await registerNotice();
   const subjectCount = Number(options.subjects);
   const events = Array.from({ length: subjectCount }, (_, index) => eventsFor(index)).flat();
   let accepted = 0;

@@ -19,6 +19,7 @@ bash "$HERE/stack.sh" up
 PROJECTOR_PORT="${PROJECTOR_PORT:-3001}"
 CONNECTORS_PORT="${CONNECTORS_PORT:-3002}"
 DECISION_API_PORT="${DECISION_API_PORT:-3003}"
+AUDITOR_PORT="${AUDITOR_PORT:-3004}"
 
 cd "$ROOT"
 start_app consent-api "$HTTP_PORT" apps/consent-api/src/main.ts
@@ -30,6 +31,7 @@ if ! app_answers 3950; then
 fi
 start_app connectors "$CONNECTORS_PORT" apps/connectors/src/main.ts
 start_app decision-api "$DECISION_API_PORT" apps/decision-api/src/main.ts
+start_app auditor "$AUDITOR_PORT" apps/auditor/src/main.ts
 
 log "loading demo data through the API (idempotent: a second run adds nothing)"
 TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register deploy/demo/load-demo-data.ts --url "http://127.0.0.1:$HTTP_PORT"
@@ -42,6 +44,8 @@ Consent Ledger is running.
   connectors   http://127.0.0.1:$CONNECTORS_PORT/health   (/metrics; delivers to the fake vendors on :3950 and :3951,
                whose calls are logged in $LOG_DIR/fake-vendors.log)
   decision-api http://127.0.0.1:$DECISION_API_PORT   (OpenAPI: http://127.0.0.1:$DECISION_API_PORT/docs; decisions, filter, audiences)
+  auditor      http://127.0.0.1:$AUDITOR_PORT   (OpenAPI: http://127.0.0.1:$AUDITOR_PORT/docs; replay, verify, proof, export, usage)
+               CLI: npm run auditor -- --help
   logs         $LOG_DIR/
   stop         npm run stack:down
 
@@ -52,4 +56,7 @@ Try (development key; refused when NODE_ENV=production):
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' -H 'Content-Type: application/json' \
        -d '{"subjectId":"demo-00042","purpose":"marketing.email"}' http://127.0.0.1:$DECISION_API_PORT/v1/decisions
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' 'http://127.0.0.1:$DECISION_API_PORT/v1/purposes/ml.training/audience?limit=5'
+  curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' -H 'Accept: text/html' http://127.0.0.1:$AUDITOR_PORT/v1/audit/subjects/demo-00042/proof > proof.html
+  npm run -s auditor -- replay --as-of 2026-06-30 --time-zone Europe/Berlin --subject demo-00042
+  npm run -s auditor -- verify
 INFO

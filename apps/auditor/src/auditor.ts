@@ -8,7 +8,6 @@ import {
   initialState,
   type ChainFinding,
   type ConsentEvent,
-  type FoldableEvent,
   type LoggedEvent,
   type SubjectConsentState,
   UnknownPurposeError,
@@ -33,7 +32,13 @@ import {
 } from '@consent-ledger/persistence';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { readEventLog, type LogReadProgress, type UnreadableRecord } from './event-log.reader';
+import {
+  partitionRanges,
+  readEventLog,
+  type LogReadProgress,
+  type UnreadableRecord,
+} from './event-log.reader';
+import { defaultReaderCount, foldLog } from './parallel-fold';
 
 /** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
 const READ_MODEL_PROJECTION = 'consent-read-model';
@@ -59,6 +64,8 @@ export interface ReplayOptions {
   readonly purposes?: readonly string[];
   /** Another topic holding consent events (a copy of the log, an archive); default the live one. */
   readonly topic?: string;
+  /** Readers (threads) to fold with; default one per core for large logs, else one. */
+  readonly readers?: number;
   readonly onProgress?: (progress: LogReadProgress) => void;
 }
 
@@ -69,6 +76,9 @@ export interface ReplayResult {
   readonly eventsApplied: number;
   readonly subjects: number;
   readonly unreadable: readonly UnreadableRecord[];
+  /** Threads that read the log. */
+  readonly readers: number;
+  /** From the first fetched record to the merged result (the consumers' start-up left out). */
   readonly fetchMs: number;
   readonly totalMs: number;
   readonly states: ReadonlyMap<string, SubjectConsentState>;
@@ -160,42 +170,46 @@ export class Auditor {
     this.eventsTopic = consentTopics(deps.config.kafka.topicPrefix).events;
   }
 
-  /** The state at `asOf`: the fold of every event recorded by then, read from the log. */
+  /**
+   * The state at `asOf`: the fold of every event recorded by then, read from the log. Large logs
+   * are read by one worker thread per core, each folding its share of the partitions.
+   */
   async replay(options: ReplayOptions): Promise<ReplayResult> {
+    const started = Date.now();
     const topic = options.topic ?? this.eventsTopic;
-    const wanted = options.subjectIds ? new Set(options.subjectIds) : null;
-    const asOf = options.asOf.getTime();
-    const states = new Map<string, SubjectConsentState>();
-    const unreadable: UnreadableRecord[] = [];
-    let applied = 0;
-    const read = await readEventLog<FoldableEvent>({
-      kafka: this.deps.kafka,
-      serde: this.deps.serde,
-      topic,
-      readerSchema: this.foldSchema,
-      onEvents: (events) => {
-        for (const { event } of events) {
-          if (event.recordedAt.getTime() > asOf) continue;
-          if (wanted && !wanted.has(event.subjectId)) continue;
-          states.set(event.subjectId, evolve(states.get(event.subjectId) ?? initialState(), event));
-          applied += 1;
-        }
+    const ranges = await partitionRanges(this.deps.kafka, topic);
+    const total = Object.values(ranges).reduce(
+      (sum, range) => sum + Number(range.high) - Number(range.low),
+      0,
+    );
+    const folded = await foldLog(
+      {
+        kafka: this.deps.config.kafka,
+        schemaRegistry: this.deps.config.schemaRegistry,
+        topic,
+        readerSchema: this.foldSchema,
+        ranges,
+        asOf: options.asOf.getTime(),
+        subjectIds: options.subjectIds ?? null,
       },
-      onUnreadable: (record) => unreadable.push(record),
-      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
-    for (const subjectId of wanted ?? []) {
+      options.readers ?? defaultReaderCount(total),
+      options.onProgress,
+    );
+    const states = folded.states;
+    for (const subjectId of options.subjectIds ?? []) {
       if (!states.has(subjectId)) states.set(subjectId, initialState());
     }
+    const finished = Date.now();
     return {
       asOf: options.asOf.toISOString(),
       topic,
-      recordsRead: read.records,
-      eventsApplied: applied,
+      recordsRead: folded.records,
+      eventsApplied: folded.eventsApplied,
       subjects: states.size,
-      unreadable,
-      fetchMs: read.fetchMs,
-      totalMs: read.totalMs,
+      unreadable: folded.unreadable,
+      readers: folded.readers,
+      fetchMs: folded.firstFetchAt === 0 ? 0 : finished - folded.firstFetchAt,
+      totalMs: finished - started,
       states,
     };
   }

@@ -139,6 +139,16 @@ export function auditorProgram(): Command {
     .option('--subject <id>', 'only this subject (repeatable)', subjectArgument)
     .option('--purpose <purpose>', 'only this purpose (repeatable)', collect)
     .addOption(topicOption)
+    .option(
+      '--readers <n>',
+      'threads reading the log (default: one per core for logs of 100,000 records or more)',
+      (value) => {
+        const readers = Number.parseInt(value, 10);
+        if (!(readers >= 1 && readers <= 64)) throw new InvalidArgumentError('1 to 64');
+        return readers;
+      },
+    )
+    .option('--stats <file>', 'also write the read statistics as JSON to this file')
     .addOption(formatOption('table'))
     .addOption(outputOption)
     .addOption(progressOption)
@@ -151,15 +161,29 @@ export function auditorProgram(): Command {
           asOf: at,
           ...(options.subject ? { subjectIds: options.subject } : {}),
           ...(options.topic ? { topic: options.topic } : {}),
+          ...(options.readers ? { readers: options.readers } : {}),
           onProgress: progress.update,
         });
         progress.stop();
+        const stats = {
+          topic: result.topic,
+          asOf: result.asOf,
+          records: result.recordsRead,
+          eventsApplied: result.eventsApplied,
+          subjects: result.subjects,
+          unreadable: result.unreadable.length,
+          readers: result.readers,
+          fetchMs: result.fetchMs,
+          totalMs: result.totalMs,
+          recordsPerSecond: Math.round(result.recordsRead / Math.max(0.001, result.fetchMs / 1000)),
+        };
+        if (options.stats) writeFileSync(options.stats, `${JSON.stringify(stats, null, 2)}\n`);
         emit(
           formatRows(auditor.rows(result.states, at, options.purpose), options.format),
           options.output,
         );
         process.stderr.write(
-          `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events recorded by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)}\n`,
+          `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events recorded by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)} (${stats.recordsPerSecond} records/s once fetching, ${result.readers} reader${result.readers > 1 ? 's' : ''})\n`,
         );
         for (const record of result.unreadable)
           process.stderr.write(

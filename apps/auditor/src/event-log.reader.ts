@@ -9,6 +9,27 @@ export interface UnreadableRecord extends LogLocation {
   readonly reason: string;
 }
 
+/** A partition's first offset and the offset after its last record. */
+export interface PartitionRange {
+  readonly low: string;
+  readonly high: string;
+}
+
+/** Each partition's range now: what a read of the whole log covers. */
+export async function partitionRanges(
+  kafka: Kafka,
+  topic: string,
+): Promise<Record<number, PartitionRange>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return Object.fromEntries(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface LogReadProgress {
   readonly read: number;
   readonly total: number;
@@ -30,6 +51,15 @@ export interface EventLogReadOptions<E extends FoldableEvent> {
   readonly readerSchema: string;
   /** Called with each partition's events in log order (partitions may interleave). */
   readonly onEvents: (events: readonly LogRecord<E>[]) => void;
+  /**
+   * Refuse records whose key is not the event's subject id (default true). A replay may skip the
+   * check: the fold does not depend on which partition an event sat in.
+   */
+  readonly checkKeys?: boolean;
+  /** Read only these partitions (a parallel replay splits them); default all. */
+  readonly partitions?: readonly number[];
+  /** Where each partition's read ends; default where it ended when the read began. */
+  readonly endOffsets?: Readonly<Record<number, PartitionRange>>;
   readonly onUnreadable?: (record: UnreadableRecord) => void;
   readonly onProgress?: (progress: LogReadProgress) => void;
 }
@@ -37,8 +67,8 @@ export interface EventLogReadOptions<E extends FoldableEvent> {
 export interface EventLogReadResult {
   readonly records: number;
   readonly unreadable: number;
-  /** Where the read stopped: the end of each partition when it began. */
-  readonly endOffsets: Readonly<Record<number, string>>;
+  /** When the first record arrived (ms since the epoch; 0 when there was none). */
+  readonly firstFetchAt: number;
   /** Time from the first fetched record to the last, without the consumer's start-up. */
   readonly fetchMs: number;
   readonly totalMs: number;
@@ -54,23 +84,26 @@ export async function readEventLog<E extends FoldableEvent>(
   options: EventLogReadOptions<E>,
 ): Promise<EventLogReadResult> {
   const started = Date.now();
-  const admin = options.kafka.admin();
-  await admin.connect();
   const groupId = `consent-ledger-auditor-${uuidv4()}`;
+  const ranges = options.endOffsets ?? (await partitionRanges(options.kafka, options.topic));
+  const owned = new Set(options.partitions ?? Object.keys(ranges).map(Number));
+  let groupUsed = false;
   try {
-    const offsets = await admin.fetchTopicOffsets(options.topic);
     // Offsets as numbers: exact below 2^53, far beyond any partition's length.
-    const ends = new Map(offsets.map((entry) => [entry.partition, Number(entry.high)]));
-    const total = offsets.reduce((sum, entry) => sum + Number(entry.high) - Number(entry.low), 0);
-    const open = new Set(
-      offsets.filter((entry) => BigInt(entry.high) > BigInt(entry.low)).map((e) => e.partition),
+    const ends = new Map(
+      Object.entries(ranges).map(([p, range]) => [Number(p), Number(range.high)]),
     );
-    const endOffsets = Object.fromEntries(offsets.map((entry) => [entry.partition, entry.high]));
+    const mine = Object.entries(ranges).filter(([p]) => owned.has(Number(p)));
+    const total = mine.reduce((sum, [, range]) => sum + Number(range.high) - Number(range.low), 0);
+    const open = new Set(
+      mine.filter(([, range]) => Number(range.high) > Number(range.low)).map(([p]) => Number(p)),
+    );
     const next = new Map<number, number>();
     let records = 0;
     let unreadable = 0;
     let firstFetchAt = 0;
     if (open.size > 0) {
+      groupUsed = true;
       const consumer = options.kafka.consumer({
         groupId,
         sessionTimeout: 30_000,
@@ -82,10 +115,17 @@ export async function readEventLog<E extends FoldableEvent>(
       });
       await consumer.connect();
       try {
+        const others = [...ends.keys()].filter((partition) => !owned.has(partition));
         await new Promise<void>((resolve, reject) => {
           consumer.on(consumer.events.CRASH, ({ payload }) => {
             if (!payload.restart) reject(payload.error);
           });
+          // Another reader's partitions are paused as soon as the group is joined, before the
+          // first fetch, so that they are not fetched and decoded for nothing.
+          if (others.length > 0)
+            consumer.on(consumer.events.GROUP_JOIN, () =>
+              consumer.pause([{ topic: options.topic, partitions: others }]),
+            );
           consumer
             .subscribe({ topic: options.topic, fromBeginning: true })
             .then(() =>
@@ -93,6 +133,11 @@ export async function readEventLog<E extends FoldableEvent>(
                 autoCommit: false,
                 partitionsConsumedConcurrently: Math.max(1, open.size),
                 eachBatch: async ({ batch }) => {
+                  if (!owned.has(batch.partition)) {
+                    // Another reader's partition (each reader has a group of its own).
+                    consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
+                    return;
+                  }
                   if (!open.has(batch.partition)) return;
                   if (firstFetchAt === 0) firstFetchAt = Date.now();
                   const end = ends.get(batch.partition)!;
@@ -136,10 +181,22 @@ export async function readEventLog<E extends FoldableEvent>(
       }
     }
     const fetchMs = firstFetchAt === 0 ? 0 : Date.now() - firstFetchAt;
-    return { records, unreadable, endOffsets, fetchMs, totalMs: Date.now() - started };
+    return { records, unreadable, firstFetchAt, fetchMs, totalMs: Date.now() - started };
   } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
+    if (groupUsed) await deleteGroup(options.kafka, groupId);
+  }
+}
+
+/** The throwaway group is removed so that audits leave nothing behind on the cluster. */
+async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch {
+    // Best effort: an empty group with no offsets expires on its own.
+  } finally {
+    await admin.disconnect().catch(() => undefined);
   }
 }
 
@@ -157,7 +214,10 @@ function decodeKnownRecord<E extends FoldableEvent>(
       return { partition, offset: message.offset, code: error.code, reason: error.message };
     throw error;
   }
-  return event && checkedKey(partition, message, event);
+  if (!event) return undefined;
+  return options.checkKeys === false
+    ? { partition, offset: message.offset, event }
+    : checkedKey(partition, message, event);
 }
 
 function checkedKey<E extends FoldableEvent>(
@@ -184,7 +244,9 @@ async function decodeRecord<E extends FoldableEvent>(
 ): Promise<LogRecord<E> | UnreadableRecord> {
   try {
     const event = await options.serde.decode<E>(message.value, options.readerSchema);
-    return checkedKey(partition, message, event);
+    return options.checkKeys === false
+      ? { partition, offset: message.offset, event }
+      : checkedKey(partition, message, event);
   } catch (error) {
     if (error instanceof NonRetriableError)
       return { partition, offset: message.offset, code: error.code, reason: error.message };

@@ -128,7 +128,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
   let apiUrl: string;
   let decisionsUrl: string;
   let auditUrl: string;
-  let subjectsRecorded: string[] = [];
+  const subjectsRecorded: string[] = [];
   let eventsRecorded = 0;
   const CONNECTORS_PORT = 3931;
 
@@ -335,6 +335,22 @@ describe('audit: replay to any moment, verification, proof and usage against the
     );
     expect(await rows(`asOf=${newYork}&timeZone=America/New_York`)).toEqual(utc);
     expect(utc.find((row) => row.purpose === 'marketing.email')).toMatchObject({ allowed: true });
+  });
+
+  it('folds the same state with worker threads (one per share of the partitions) as on one thread', async () => {
+    for (let i = 0; i < 12; i += 1)
+      await record(consentEvent(uniqueName('threads'), 'marketing.email', 'GRANT'));
+    await settled();
+    const service = auditor.get(AuditorService);
+    const asOf = new Date(Date.now() + 1_000);
+    const oneThread = await service.replay({ asOf, readers: 1 });
+    const twoThreads = await service.replay({ asOf, readers: 2 });
+    expect(twoThreads.readers).toBe(2);
+    expect(oneThread.readers).toBe(1);
+    expect(twoThreads.recordsRead).toBe(oneThread.recordsRead);
+    expect(twoThreads.eventsApplied).toBe(eventsRecorded);
+    expect(twoThreads.states.size).toBeGreaterThanOrEqual(12);
+    expect(service.rows(twoThreads.states, asOf)).toEqual(service.rows(oneThread.states, asOf));
   });
 
   describe('tampering with a copy of the log', () => {

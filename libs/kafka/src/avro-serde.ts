@@ -162,10 +162,7 @@ export class AvroSerde {
     try {
       if (!readerSchema) return writer.fromBuffer(buffer.subarray(5)) as T;
       const reader = this.readerType(readerSchema);
-      return reader.fromBuffer(
-        buffer.subarray(5),
-        this.resolver(id, reader, writer),
-      ) as T;
+      return reader.fromBuffer(buffer.subarray(5), this.resolver(id, reader, writer)) as T;
     } catch (error) {
       throw new NonRetriableError(
         'RECORD.UNDECODABLE',
@@ -201,5 +198,4 @@ export class AvroSerde {
     }
     return resolver;
   }
-
 }

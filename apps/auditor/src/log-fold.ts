@@ -1,0 +1,77 @@
+import type { KafkaSettings, SchemaRegistrySettings } from '@consent-ledger/config';
+import {
+  evolve,
+  initialState,
+  type FoldableEvent,
+  type SubjectConsentState,
+} from '@consent-ledger/consent-domain';
+import { AvroSerde, createKafkaClient } from '@consent-ledger/kafka';
+import {
+  readEventLog,
+  type LogReadProgress,
+  type PartitionRange,
+  type UnreadableRecord,
+} from './event-log.reader';
+
+/** What one reader folds: plain data, so it can be handed to a worker thread. */
+export interface LogFoldTask {
+  readonly kafka: KafkaSettings;
+  readonly schemaRegistry: SchemaRegistrySettings;
+  readonly topic: string;
+  readonly readerSchema: string;
+  readonly partitions: readonly number[];
+  readonly ranges: Readonly<Record<number, PartitionRange>>;
+  /** Events recorded after this moment (ms since the epoch) are left out. */
+  readonly asOf: number;
+  readonly subjectIds: readonly string[] | null;
+  readonly clientSuffix: string;
+}
+
+export interface LogFoldResult {
+  readonly states: Map<string, SubjectConsentState>;
+  readonly records: number;
+  readonly eventsApplied: number;
+  readonly unreadable: UnreadableRecord[];
+  readonly firstFetchAt: number;
+}
+
+/**
+ * Folds the events of some partitions of the log, recorded by `asOf`, with the projector's fold.
+ * A subject's events all sit in one partition (the record key is the subject id), so folds of
+ * different partitions never share a subject and merge by simple union.
+ */
+export async function foldLogPartitions(
+  task: LogFoldTask,
+  onProgress?: (progress: LogReadProgress) => void,
+): Promise<LogFoldResult> {
+  const wanted = task.subjectIds ? new Set(task.subjectIds) : null;
+  const states = new Map<string, SubjectConsentState>();
+  const unreadable: UnreadableRecord[] = [];
+  let eventsApplied = 0;
+  const read = await readEventLog<FoldableEvent>({
+    kafka: createKafkaClient(task.kafka, task.clientSuffix),
+    serde: AvroSerde.connect(task.schemaRegistry),
+    topic: task.topic,
+    readerSchema: task.readerSchema,
+    partitions: task.partitions,
+    checkKeys: false,
+    endOffsets: task.ranges,
+    onEvents: (events) => {
+      for (const { event } of events) {
+        if (event.recordedAt.getTime() > task.asOf) continue;
+        if (wanted && !wanted.has(event.subjectId)) continue;
+        states.set(event.subjectId, evolve(states.get(event.subjectId) ?? initialState(), event));
+        eventsApplied += 1;
+      }
+    },
+    onUnreadable: (record) => unreadable.push(record),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  return {
+    states,
+    records: read.records,
+    eventsApplied,
+    unreadable,
+    firstFetchAt: read.firstFetchAt,
+  };
+}

@@ -1,0 +1,117 @@
+import { availableParallelism } from 'node:os';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { LogReadProgress, PartitionRange } from './event-log.reader';
+import { foldLogPartitions, type LogFoldResult, type LogFoldTask } from './log-fold';
+
+/** Below this many records a replay folds on the calling thread: threads cost more than they save. */
+export const PARALLEL_REPLAY_MIN_RECORDS = 100_000;
+
+/**
+ * Splits partitions among `readers`, largest first onto the least-loaded reader, so that each
+ * reader has about the same number of records.
+ */
+export function splitPartitions(
+  ranges: Readonly<Record<number, PartitionRange>>,
+  readers: number,
+): number[][] {
+  const sizes = Object.entries(ranges)
+    .map(([partition, range]) => ({
+      partition: Number(partition),
+      size: Number(range.high) - Number(range.low),
+    }))
+    .filter((entry) => entry.size > 0)
+    .sort((a, b) => b.size - a.size || a.partition - b.partition);
+  const shares = Array.from({ length: Math.max(1, Math.min(readers, sizes.length)) }, () => ({
+    partitions: [] as number[],
+    load: 0,
+  }));
+  for (const { partition, size } of sizes) {
+    const lightest = shares.reduce((min, share) => (share.load < min.load ? share : min));
+    lightest.partitions.push(partition);
+    lightest.load += size;
+  }
+  return shares.map((share) => share.partitions.sort((a, b) => a - b));
+}
+
+/** How many readers a replay of `records` uses by default: one per core, above a size. */
+export function defaultReaderCount(records: number): number {
+  return records < PARALLEL_REPLAY_MIN_RECORDS ? 1 : availableParallelism();
+}
+
+/** Runs one fold task on a worker thread (TypeScript sources under ts-node, or compiled). */
+function foldOnWorker(task: LogFoldTask, onRead: (read: number) => void): Promise<LogFoldResult> {
+  const typescript = extname(__filename) === '.ts';
+  const worker = new Worker(join(__dirname, `log-fold.worker${extname(__filename)}`), {
+    workerData: task,
+    execArgv: typescript
+      ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register']
+      : ['-r', 'tsconfig-paths/register'],
+  });
+  return new Promise<LogFoldResult>((resolve, reject) => {
+    let settled = false;
+    worker.on(
+      'message',
+      (message: { type: string; read?: number; result?: LogFoldResult; message?: string }) => {
+        if (message.type === 'progress') onRead(message.read!);
+        else if (message.type === 'done') {
+          settled = true;
+          resolve(message.result!);
+        } else if (message.type === 'failed') {
+          settled = true;
+          reject(new Error(message.message));
+        }
+      },
+    );
+    worker.on('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`replay worker exited with code ${code} before finishing`));
+    });
+  }).finally(() => void worker.terminate());
+}
+
+/**
+ * Folds the log's partitions with `readers` readers: on this thread when one, otherwise one
+ * worker thread each (each with its own consumer, group and schema cache). The folds are merged
+ * by union, which is exact because no subject spans two partitions.
+ */
+export async function foldLog(
+  base: Omit<LogFoldTask, 'partitions' | 'clientSuffix'>,
+  readers: number,
+  onProgress?: (progress: LogReadProgress) => void,
+): Promise<LogFoldResult & { readonly readers: number }> {
+  const shares = splitPartitions(base.ranges, readers);
+  const total = Object.values(base.ranges).reduce(
+    (sum, range) => sum + Number(range.high) - Number(range.low),
+    0,
+  );
+  if (shares.length <= 1) {
+    const result = await foldLogPartitions(
+      { ...base, partitions: shares[0] ?? [], clientSuffix: 'auditor' },
+      onProgress,
+    );
+    return { ...result, readers: 1 };
+  }
+  const readSoFar = shares.map(() => 0);
+  const results = await Promise.all(
+    shares.map((partitions, index) =>
+      foldOnWorker({ ...base, partitions, clientSuffix: `auditor-${index}` }, (read) => {
+        readSoFar[index] = read;
+        onProgress?.({ read: readSoFar.reduce((a, b) => a + b, 0), total });
+      }),
+    ),
+  );
+  const states = new Map(results.flatMap((result) => [...result.states]));
+  const started = results.map((r) => r.firstFetchAt).filter((at) => at > 0);
+  return {
+    states,
+    records: results.reduce((sum, r) => sum + r.records, 0),
+    eventsApplied: results.reduce((sum, r) => sum + r.eventsApplied, 0),
+    unreadable: results.flatMap((r) => r.unreadable),
+    firstFetchAt: started.length > 0 ? Math.min(...started) : 0,
+    readers: shares.length,
+  };
+}
