@@ -106,6 +106,33 @@ export class AvroSerde {
   }
 
   /**
+   * Encodes many values with the latest schema registered under `subject`: the schema is looked
+   * up once and each value is written without a promise of its own (the usage log writes
+   * thousands a second). A value that does not fit the schema is a {@link NonRetriableError}.
+   */
+  async encodeAll(subject: string, values: readonly unknown[]): Promise<Buffer[]> {
+    const id = this.latestIds.get(subject) ?? (await this.registry.getLatestSchemaId(subject));
+    this.latestIds.set(subject, id);
+    let writer = this.writers.get(id);
+    if (!writer) {
+      writer = await this.fetchWriter(id);
+      this.writers.set(id, writer);
+    }
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(id, 1);
+    return values.map((value) => {
+      try {
+        return Buffer.concat([header, writer.toBuffer(value)]);
+      } catch (error) {
+        throw new NonRetriableError(
+          'RECORD.DOES_NOT_FIT_SCHEMA',
+          `value does not fit schema ${id} of ${subject}: ${(error as Error).message}`,
+        );
+      }
+    });
+  }
+
+  /**
    * Decodes a wire-format value. With `readerSchema` the writer's schema is resolved to it, so old
    * events come out in today's shape. A malformed record is a {@link NonRetriableError} (dead-letter
    * it); an unreachable registry is a {@link RetriableError}.

@@ -138,12 +138,11 @@ export class UsageLogPublisher {
     const subject = valueSubject(this.options.topic);
     this.inFlight = (async () => {
       try {
-        const messages: Message[] = await Promise.all(
-          batch.map(async (record) => ({
-            key: record.subjectId,
-            value: await this.options.serde.encode(subject, record),
-          })),
-        );
+        const values = await this.options.serde.encodeAll(subject, batch);
+        const messages: Message[] = batch.map((record, index) => ({
+          key: record.subjectId,
+          value: values[index]!,
+        }));
         await this.producer.send({ topic: this.options.topic, acks: ACKS_ALL, messages });
         this.written += batch.length;
       } catch (error) {

@@ -9,7 +9,7 @@ import {
   type BatchDecisionRequest,
   type DecisionRequest,
 } from '../decision-request';
-import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+import { DecisionViewService } from '../decision-view.service';
 import type { ViewDecision } from '@consent-ledger/consent-domain';
 import type { UsageEntry } from '@consent-ledger/kafka';
 
@@ -45,7 +45,8 @@ export class DecisionsHttpController {
       snapshot,
       request.jurisdiction,
     );
-    this.usageLog.record([usageEntry(request.subjectId, request, decision, snapshot, askedBy)]);
+    const position = JSON.stringify(snapshot.logPosition);
+    this.usageLog.record([usageEntry(request.subjectId, request, decision, position, askedBy)]);
     return {
       subjectId: request.subjectId,
       ...decision,
@@ -69,6 +70,7 @@ export class DecisionsHttpController {
     this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
     const usage: UsageEntry[] = [];
+    const position = JSON.stringify(snapshot.logPosition);
     const decisions = request.subjectIds.map((subjectId) => {
       const { purpose: _purpose, ...decision } = this.decisions.decide(
         subjectId,
@@ -76,7 +78,7 @@ export class DecisionsHttpController {
         snapshot,
         request.jurisdiction,
       );
-      usage.push(usageEntry(subjectId, request, decision, snapshot, askedBy));
+      usage.push(usageEntry(subjectId, request, decision, position, askedBy));
       return { subjectId, ...decision };
     });
     this.usageLog.record(usage);
@@ -97,7 +99,7 @@ function usageEntry(
   subjectId: string,
   request: { purpose: string; campaignId?: string; jobId?: string },
   decision: Omit<ViewDecision, 'purpose'>,
-  snapshot: DecisionSnapshot,
+  logPosition: string,
   askedBy: string,
 ): UsageEntry {
   return {
@@ -112,6 +114,6 @@ function usageEntry(
     reason: decision.reason,
     decidingEventId: decision.decidingEventId,
     policyVersion: decision.policyVersion,
-    logPosition: JSON.stringify(snapshot.logPosition),
+    logPosition,
   };
 }

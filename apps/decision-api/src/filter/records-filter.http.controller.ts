@@ -111,6 +111,7 @@ export class RecordsFilterHttpController {
     this.decisions.assertKnownPurpose(query.purpose);
     this.usageLog.assertAccepting();
     let snapshot = this.decisions.snapshot();
+    let position = JSON.stringify(snapshot.logPosition);
 
     // From here the answer streams: written to the socket directly, not through Fastify.
     reply.hijack();
@@ -131,8 +132,11 @@ export class RecordsFilterHttpController {
     try {
       for await (const record of recordsOf(request.raw, format)) {
         counts.records += 1;
-        if (counts.records % SNAPSHOT_EVERY === 0) snapshot = this.decisions.snapshot();
-        const out = this.treat(record, query, snapshot, counts, askedBy);
+        if (counts.records % SNAPSHOT_EVERY === 0) {
+          snapshot = this.decisions.snapshot();
+          position = JSON.stringify(snapshot.logPosition);
+        }
+        const out = this.treat(record, query, snapshot, position, counts, askedBy);
         if (out === undefined) continue;
         pending +=
           format === 'json'
@@ -167,6 +171,7 @@ export class RecordsFilterHttpController {
     record: unknown,
     query: FilterQuery,
     snapshot: DecisionSnapshot,
+    position: string,
     counts: { kept: number; anonymized: number; dropped: number; records: number },
     askedBy: string,
   ): unknown {
@@ -197,7 +202,7 @@ export class RecordsFilterHttpController {
           reason: decision.reason,
           decidingEventId: decision.decidingEventId,
           policyVersion: decision.policyVersion,
-          logPosition: JSON.stringify(snapshot.logPosition),
+          logPosition: position,
         },
       ]);
     }
