@@ -14,6 +14,9 @@ import { AuditorService } from './auditor.service';
 import { renderProofHtml } from './proof-report';
 
 const timeText = z.string().min(4).max(100);
+
+/** Most rows one replay answer carries; larger replays are the CLI's work (it streams to a file). */
+const MAX_REPLAY_ROWS = 100_000;
 const zone = z.string().min(1).max(100).optional();
 const list = z
   .union([z.string(), z.array(z.string())])
@@ -83,6 +86,15 @@ export class AuditHttpController {
       asOf: at,
       ...(query.subjectId ? { subjectIds: query.subjectId } : {}),
     });
+    const purposes = query.purpose?.length ?? this.auditor.purposeCount();
+    if (result.states.size * purposes > MAX_REPLAY_ROWS) {
+      throw new AppError(
+        422,
+        'AUDIT.REPLAY_TOO_LARGE',
+        'Replay too large for one answer',
+        `The replay holds ${result.states.size} subjects × ${purposes} purposes, more than ${MAX_REPLAY_ROWS} rows: narrow it with subjectId or purpose, or run \`auditor replay\` (CLI), which writes any size to a file.`,
+      );
+    }
     return {
       asOf: result.asOf,
       topic: result.topic,

@@ -254,6 +254,11 @@ export class Auditor {
     };
   }
 
+  /** Purposes in the taxonomy: the rows a replay gives each subject by default. */
+  purposeCount(): number {
+    return this.deps.consentPolicy.taxonomy.purposes.size;
+  }
+
   /** Throws the domain's UnknownPurposeError for a purpose the taxonomy does not define. */
   assertPurposes(purposes: readonly string[]): void {
     for (const purpose of purposes) {
