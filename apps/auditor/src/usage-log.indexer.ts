@@ -16,9 +16,9 @@ import {
   publishDeadLetters,
   ResilientConsumer,
   createDurableProducer,
-  type ConsentUsageRecord,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
+import type { ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import { AuditRepository, type IndexedUsage } from '@consent-ledger/persistence';
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';

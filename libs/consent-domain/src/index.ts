@@ -13,3 +13,4 @@ export * from './policy-diff';
 export * from './chain-verification';
 export * from './state-comparison';
 export * from './as-of-time';
+export * from './consent-usage';

@@ -1,29 +1,9 @@
+import type { ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import type { AvroSerde } from './avro-serde';
 import { ACKS_ALL, createDurableProducer } from './durable-producer';
 import { valueSubject } from './schema-catalog';
-
-export const usageKinds = ['DECISION', 'FILTER', 'AUDIENCE', 'MANIFEST'] as const;
-export type UsageKind = (typeof usageKinds)[number];
-
-/** One use of a person's data the system was asked to allow (schemas/consent-usage). */
-export interface ConsentUsageRecord {
-  readonly usageId: string;
-  readonly kind: UsageKind;
-  readonly subjectId: string;
-  readonly purpose: string;
-  readonly askedBy: string;
-  readonly campaignId: string | null;
-  readonly jobId: string | null;
-  readonly manifestId: string | null;
-  readonly allowed: boolean;
-  readonly reason: string;
-  readonly decidingEventId: string | null;
-  readonly policyVersion: string;
-  readonly logPosition: string;
-  readonly decidedAt: Date;
-}
 
 /**
  * Records per produce request: about 0.5 MB, well under the broker's default message.max.bytes

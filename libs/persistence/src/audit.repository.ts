@@ -1,4 +1,4 @@
-import type { ConsentEvent } from '@consent-ledger/consent-domain';
+import type { ConsentEvent, ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import type { EntityManager } from 'typeorm';
 import { eventFromRow, type ConsentEventRow, type LogPosition } from './consent-read-model.rows';
 
@@ -25,22 +25,7 @@ export interface SinkDelivery {
 }
 
 /** One row of the usage log index (consent.decisions.v1). */
-export interface UsageRow {
-  readonly usageId: string;
-  readonly kind: string;
-  readonly subjectId: string;
-  readonly purpose: string;
-  readonly askedBy: string;
-  readonly campaignId: string | null;
-  readonly jobId: string | null;
-  readonly manifestId: string | null;
-  readonly allowed: boolean;
-  readonly reason: string;
-  readonly decidingEventId: string | null;
-  readonly policyVersion: string;
-  readonly logPosition: string;
-  readonly decidedAt: Date;
-}
+export type UsageRow = ConsentUsageRecord;
 
 export interface UsageQuery {
   readonly subjectId?: string;

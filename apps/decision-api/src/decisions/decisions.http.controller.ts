@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
 import { UsageLogService } from '../usage-log.service';
+import { usageEntry, type UsageContext } from '../usage-entry';
 import {
   batchDecisionRequestSchema,
   decisionRequestSchema,
@@ -9,8 +10,7 @@ import {
   type BatchDecisionRequest,
   type DecisionRequest,
 } from '../decision-request';
-import { DecisionViewService } from '../decision-view.service';
-import type { ViewDecision } from '@consent-ledger/consent-domain';
+import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
 import type { UsageEntry } from '@consent-ledger/kafka';
 
 /** Downstream systems ask whether they may use a person's data for a purpose. */
@@ -45,8 +45,9 @@ export class DecisionsHttpController {
       snapshot,
       request.jurisdiction,
     );
-    const position = JSON.stringify(snapshot.logPosition);
-    this.usageLog.record([usageEntry(request.subjectId, request, decision, position, askedBy)]);
+    this.usageLog.record([
+      usageEntry(request.subjectId, decision, decisionContext(request, askedBy, snapshot)),
+    ]);
     return {
       subjectId: request.subjectId,
       ...decision,
@@ -70,7 +71,7 @@ export class DecisionsHttpController {
     this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
     const usage: UsageEntry[] = [];
-    const position = JSON.stringify(snapshot.logPosition);
+    const context = decisionContext(request, askedBy, snapshot);
     const decisions = request.subjectIds.map((subjectId) => {
       const { purpose: _purpose, ...decision } = this.decisions.decide(
         subjectId,
@@ -78,7 +79,7 @@ export class DecisionsHttpController {
         snapshot,
         request.jurisdiction,
       );
-      usage.push(usageEntry(subjectId, request, decision, position, askedBy));
+      usage.push(usageEntry(subjectId, decision, context));
       return { subjectId, ...decision };
     });
     this.usageLog.record(usage);
@@ -94,26 +95,18 @@ export class DecisionsHttpController {
   }
 }
 
-/** The usage-log record of one answer. */
-function usageEntry(
-  subjectId: string,
-  request: { purpose: string; campaignId?: string; jobId?: string },
-  decision: Omit<ViewDecision, 'purpose'>,
-  logPosition: string,
+/** What the usage log records about who asked, for a single or batch decision request. */
+function decisionContext(
+  request: DecisionRequest | BatchDecisionRequest,
   askedBy: string,
-): UsageEntry {
+  snapshot: DecisionSnapshot,
+): UsageContext {
   return {
     kind: 'DECISION',
-    subjectId,
     purpose: request.purpose,
     askedBy,
-    campaignId: request.campaignId ?? null,
-    jobId: request.jobId ?? null,
-    manifestId: null,
-    allowed: decision.allowed,
-    reason: decision.reason,
-    decidingEventId: decision.decidingEventId,
-    policyVersion: decision.policyVersion,
-    logPosition,
+    campaignId: request.campaignId,
+    jobId: request.jobId,
+    logPosition: JSON.stringify(snapshot.logPosition),
   };
 }

@@ -12,6 +12,7 @@ import { streamArray } from 'stream-json/streamers/StreamArray';
 import { z } from 'zod';
 import { jurisdictionSchema, purposeSchema, usageReferenceSchema } from '../decision-request';
 import { UsageLogService } from '../usage-log.service';
+import { usageEntry } from '../usage-entry';
 import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
 import { RecordAnonymizer } from './record-anonymizer';
 
@@ -190,20 +191,14 @@ export class RecordsFilterHttpController {
       );
       allowed = decision.allowed;
       this.usageLog.record([
-        {
+        usageEntry(subjectId, decision, {
           kind: 'FILTER',
-          subjectId,
           purpose: query.purpose,
           askedBy,
-          campaignId: query.campaignId ?? null,
-          jobId: query.jobId ?? null,
-          manifestId: null,
-          allowed,
-          reason: decision.reason,
-          decidingEventId: decision.decidingEventId,
-          policyVersion: decision.policyVersion,
+          campaignId: query.campaignId,
+          jobId: query.jobId,
           logPosition: position,
-        },
+        }),
       ]);
     }
     if (allowed) {
