@@ -575,6 +575,11 @@ describe('audit: replay to any moment, verification, proof and usage against the
       },
       { timeoutMs: 30_000, description: 'the decision API to know the grant' },
     );
+    const audienceCampaign = uniqueName('audience');
+    const audience = await call(
+      `${decisionsUrl}/v1/purposes/marketing.email/audience?limit=10000&campaignId=${audienceCampaign}`,
+    );
+    expect(((await audience.json()) as { subjects: string[] }).subjects).toContain(subjectId);
     const jobId = uniqueName('job');
     await waitFor(
       async () => {
@@ -610,6 +615,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
         usage = ((await response.json()) as { usage: Usage[] }).usage;
         return (
           usage.some((u) => u.kind === 'MANIFEST') &&
+          usage.some((u) => u.kind === 'AUDIENCE') &&
           usage.some((u) => u.allowed && u.campaignId === campaignId)
         );
       },
@@ -627,6 +633,11 @@ describe('audit: replay to any moment, verification, proof and usage against the
       jobId,
       allowed: true,
       campaignId: null,
+    });
+    expect(usage.find((u) => u.kind === 'AUDIENCE')).toMatchObject({
+      campaignId: audienceCampaign,
+      allowed: true,
+      decidingEventId: emailGrant.eventId,
     });
     const byCampaign = await call(`${auditUrl}/v1/audit/usage?campaignId=${campaignId}`);
     const rows = ((await byCampaign.json()) as { usage: Array<{ subjectId: string }> }).usage;

@@ -3,7 +3,7 @@ import type { UsageEntry } from '@consent-ledger/kafka';
 
 /** Who asked and for what: what the request says about the use of the answer. */
 export interface UsageContext {
-  readonly kind: 'DECISION' | 'FILTER';
+  readonly kind: 'DECISION' | 'FILTER' | 'AUDIENCE';
   readonly purpose: string;
   readonly askedBy: string;
   readonly campaignId?: string | undefined;

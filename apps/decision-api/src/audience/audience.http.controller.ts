@@ -1,11 +1,18 @@
 import { once } from 'node:events';
 import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AppError, ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import { AppError, ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { booleanQuery, jurisdictionSchema, purposeSchema } from '../decision-request';
+import {
+  booleanQuery,
+  jurisdictionSchema,
+  purposeSchema,
+  usageReferenceSchema,
+} from '../decision-request';
+import { usageEntry } from '../usage-entry';
+import { UsageLogService } from '../usage-log.service';
 import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
 
 const audienceQuerySchema = z.strictObject({
@@ -13,6 +20,8 @@ const audienceQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
   after: z.string().min(1).max(40).optional(),
   follow: booleanQuery.default(false),
+  campaignId: usageReferenceSchema.optional(),
+  jobId: usageReferenceSchema.optional(),
 });
 type AudienceQuery = z.output<typeof audienceQuerySchema>;
 
@@ -43,7 +52,10 @@ function decodeCursor(cursor: string): number {
 @RequireScopes('decision:read')
 @Controller('v1/purposes/:purpose/audience')
 export class AudienceHttpController {
-  constructor(private readonly decisions: DecisionViewService) {}
+  constructor(
+    private readonly decisions: DecisionViewService,
+    private readonly usageLog: UsageLogService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -56,11 +68,31 @@ export class AudienceHttpController {
     @Query(new ZodPipe(audienceQuerySchema)) query: AudienceQuery,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
+    @CallerId() askedBy: string,
   ): Promise<void> {
     this.decisions.assertKnownPurpose(purpose);
+    this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
     const allowed = (subjectId: string, at: DecisionSnapshot) =>
       this.decisions.decide(subjectId, purpose, at, query.jurisdiction).allowed;
+    /** Each subject the caller is told about (listed, joined or left) goes to the usage log. */
+    const positions = new WeakMap<DecisionSnapshot, string>();
+    const positionOf = (at: DecisionSnapshot) => {
+      let text = positions.get(at);
+      if (text === undefined) positions.set(at, (text = JSON.stringify(at.logPosition)));
+      return text;
+    };
+    const told = (subjectId: string, at: DecisionSnapshot) =>
+      this.usageLog.record([
+        usageEntry(subjectId, this.decisions.decide(subjectId, purpose, at, query.jurisdiction), {
+          kind: 'AUDIENCE',
+          purpose,
+          askedBy,
+          campaignId: query.campaignId,
+          jobId: query.jobId,
+          logPosition: positionOf(at),
+        }),
+      ]);
 
     if (!(request.headers.accept ?? '').includes('application/x-ndjson')) {
       if (query.follow) {
@@ -87,6 +119,7 @@ export class AudienceHttpController {
         if (allowed(subjectId, snapshot)) subjects.push(subjectId);
         if (subjects.length === query.limit) break;
       }
+      for (const subjectId of subjects) told(subjectId, snapshot);
       await reply.send({
         purpose,
         policyVersion: snapshot.policyVersion,
@@ -131,6 +164,7 @@ export class AudienceHttpController {
       if (!open) return;
       if (allowed(subjectId, snapshot)) {
         if (query.follow) members.add(subjectId);
+        told(subjectId, snapshot);
         await write({ subjectId });
       }
     }
@@ -146,6 +180,7 @@ export class AudienceHttpController {
         if (isMember === members.has(subjectId)) continue;
         if (isMember) members.add(subjectId);
         else members.delete(subjectId);
+        told(subjectId, now);
         await write({
           subjectId,
           change: isMember ? 'joined' : 'left',
