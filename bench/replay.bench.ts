@@ -163,6 +163,37 @@ async function main(): Promise<void> {
       );
       return JSON.parse(readFileSync(statsFile, 'utf8')) as ReplayStats;
     };
+    /**
+     * The client's own ceiling: kafkajs reading the same records with nothing done to them (no
+     * decode, no fold), one consumer in this process. Shows how much of the gap is the client.
+     */
+    const kafkajsAlone = async (): Promise<{ records: number; fetchMs: number }> => {
+      const consumer = kafka.consumer({
+        groupId: uniqueName('bench-kafkajs-alone'),
+        maxBytesPerPartition: 16 * 1024 * 1024,
+        maxBytes: 64 * 1024 * 1024,
+        maxWaitTimeInMs: 100,
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      let records = 0;
+      let first = 0;
+      const done = new Promise<void>((resolve) => {
+        void consumer.run({
+          autoCommit: false,
+          partitionsConsumedConcurrently: 6,
+          eachBatch: async ({ batch }) => {
+            if (first === 0) first = Date.now();
+            records += batch.messages.length;
+            if (records >= count) resolve();
+          },
+        });
+      });
+      await done;
+      const fetchMs = Date.now() - first;
+      await consumer.disconnect();
+      return { records, fetchMs };
+    };
     const rows: Array<Record<string, string | number>> = [];
     const measurements: unknown[] = [];
     for (let round = 1; round <= rounds; round += 1) {
@@ -189,6 +220,8 @@ async function main(): Promise<void> {
       );
       const rawRate = stats['fetch.nMsg.sec']!;
 
+      const alone = await kafkajsAlone();
+      const aloneRate = alone.records / (alone.fetchMs / 1000);
       const replay = await replayWithCli();
       const fetchRate = replay.records / (replay.fetchMs / 1000);
       const totalRate = replay.records / (replay.totalMs / 1000);
@@ -204,6 +237,15 @@ async function main(): Promise<void> {
         },
         {
           round,
+          reader: 'kafkajs alone (no decode, no fold)',
+          records: alone.records,
+          'records/s (fetch)': Math.round(aloneRate),
+          'records/s (incl. start-up)': '',
+          'start-up ms': '',
+          'vs raw': `${Math.round((aloneRate / rawRate) * 100)}%`,
+        },
+        {
+          round,
           reader: `auditor replay (decode + fold, ${replay.readers} thread${replay.readers > 1 ? 's' : ''})`,
           records: replay.records,
           'records/s (fetch)': Math.round(fetchRate),
@@ -215,6 +257,7 @@ async function main(): Promise<void> {
       measurements.push({
         round,
         consumerPerformance: stats,
+        kafkajsAlone: { ...alone, recordsPerSecond: aloneRate },
         replay: { ...replay, fetchRecordsPerSecond: fetchRate, totalRecordsPerSecond: totalRate },
         ratio: fetchRate / rawRate,
       });
