@@ -57,6 +57,6 @@ Try (development key; refused when NODE_ENV=production):
        -d '{"subjectId":"demo-00042","purpose":"marketing.email"}' http://127.0.0.1:$DECISION_API_PORT/v1/decisions
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' 'http://127.0.0.1:$DECISION_API_PORT/v1/purposes/ml.training/audience?limit=5'
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' -H 'Accept: text/html' http://127.0.0.1:$AUDITOR_PORT/v1/audit/subjects/demo-00042/proof > proof.html
-  npm run -s auditor -- replay --as-of 2026-06-30 --time-zone Europe/Berlin --subject demo-00042
+  npm run -s auditor -- replay --as-of 2026-08-31 --time-zone Europe/Berlin --time-axis occurred --subject demo-00042
   npm run -s auditor -- verify
 INFO

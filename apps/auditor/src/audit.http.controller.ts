@@ -11,6 +11,7 @@ import {
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AuditorService } from './auditor.service';
+import { timeAxes } from './log-fold';
 import { renderProofHtml } from './proof-report';
 
 const timeText = z.string().min(4).max(100);
@@ -26,6 +27,7 @@ const list = z
 const replayQuery = z.strictObject({
   asOf: timeText,
   timeZone: zone,
+  timeAxis: z.enum(timeAxes).default('recorded'),
   subjectId: list.pipe(z.array(subjectIdSchema).max(1000).optional()),
   purpose: list,
 });
@@ -70,7 +72,7 @@ export class AuditHttpController {
   @ApiOperation({
     summary: 'State as of a moment, replayed from the log with the projector’s fold',
     description:
-      'asOf: ISO-8601 with an offset, or a local time with timeZone (a time skipped or repeated by daylight saving is refused, naming the choices). A date alone means the end of that day.',
+      'asOf: ISO-8601 with an offset, or a local time with timeZone (a time skipped or repeated by daylight saving is refused, naming the choices). A date alone means the end of that day. timeAxis=recorded (default): what the system had recorded by then, the state its views held; timeAxis=occurred: what people had done by then, as the log knows it now.',
   })
   async replay(@Query(new ZodPipe(replayQuery)) query: z.output<typeof replayQuery>) {
     const at = instant('asOf', query.asOf, query.timeZone);
@@ -84,6 +86,7 @@ export class AuditHttpController {
     }
     const result = await this.auditor.replay({
       asOf: at,
+      timeAxis: query.timeAxis,
       ...(query.subjectId ? { subjectIds: query.subjectId } : {}),
     });
     const purposes = query.purpose?.length ?? this.auditor.purposeCount();

@@ -38,6 +38,7 @@ import {
   type LogReadProgress,
   type UnreadableRecord,
 } from './event-log.reader';
+import type { TimeAxis } from './log-fold';
 import { defaultReaderCount, foldLog } from './parallel-fold';
 
 /** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
@@ -66,6 +67,8 @@ export interface ReplayOptions {
   readonly topic?: string;
   /** Readers (threads) to fold with; default one per core for large logs, else one. */
   readonly readers?: number;
+  /** Which time `asOf` is on: when events were recorded (default) or when people acted. */
+  readonly timeAxis?: TimeAxis;
   readonly onProgress?: (progress: LogReadProgress) => void;
 }
 
@@ -190,6 +193,7 @@ export class Auditor {
         readerSchema: this.foldSchema,
         ranges,
         asOf: options.asOf.getTime(),
+        timeAxis: options.timeAxis ?? 'recorded',
         subjectIds: options.subjectIds ?? null,
       },
       options.readers ?? defaultReaderCount(total),

@@ -12,6 +12,7 @@ import { AvroSerde, createKafkaClient } from '@consent-ledger/kafka';
 import { createDataSource } from '@consent-ledger/persistence';
 import type { DataSource } from 'typeorm';
 import { Auditor } from './auditor';
+import { timeAxes } from './log-fold';
 import type { LogReadProgress } from './event-log.reader';
 import { formatRows, outputFormats, type OutputFormat } from './output-format';
 import { renderProofHtml } from './proof-report';
@@ -148,6 +149,14 @@ export function auditorProgram(): Command {
         return readers;
       },
     )
+    .addOption(
+      new Option(
+        '--time-axis <axis>',
+        'recorded: what the system had recorded by then (the state its views held); occurred: what people had done by then, as the log knows it now',
+      )
+        .choices(timeAxes)
+        .default('recorded'),
+    )
     .option('--stats <file>', 'also write the read statistics as JSON to this file')
     .addOption(formatOption('table'))
     .addOption(outputOption)
@@ -162,6 +171,7 @@ export function auditorProgram(): Command {
           ...(options.subject ? { subjectIds: options.subject } : {}),
           ...(options.topic ? { topic: options.topic } : {}),
           ...(options.readers ? { readers: options.readers } : {}),
+          timeAxis: options.timeAxis,
           onProgress: progress.update,
         });
         progress.stop();
@@ -183,7 +193,7 @@ export function auditorProgram(): Command {
           options.output,
         );
         process.stderr.write(
-          `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events recorded by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)} (${stats.recordsPerSecond} records/s once fetching, ${result.readers} reader${result.readers > 1 ? 's' : ''})\n`,
+          `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events ${options.timeAxis === 'occurred' ? 'acted on' : 'recorded'} by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)} (${stats.recordsPerSecond} records/s once fetching, ${result.readers} reader${result.readers > 1 ? 's' : ''})\n`,
         );
         for (const record of result.unreadable)
           process.stderr.write(

@@ -13,6 +13,9 @@ import {
   type UnreadableRecord,
 } from './event-log.reader';
 
+export const timeAxes = ['recorded', 'occurred'] as const;
+export type TimeAxis = (typeof timeAxes)[number];
+
 /** What one reader folds: plain data, so it can be handed to a worker thread. */
 export interface LogFoldTask {
   readonly kafka: KafkaSettings;
@@ -21,8 +24,14 @@ export interface LogFoldTask {
   readonly readerSchema: string;
   readonly partitions: readonly number[];
   readonly ranges: Readonly<Record<number, PartitionRange>>;
-  /** Events recorded after this moment (ms since the epoch) are left out. */
+  /** Events after this moment (ms since the epoch) on the chosen time axis are left out. */
   readonly asOf: number;
+  /**
+   * `recorded` (default): what the system had recorded by then, the state its views held.
+   * `occurred`: what the person had done by then, as far as the log knows now (late imports of
+   * older choices count at the time they were made).
+   */
+  readonly timeAxis: TimeAxis;
   readonly subjectIds: readonly string[] | null;
   readonly clientSuffix: string;
 }
@@ -58,7 +67,8 @@ export async function foldLogPartitions(
     endOffsets: task.ranges,
     onEvents: (events) => {
       for (const { event } of events) {
-        if (event.recordedAt.getTime() > task.asOf) continue;
+        const at = task.timeAxis === 'occurred' ? event.occurredAt : event.recordedAt;
+        if (at.getTime() > task.asOf) continue;
         if (wanted && !wanted.has(event.subjectId)) continue;
         states.set(event.subjectId, evolve(states.get(event.subjectId) ?? initialState(), event));
         eventsApplied += 1;

@@ -337,6 +337,28 @@ describe('audit: replay to any moment, verification, proof and usage against the
     expect(utc.find((row) => row.purpose === 'marketing.email')).toMatchObject({ allowed: true });
   });
 
+  it('replays on either time axis: what was recorded by T, or what people had done by T', async () => {
+    const subjectId = uniqueName('axis');
+    // Recorded now, about a choice made ten minutes ago (a late import, say).
+    const granted = await record(
+      consentEvent(subjectId, 'marketing.email', 'GRANT', 'DE', minutesAgo(10)),
+    );
+    await settled();
+    const fiveMinutesAgo = encodeURIComponent(minutesAgo(5));
+    const replayAt = async (axis: string) => {
+      const response = await call(
+        `${auditUrl}/v1/audit/replay?asOf=${fiveMinutesAgo}&timeAxis=${axis}&subjectId=${subjectId}&purpose=marketing.email`,
+      );
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { rows: ReplayRow[] }).rows[0];
+    };
+    expect(await replayAt('recorded')).toMatchObject({ allowed: false, choiceEventId: null });
+    expect(await replayAt('occurred')).toMatchObject({
+      allowed: true,
+      choiceEventId: granted.eventId,
+    });
+  });
+
   it('folds the same state with worker threads (one per share of the partitions) as on one thread', async () => {
     for (let i = 0; i < 12; i += 1)
       await record(consentEvent(uniqueName('threads'), 'marketing.email', 'GRANT'));
