@@ -1,6 +1,11 @@
 import { Controller, Get, Header, Param, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { InvalidAsOfError, resolveAsOf, UnknownPurposeError } from '@consent-ledger/consent-domain';
+import {
+  InvalidAsOfError,
+  resolveAsOf,
+  UnknownPurposeError,
+  type DateMeaning,
+} from '@consent-ledger/consent-domain';
 import {
   ApiKeyGuard,
   AppError,
@@ -45,9 +50,14 @@ const usageQuery = z
     path: ['campaignId'],
   });
 
-function instant(field: string, text: string, timeZone: string | undefined): Date {
+function instant(
+  field: string,
+  text: string,
+  timeZone: string | undefined,
+  dateMeans: DateMeaning = 'end-of-day',
+): Date {
   try {
-    return resolveAsOf(text, timeZone).instant;
+    return resolveAsOf(text, timeZone, dateMeans).instant;
   } catch (error) {
     if (!(error instanceof InvalidAsOfError)) throw error;
     throw new AppError(400, error.code, 'Invalid time', error.message, [
@@ -127,8 +137,8 @@ export class AuditHttpController {
     @Query(new ZodPipe(exportQuery)) query: z.output<typeof exportQuery>,
     @Res() response: Response,
   ): Promise<void> {
-    const from = instant('from', query.from, query.timeZone);
-    const to = instant('to', query.to, query.timeZone);
+    const from = instant('from', query.from, query.timeZone, 'start-of-day');
+    const to = instant('to', query.to, query.timeZone, 'start-of-day');
     if (to <= from)
       throw new AppError(
         400,

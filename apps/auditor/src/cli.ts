@@ -5,6 +5,7 @@ import { loadConfig, loadConsentPolicy } from '@consent-ledger/config';
 import {
   InvalidAsOfError,
   resolveAsOf,
+  type DateMeaning,
   subjectIdPattern,
   UnknownPurposeError,
 } from '@consent-ledger/consent-domain';
@@ -44,9 +45,14 @@ const subjectArgument = (value: string, previous: string[] = []) => {
   return [...previous, value];
 };
 
-function asOf(text: string, zone: string | undefined, what = '--as-of'): Date {
+function asOf(
+  text: string,
+  zone: string | undefined,
+  what = '--as-of',
+  dateMeans: DateMeaning = 'end-of-day',
+): Date {
   try {
-    const resolved = resolveAsOf(text, zone);
+    const resolved = resolveAsOf(text, zone, dateMeans);
     process.stderr.write(`${what}: ${resolved.explanation}\n`);
     return resolved.instant;
   } catch (error) {
@@ -262,16 +268,20 @@ export function auditorProgram(): Command {
   program
     .command('export')
     .description('All events recorded in [--from, --to), in the order they were recorded')
-    .requiredOption('--from <time>', 'ISO-8601 time (inclusive)')
-    .requiredOption('--to <time>', 'ISO-8601 time (exclusive)')
+    .requiredOption(
+      '--from <time>',
+      'ISO-8601 time or date (inclusive; a date is its first instant)',
+    )
+    .requiredOption('--to <time>', 'ISO-8601 time or date (exclusive; a date is its first instant)')
     .addOption(zoneOption)
     .addOption(topicOption)
     .addOption(formatOption('ndjson'))
     .addOption(outputOption)
     .addOption(progressOption)
     .action(async (options) => {
-      const from = asOf(options.from, options.timeZone, '--from');
-      const to = asOf(options.to, options.timeZone, '--to');
+      // Dates alone make whole days: --from 2026-01-01 --to 2026-02-01 is January.
+      const from = asOf(options.from, options.timeZone, '--from', 'start-of-day');
+      const to = asOf(options.to, options.timeZone, '--to', 'start-of-day');
       if (to <= from) throw new UsageError('--to must be after --from');
       await withAuditor(async (auditor) => {
         const progress = progressReporter(options.progress, 'export');

@@ -1,4 +1,4 @@
-import { InvalidAsOfError, resolveAsOf } from './as-of-time';
+import { InvalidAsOfError, resolveAsOf, zoneOffsetMinutes } from './as-of-time';
 
 const instant = (text: string, zone?: string) => resolveAsOf(text, zone).instant.toISOString();
 
@@ -38,6 +38,16 @@ describe('resolveAsOf', () => {
     expect(instant('2026-03-29', 'Europe/Berlin')).toBe('2026-03-29T21:59:59.999Z');
     expect(instant('2026-12-31', 'UTC')).toBe('2026-12-31T23:59:59.999Z');
     expect(resolveAsOf('2026-03-29', 'Europe/Berlin').explanation).toMatch(/end of 2026-03-29/);
+  });
+
+  it('reads a date alone as the start of that day for the start of a range', () => {
+    const start = (text: string, zone: string) =>
+      resolveAsOf(text, zone, 'start-of-day').instant.toISOString();
+    expect(start('2026-03-29', 'Europe/Berlin')).toBe('2026-03-28T23:00:00.000Z');
+    expect(start('2026-03-30', 'Europe/Berlin')).toBe('2026-03-29T22:00:00.000Z');
+    // Chile skips midnight when summer time starts: the day begins when the clocks jump.
+    expect(start('2026-09-06', 'America/Santiago')).toBe('2026-09-06T04:00:00.000Z');
+    expect(zoneOffsetMinutes('America/Santiago', new Date('2026-09-06T04:00:00Z'))).toBe(-180);
   });
 
   it('refuses ambiguity and nonsense with a clear error', () => {

@@ -4,7 +4,8 @@
  * - a local date-time (no offset) needs a time zone, given separately or as an RFC 9557 suffix
  *   (`2026-10-25T02:30[Europe/Berlin]`); a wall time the clocks skipped (spring forward) is
  *   refused, and one they showed twice (fall back) is refused unless the offset says which;
- * - a date alone means the end of that day in the zone (the state after everything that day).
+ * - a date alone means the end of that day in the zone (the state after everything that day), or,
+ *   for the start of a range, its first instant (`[from, to)` with dates is whole days).
  */
 export class InvalidAsOfError extends Error {
   readonly code = 'AUDIT.INVALID_AS_OF';
@@ -85,7 +86,14 @@ export function instantsForWallTime(timeZone: string, wallAsUtcMs: number): Date
   return [...new Set(instants)].sort((a, b) => a - b).map((ms) => new Date(ms));
 }
 
-export function resolveAsOf(text: string, timeZone?: string): ResolvedAsOf {
+/** What a date without a time stands for. */
+export type DateMeaning = 'end-of-day' | 'start-of-day';
+
+export function resolveAsOf(
+  text: string,
+  timeZone?: string,
+  dateMeans: DateMeaning = 'end-of-day',
+): ResolvedAsOf {
   const trimmed = text.trim();
   if (withOffset.test(trimmed)) {
     const instant = new Date(trimmed.replace(/\[[^\]]+\]$/, ''));
@@ -107,14 +115,15 @@ export function resolveAsOf(text: string, timeZone?: string): ResolvedAsOf {
     );
   }
   const dateOnly = hour === undefined;
+  const endOfDay = dateOnly && dateMeans === 'end-of-day';
   const wall = Date.UTC(
     Number(year),
     Number(month) - 1,
     Number(day),
-    dateOnly ? 23 : Number(hour),
-    dateOnly ? 59 : Number(minute),
-    dateOnly ? 59 : Number(second ?? 0),
-    dateOnly ? 999 : Number((millis ?? '0').padEnd(3, '0')),
+    dateOnly ? (endOfDay ? 23 : 0) : Number(hour),
+    dateOnly ? (endOfDay ? 59 : 0) : Number(minute),
+    dateOnly ? (endOfDay ? 59 : 0) : Number(second ?? 0),
+    dateOnly ? (endOfDay ? 999 : 0) : Number((millis ?? '0').padEnd(3, '0')),
   );
   const check = new Date(wall);
   if (
@@ -127,6 +136,21 @@ export function resolveAsOf(text: string, timeZone?: string): ResolvedAsOf {
   }
   const candidates = instantsForWallTime(zone, wall);
   const wallText = trimmed.replace(/\[[^\]]+\]$/, '');
+  if (dateOnly) {
+    // A day is never ambiguous: its first instant, or its last. Where the clocks skip midnight
+    // the day starts when they jump (the old offset's midnight).
+    const instant =
+      candidates.length === 0
+        ? new Date(wall - zoneOffsetMinutes(zone, new Date(wall - 86_400_000)) * 60_000)
+        : endOfDay
+          ? candidates[candidates.length - 1]!
+          : candidates[0]!;
+    const offset = formatOffset(zoneOffsetMinutes(zone, instant));
+    return {
+      instant,
+      explanation: `${endOfDay ? 'end' : 'start'} of ${wallText} in ${zone} (${offset}) = ${instant.toISOString()}`,
+    };
+  }
   if (candidates.length === 0) {
     const before = zoneOffsetMinutes(zone, new Date(wall - 86_400_000));
     const after = zoneOffsetMinutes(zone, new Date(wall + 86_400_000));
@@ -144,10 +168,5 @@ export function resolveAsOf(text: string, timeZone?: string): ResolvedAsOf {
   }
   const instant = candidates[0]!;
   const offset = formatOffset(zoneOffsetMinutes(zone, instant));
-  return {
-    instant,
-    explanation: dateOnly
-      ? `end of ${wallText} in ${zone} (${offset}) = ${instant.toISOString()}`
-      : `${wallText} in ${zone} (${offset}) = ${instant.toISOString()}`,
-  };
+  return { instant, explanation: `${wallText} in ${zone} (${offset}) = ${instant.toISOString()}` };
 }
