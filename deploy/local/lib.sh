@@ -94,7 +94,7 @@ ensure_node_modules() {
 }
 
 # The apps that start.sh runs, in start order; stack.sh down stops them in reverse.
-APPS=(consent-api projector connectors fake-vendors)
+APPS=(consent-api projector connectors fake-vendors decision-api auditor)
 
 app_answers() { curl -sf -o /dev/null "http://127.0.0.1:$1/health"; }
 
