@@ -602,6 +602,16 @@ describe('audit: replay to any moment, verification, proof and usage against the
       `${decisionsUrl}/v1/purposes/marketing.email/audience?limit=10000&campaignId=${audienceCampaign}`,
     );
     expect(((await audience.json()) as { subjects: string[] }).subjects).toContain(subjectId);
+    const filterCampaign = uniqueName('filter');
+    const filtered = await call(
+      `${decisionsUrl}/v1/filter?purpose=marketing.email&campaignId=${filterCampaign}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: [1, 2, 3].map((row) => JSON.stringify({ subjectId, row })).join('\n'),
+      },
+    );
+    expect((await filtered.text()).trim().split('\n')).toHaveLength(3);
     const jobId = uniqueName('job');
     await waitFor(
       async () => {
@@ -638,6 +648,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
         return (
           usage.some((u) => u.kind === 'MANIFEST') &&
           usage.some((u) => u.kind === 'AUDIENCE') &&
+          usage.some((u) => u.kind === 'FILTER') &&
           usage.some((u) => u.allowed && u.campaignId === campaignId)
         );
       },
@@ -661,6 +672,10 @@ describe('audit: replay to any moment, verification, proof and usage against the
       allowed: true,
       decidingEventId: emailGrant.eventId,
     });
+    // Three rows of the same person in one filter request: one record of the use.
+    expect(usage.filter((u) => u.kind === 'FILTER')).toEqual([
+      expect.objectContaining({ campaignId: filterCampaign, allowed: true }),
+    ]);
     const byCampaign = await call(`${auditUrl}/v1/audit/usage?campaignId=${campaignId}`);
     const rows = ((await byCampaign.json()) as { usage: Array<{ subjectId: string }> }).usage;
     expect(new Set(rows.map((row) => row.subjectId))).toEqual(new Set([subjectId]));

@@ -32,6 +32,17 @@ const filterQuerySchema = z.strictObject({
 });
 type FilterQuery = z.output<typeof filterQuerySchema>;
 
+/** The usage records of one snapshot window of a filter stream (at most SNAPSHOT_EVERY keys). */
+interface UsageWindow {
+  readonly position: string;
+  readonly recorded: Set<string>;
+}
+
+const newUsageWindow = (snapshot: DecisionSnapshot): UsageWindow => ({
+  position: JSON.stringify(snapshot.logPosition),
+  recorded: new Set(),
+});
+
 /** Where the filter listens; its body is never parsed up front. */
 export const FILTER_PATH = '/v1/filter';
 
@@ -112,7 +123,7 @@ export class RecordsFilterHttpController {
     this.decisions.assertKnownPurpose(query.purpose);
     this.usageLog.assertAccepting();
     let snapshot = this.decisions.snapshot();
-    let position = JSON.stringify(snapshot.logPosition);
+    let usage = newUsageWindow(snapshot);
 
     // From here the answer streams: written to the socket directly, not through Fastify.
     reply.hijack();
@@ -135,9 +146,9 @@ export class RecordsFilterHttpController {
         counts.records += 1;
         if (counts.records % SNAPSHOT_EVERY === 0) {
           snapshot = this.decisions.snapshot();
-          position = JSON.stringify(snapshot.logPosition);
+          usage = newUsageWindow(snapshot);
         }
-        const out = this.treat(record, query, snapshot, position, counts, askedBy);
+        const out = this.treat(record, query, snapshot, usage, counts, askedBy);
         if (out === undefined) continue;
         pending +=
           format === 'json'
@@ -172,7 +183,7 @@ export class RecordsFilterHttpController {
     record: unknown,
     query: FilterQuery,
     snapshot: DecisionSnapshot,
-    position: string,
+    usage: UsageWindow,
     counts: { kept: number; anonymized: number; dropped: number; records: number },
     askedBy: string,
   ): unknown {
@@ -190,16 +201,22 @@ export class RecordsFilterHttpController {
         query.jurisdiction,
       );
       allowed = decision.allowed;
-      this.usageLog.record([
-        usageEntry(subjectId, decision, {
-          kind: 'FILTER',
-          purpose: query.purpose,
-          askedBy,
-          campaignId: query.campaignId,
-          jobId: query.jobId,
-          logPosition: position,
-        }),
-      ]);
+      // One usage record per subject and answer per snapshot window, however many of the
+      // subject's rows the stream carries: the log says this request used this person's data.
+      const key = `${subjectId}\u0000${decision.reason}`;
+      if (!usage.recorded.has(key)) {
+        usage.recorded.add(key);
+        this.usageLog.record([
+          usageEntry(subjectId, decision, {
+            kind: 'FILTER',
+            purpose: query.purpose,
+            askedBy,
+            campaignId: query.campaignId,
+            jobId: query.jobId,
+            logPosition: usage.position,
+          }),
+        ]);
+      }
     }
     if (allowed) {
       counts.kept += 1;
