@@ -27,7 +27,7 @@ import {
   type FakeVendor,
   type TestEnvironment,
 } from '@consent-ledger/testing';
-import type { KafkaMessage } from 'kafkajs';
+import { Partitioners, type KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
@@ -416,7 +416,8 @@ describe('audit: replay to any moment, verification, proof and usage against the
         waitForLeaders: true,
       });
       await admin.disconnect();
-      const producer = kafka.producer();
+      // Every message names its partition; the partitioner is set only to say which one applies.
+      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       for (const [partition, messages] of partitions) {
         if (messages.length === 0) continue;
