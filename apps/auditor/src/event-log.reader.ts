@@ -120,6 +120,18 @@ export async function readEventLog<E extends FoldableEvent>(
           consumer.on(consumer.events.CRASH, ({ payload }) => {
             if (!payload.restart) reject(payload.error);
           });
+          const finish = (partition: number) => {
+            open.delete(partition);
+            consumer.pause([{ topic: options.topic, partitions: [partition] }]);
+            if (open.size === 0) resolve();
+          };
+          // A partition whose last records are transaction markers (a channel that produces
+          // with transactions) never hands them to eachBatch; kafkajs still reports the batch.
+          consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+            if (payload.topic !== options.topic || !open.has(payload.partition)) return;
+            if (Number(payload.lastOffset) + 1 >= ends.get(payload.partition)!)
+              finish(payload.partition);
+          });
           // Another reader's partitions are paused as soon as the group is joined, before the
           // first fetch, so that they are not fetched and decoded for nothing.
           if (others.length > 0)
@@ -166,11 +178,7 @@ export async function readEventLog<E extends FoldableEvent>(
                   if (events.length > 0) options.onEvents(events);
                   records += taken;
                   options.onProgress?.({ read: records, total });
-                  if (lastTaken + 1 >= end) {
-                    open.delete(batch.partition);
-                    consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
-                    if (open.size === 0) resolve();
-                  }
+                  if (lastTaken + 1 >= end) finish(batch.partition);
                 },
               }),
             )

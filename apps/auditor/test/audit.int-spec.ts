@@ -396,7 +396,11 @@ describe('audit: replay to any moment, verification, proof and usage against the
       let seen = 0;
       await consumer.run({
         eachMessage: async ({ partition, message }) => {
-          partitions.get(partition)!.push(message);
+          // A rebalance may hand records back: keep each offset once, in order.
+          const kept = partitions.get(partition)!;
+          if (kept.length > 0 && Number(message.offset) <= Number(kept[kept.length - 1]!.offset))
+            return;
+          kept.push(message);
           seen += 1;
         },
       });
@@ -405,8 +409,14 @@ describe('audit: replay to any moment, verification, proof and usage against the
       return partitions;
     };
 
-    /** Writes the (tampered) partitions to a new topic, keeping partition and order. */
-    const writeCopy = async (partitions: Map<number, KafkaMessage[]>): Promise<string> => {
+    /**
+     * Writes the (tampered) partitions to a new topic, keeping partition and order; with
+     * `transactional`, in one transaction, so that each partition ends with a commit marker.
+     */
+    const writeCopy = async (
+      partitions: Map<number, KafkaMessage[]>,
+      { transactional = false } = {},
+    ): Promise<string> => {
       const kafka = createKafkaClient(environment.config.kafka, 'tamper-test');
       const topic = `${environment.config.kafka.topicPrefix}${uniqueName('tampered')}`;
       const admin = kafka.admin();
@@ -417,16 +427,23 @@ describe('audit: replay to any moment, verification, proof and usage against the
       });
       await admin.disconnect();
       // Every message names its partition; the partitioner is set only to say which one applies.
-      const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      const producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        ...(transactional
+          ? { transactionalId: uniqueName('tamper-tx'), idempotent: true, maxInFlightRequests: 1 }
+          : {}),
+      });
       await producer.connect();
+      const transaction = transactional ? await producer.transaction() : undefined;
       for (const [partition, messages] of partitions) {
         if (messages.length === 0) continue;
-        await producer.send({
+        await (transaction ?? producer).send({
           topic,
           acks: -1,
           messages: messages.map((m) => ({ key: m.key, value: m.value, partition })),
         });
       }
+      await transaction?.commit();
       await producer.disconnect();
       return topic;
     };
@@ -554,6 +571,19 @@ describe('audit: replay to any moment, verification, proof and usage against the
         { kind: 'STATE_MISMATCH', partition: null, offset: null },
         { kind: 'HEAD_MISMATCH', partition: null, offset: null },
       ]);
+    });
+
+    it('reads to the end of partitions whose last records are transaction markers', async () => {
+      const copy = await writeCopy(await readLog(), { transactional: true });
+      const asOf = new Date(Date.now() + 1_000);
+      const service = auditor.get(AuditorService);
+      const [fromCopy, fromLog] = await Promise.all([
+        service.replay({ asOf, topic: copy }),
+        service.replay({ asOf }),
+      ]);
+      expect(fromCopy.eventsApplied).toBe(fromLog.eventsApplied);
+      expect(service.rows(fromCopy.states, asOf)).toEqual(service.rows(fromLog.states, asOf));
+      expect((await service.verify({ topic: copy })).consistent).toBe(true);
     });
 
     it('replays from the CLI as CSV', async () => {
