@@ -14,7 +14,7 @@ import { createDataSource } from '@consent-ledger/persistence';
 import type { DataSource } from 'typeorm';
 import { Auditor } from './auditor';
 import { timeAxes } from './log-fold';
-import type { LogReadProgress } from './event-log.reader';
+import { UnknownTopicError, type LogReadProgress } from './event-log.reader';
 import { formatRows, outputFormats, type OutputFormat } from './output-format';
 import { renderProofHtml } from './proof-report';
 
@@ -335,7 +335,11 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = EXIT_USAGE;
       return;
     }
-    if (error instanceof UsageError || error instanceof UnknownPurposeError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof UnknownPurposeError ||
+      error instanceof UnknownTopicError
+    ) {
       process.stderr.write(`auditor: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;
       return;

@@ -15,6 +15,14 @@ export interface PartitionRange {
   readonly high: string;
 }
 
+/** The topic to read is not on the cluster (a mistyped --topic, say). */
+export class UnknownTopicError extends Error {
+  readonly code = 'AUDIT.UNKNOWN_TOPIC';
+  constructor(readonly topic: string) {
+    super(`topic '${topic}' does not exist on the cluster`);
+  }
+}
+
 /** Each partition's range now: what a read of the whole log covers. */
 export async function partitionRanges(
   kafka: Kafka,
@@ -23,6 +31,7 @@ export async function partitionRanges(
   const admin = kafka.admin();
   await admin.connect();
   try {
+    if (!(await admin.listTopics()).includes(topic)) throw new UnknownTopicError(topic);
     const offsets = await admin.fetchTopicOffsets(topic);
     return Object.fromEntries(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
   } finally {

@@ -609,6 +609,18 @@ describe('audit: replay to any moment, verification, proof and usage against the
         [victim, 'ads.targeted', 'true'],
       ]);
       expect(cli.stderr).toMatch(/replayed \d+ records/);
+
+      const mistyped = await runCli([
+        'replay',
+        '--as-of',
+        '2026-11-22',
+        '--time-zone',
+        'UTC',
+        '--topic',
+        'no-such-topic',
+      ]);
+      expect(mistyped.code).toBe(2);
+      expect(mistyped.stderr).toMatch(/topic 'no-such-topic' does not exist on the cluster/);
     });
   });
 
