@@ -34,6 +34,7 @@ import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createAuditorApi } from '../src/auditor-api.factory';
 import { AuditorService } from '../src/auditor.service';
+import { partitionRanges } from '../src/event-log.reader';
 import type { ConsentProof, ReplayRow, VerifyReport } from '../src/auditor';
 
 const runFile = promisify(execFile);
@@ -574,7 +575,18 @@ describe('audit: replay to any moment, verification, proof and usage against the
     });
 
     it('reads to the end of partitions whose last records are transaction markers', async () => {
-      const copy = await writeCopy(await readLog(), { transactional: true });
+      const log = await readLog();
+      const copy = await writeCopy(log, { transactional: true });
+      // The commit returns before the markers are written; readers see the records once they are.
+      const records = [...log.values()].reduce((sum, messages) => sum + messages.length, 0);
+      const kafka = createKafkaClient(environment.config.kafka, 'tamper-test');
+      await waitFor(
+        async () => {
+          const ranges = await partitionRanges(kafka, copy);
+          return Object.values(ranges).reduce((sum, r) => sum + Number(r.high), 0) > records;
+        },
+        { timeoutMs: 30_000, description: 'the transaction visible to readers' },
+      );
       const asOf = new Date(Date.now() + 1_000);
       const service = auditor.get(AuditorService);
       const [fromCopy, fromLog] = await Promise.all([
