@@ -39,7 +39,7 @@ import {
   type UnreadableRecord,
 } from './event-log.reader';
 import type { TimeAxis } from './log-fold';
-import { defaultReaderCount, foldLog } from './parallel-fold';
+import { foldLog } from './parallel-fold';
 
 /** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
 const READ_MODEL_PROJECTION = 'consent-read-model';
@@ -181,10 +181,6 @@ export class Auditor {
     const started = Date.now();
     const topic = options.topic ?? this.eventsTopic;
     const ranges = await partitionRanges(this.deps.kafka, topic);
-    const total = Object.values(ranges).reduce(
-      (sum, range) => sum + Number(range.high) - Number(range.low),
-      0,
-    );
     const folded = await foldLog(
       {
         kafka: this.deps.config.kafka,
@@ -196,7 +192,7 @@ export class Auditor {
         timeAxis: options.timeAxis ?? 'recorded',
         subjectIds: options.subjectIds ?? null,
       },
-      options.readers ?? defaultReaderCount(total),
+      options.readers,
       options.onProgress,
     );
     const states = folded.states;
@@ -303,9 +299,9 @@ export class Auditor {
       readerSchema: this.readerSchema,
       onEvents: (events: readonly LoggedEvent[]) => {
         for (const entry of events) {
-          chains.add(entry);
+          const hash = chains.add(entry);
           const { event, partition, offset } = entry;
-          logged.set(event.eventId, { hash: hashConsentEvent(event), partition, offset });
+          logged.set(event.eventId, { hash, partition, offset });
           // The state comparison covers what the projector has passed, as of the moment asked.
           if (!projected(partition, offset)) continue;
           if (asOf && event.recordedAt > asOf) continue;
@@ -342,15 +338,17 @@ export class Auditor {
             ...where,
             detail: `the read model holds this event (read from ${stored.position.topic} partition ${where.partition} offset ${where.offset}); the log does not`,
           });
-        } else if (inLog.hash !== hashConsentEvent(stored)) {
-          findings.push({
-            kind: 'ALTERED',
-            subjectId: stored.subjectId,
-            eventId: stored.eventId,
-            partition: inLog.partition,
-            offset: inLog.offset,
-            detail: `the logged event differs from the copy the projector stored (hash ${inLog.hash.slice(0, 12)}… vs ${hashConsentEvent(stored).slice(0, 12)}…)`,
-          });
+        } else {
+          const storedHash = hashConsentEvent(stored);
+          if (inLog.hash !== storedHash)
+            findings.push({
+              kind: 'ALTERED',
+              subjectId: stored.subjectId,
+              eventId: stored.eventId,
+              partition: inLog.partition,
+              offset: inLog.offset,
+              detail: `the logged event differs from the copy the projector stored (hash ${inLog.hash.slice(0, 12)}… vs ${storedHash.slice(0, 12)}…)`,
+            });
         }
         if (asOf && stored.recordedAt > asOf) continue;
         if (isLiveLog && !projected(stored.position.partition, stored.position.offset)) continue;

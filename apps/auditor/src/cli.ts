@@ -39,11 +39,12 @@ const zoneOption = new Option(
 );
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-const subjectArgument = (value: string, previous: string[] = []) => {
+const subjectId = (value: string) => {
   if (!subjectIdPattern.test(value))
     throw new InvalidArgumentError(`'${value}' is not a subject id (letters, digits, . _ : @ -)`);
-  return [...previous, value];
+  return value;
 };
+const subjectIds = (value: string, previous: string[] = []) => [...previous, subjectId(value)];
 
 function asOf(
   text: string,
@@ -143,7 +144,7 @@ export function auditorProgram(): Command {
     )
     .requiredOption('--as-of <time>', 'ISO-8601 time; a local time needs --time-zone')
     .addOption(zoneOption)
-    .option('--subject <id>', 'only this subject (repeatable)', subjectArgument)
+    .option('--subject <id>', 'only this subject (repeatable)', subjectIds)
     .option('--purpose <purpose>', 'only this purpose (repeatable)', collect)
     .addOption(topicOption)
     .option(
@@ -244,7 +245,7 @@ export function auditorProgram(): Command {
     .description(
       'Everything that shows what a person agreed to: events, notices shown, evidence, what each system was told',
     )
-    .requiredOption('--subject <id>', 'the subject', (value) => subjectArgument(value)[0]!)
+    .requiredOption('--subject <id>', 'the subject', subjectId)
     .addOption(
       new Option('-f, --format <format>', 'output format')
         .choices(['json', 'html'])
@@ -302,7 +303,7 @@ export function auditorProgram(): Command {
   program
     .command('usage')
     .description('Which campaigns and training runs used a person’s data, and under which consent')
-    .option('--subject <id>', 'uses of this subject’s data', (value) => subjectArgument(value)[0]!)
+    .option('--subject <id>', 'uses of this subject’s data', subjectId)
     .option('--campaign <id>', 'subjects this campaign asked about')
     .option('--job <id>', 'subjects this job asked about or trained on')
     .option('--limit <n>', 'most rows', (value) => Number.parseInt(value, 10), 10_000)

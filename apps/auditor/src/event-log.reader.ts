@@ -231,17 +231,17 @@ function decodeKnownRecord<E extends FoldableEvent>(
       return { partition, offset: message.offset, code: error.code, reason: error.message };
     throw error;
   }
-  if (!event) return undefined;
-  return options.checkKeys === false
-    ? { partition, offset: message.offset, event }
-    : checkedKey(partition, message, event);
+  return event && checkedKey(options, partition, message, event);
 }
 
+/** The event with its position, or unreadable when its key is not its subject (if checked). */
 function checkedKey<E extends FoldableEvent>(
+  options: EventLogReadOptions<E>,
   partition: number,
   message: KafkaMessage,
   event: E,
 ): LogRecord<E> | UnreadableRecord {
+  if (options.checkKeys === false) return { partition, offset: message.offset, event };
   const key = message.key?.toString();
   if (key !== event.subjectId) {
     return {
@@ -261,9 +261,7 @@ async function decodeRecord<E extends FoldableEvent>(
 ): Promise<LogRecord<E> | UnreadableRecord> {
   try {
     const event = await options.serde.decode<E>(message.value, options.readerSchema);
-    return options.checkKeys === false
-      ? { partition, offset: message.offset, event }
-      : checkedKey(partition, message, event);
+    return checkedKey(options, partition, message, event);
   } catch (error) {
     if (error instanceof NonRetriableError)
       return { partition, offset: message.offset, code: error.code, reason: error.message };

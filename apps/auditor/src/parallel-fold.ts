@@ -74,20 +74,20 @@ function foldOnWorker(task: LogFoldTask, onRead: (read: number) => void): Promis
 }
 
 /**
- * Folds the log's partitions with `readers` readers: on this thread when one, otherwise one
- * worker thread each (each with its own consumer, group and schema cache). The folds are merged
+ * Folds the log's partitions with `readers` readers (default: {@link defaultReaderCount} for the
+ * log's size): on this thread when one, otherwise one worker thread each (each with its own consumer, group and schema cache). The folds are merged
  * by union, which is exact because no subject spans two partitions.
  */
 export async function foldLog(
   base: Omit<LogFoldTask, 'partitions' | 'clientSuffix'>,
-  readers: number,
+  readers: number | undefined,
   onProgress?: (progress: LogReadProgress) => void,
 ): Promise<LogFoldResult & { readonly readers: number }> {
-  const shares = splitPartitions(base.ranges, readers);
   const total = Object.values(base.ranges).reduce(
     (sum, range) => sum + Number(range.high) - Number(range.low),
     0,
   );
+  const shares = splitPartitions(base.ranges, readers ?? defaultReaderCount(total));
   if (shares.length <= 1) {
     const result = await foldLogPartitions(
       { ...base, partitions: shares[0] ?? [], clientSuffix: 'auditor' },

@@ -53,7 +53,8 @@ export class ChainVerifier {
 
   constructor(private readonly hash: (event: ConsentEvent) => string) {}
 
-  add({ event, partition, offset }: LoggedEvent): void {
+  /** Checks the next event of the log; returns its hash (the link its successor should carry). */
+  add({ event, partition, offset }: LoggedEvent): string {
     this.checked += 1;
     const location = { partition, offset };
     const report = (kind: ChainFindingKind, detail: string): ChainFinding => {
@@ -116,6 +117,7 @@ export class ChainVerifier {
         seen: new Map([[ownHash, location]]),
       });
     }
+    return ownHash;
   }
 
   /** Events checked so far. */
