@@ -57,6 +57,12 @@ export class UsageLogService implements OnModuleInit, OnApplicationShutdown {
         writeFailures.inc();
         this.logger.error({ err: error, pending, msg: 'usage log write failed; retrying' });
       },
+      onUnencodable: (record, error) =>
+        this.logger.error({
+          record,
+          err: error,
+          msg: 'usage record left out: it does not fit the schema',
+        }),
     });
     measured = this.publisher;
   }

@@ -3,6 +3,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import type { AvroSerde } from './avro-serde';
 import { ACKS_ALL, createDurableProducer } from './durable-producer';
+import { NonRetriableError } from './processing-errors';
 import { valueSubject } from './schema-catalog';
 
 /**
@@ -29,6 +30,8 @@ export interface UsageLogOptions {
   /** How long records gather before one produce request. */
   readonly flushIntervalMs: number;
   readonly onError: (error: Error, pending: number) => void;
+  /** A record that does not fit the usage schema: it is left out, never retried. */
+  readonly onUnencodable: (record: ConsentUsageRecord, error: NonRetriableError) => void;
 }
 
 /**
@@ -118,15 +121,12 @@ export class UsageLogPublisher {
     const subject = valueSubject(this.options.topic);
     this.inFlight = (async () => {
       try {
-        const values = await this.options.serde.encodeAll(subject, batch);
-        const messages: Message[] = batch.map((record, index) => ({
-          key: record.subjectId,
-          value: values[index]!,
-        }));
-        await this.producer.send({ topic: this.options.topic, acks: ACKS_ALL, messages });
-        this.written += batch.length;
+        const messages = await this.encode(subject, batch);
+        if (messages.length > 0)
+          await this.producer.send({ topic: this.options.topic, acks: ACKS_ALL, messages });
+        this.written += messages.length;
       } catch (error) {
-        // Put them back in front: retried on the next flush, in order.
+        // Kafka or the registry failed: put them back in front, retried in order.
         this.pending = [...batch, ...this.pending];
         this.options.onError(error as Error, this.pending.length);
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -136,5 +136,33 @@ export class UsageLogPublisher {
       }
     })();
     return this.inFlight;
+  }
+
+  /**
+   * The batch as messages. A record that can never be encoded (it does not fit the schema) is
+   * reported with the reason and left out, so that it does not hold back the records behind it.
+   */
+  private async encode(subject: string, batch: readonly ConsentUsageRecord[]): Promise<Message[]> {
+    const message = (record: ConsentUsageRecord, value: Buffer): Message => ({
+      key: record.subjectId,
+      value,
+    });
+    try {
+      const values = await this.options.serde.encodeAll(subject, batch);
+      return batch.map((record, index) => message(record, values[index]!));
+    } catch (error) {
+      if (!(error instanceof NonRetriableError)) throw error;
+    }
+    const messages: Message[] = [];
+    for (const record of batch) {
+      try {
+        const [value] = await this.options.serde.encodeAll(subject, [record]);
+        messages.push(message(record, value!));
+      } catch (error) {
+        if (!(error instanceof NonRetriableError)) throw error;
+        this.options.onUnencodable(record, error);
+      }
+    }
+    return messages;
   }
 }

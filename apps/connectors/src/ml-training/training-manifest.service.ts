@@ -85,6 +85,12 @@ export class TrainingManifestService implements OnModuleInit, OnApplicationShutd
       flushIntervalMs: 5,
       onError: (error, pending) =>
         this.logger.error({ err: error, pending, msg: 'usage log write failed; retrying' }),
+      onUnencodable: (record, error) =>
+        this.logger.error({
+          record,
+          err: error,
+          msg: 'usage record left out: it does not fit the schema',
+        }),
     });
   }
 
