@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest } from 'node:http';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 
@@ -59,4 +60,39 @@ export async function withConcurrency<T>(
       while (next < items.length) await work(items[next++]!);
     }),
   );
+}
+
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * POSTs a JSON body over a kept-open connection and resolves with the status once the answer is
+ * read. node:http rather than fetch: at a thousand requests a second the load generator shares
+ * the machine it measures, and node:http costs a fraction of fetch's CPU per request.
+ */
+export function postJson(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: string,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        response.on('data', () => undefined);
+        response.on('error', reject);
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }

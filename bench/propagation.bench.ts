@@ -4,7 +4,9 @@
  * Kafka's own EndToEndLatency on the same broker in the same run.
  * `npm run bench -- propagation [--rate 1000] [--seconds 60]`
  */
+import { mkdirSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AvroSerde, bootstrapKafka, consentTopics, createKafkaClient } from '@consent-ledger/kafka';
 import { createDataSource } from '@consent-ledger/persistence';
@@ -17,7 +19,8 @@ import {
   waitFor,
   type AppProcess,
 } from '@consent-ledger/testing';
-import { percentile, printTable, runKafkaTool, writeResults } from './bench-support';
+import { percentile, postJson, printTable, runKafkaTool, writeResults } from './bench-support';
+import { CpuMeter, pidsNamed, pidsWithArgument } from './cpu-meter';
 
 const { values: options } = parseArgs({
   options: {
@@ -26,6 +29,8 @@ const { values: options } = parseArgs({
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '60' },
     'baseline-messages': { type: 'string', default: '20000' },
+    /** Write a V8 CPU profile of each app, covering the load window, to this folder. */
+    profile: { type: 'string' },
   },
 });
 
@@ -69,11 +74,40 @@ async function main(): Promise<void> {
     kafka,
     AvroSerde.connect(environment.config.schemaRegistry),
   );
-  const apps: AppProcess[] = [
-    startAppProcess('apps/consent-api/src/main.ts', environment.overrides),
-    startAppProcess('apps/projector/src/main.ts', { ...environment.overrides, HTTP_PORT: '0' }),
-    startAppProcess('apps/connectors/src/main.ts', { ...environment.overrides, HTTP_PORT: '0' }),
-  ];
+  const profileDir = options.profile ? resolve(options.profile) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const start = (label: string, entry: string, overrides: Record<string, string>) =>
+    startAppProcess(
+      entry,
+      {
+        ...environment.overrides,
+        ...overrides,
+        ...(profileDir
+          ? {
+              NODE_OPTIONS: `--import ${resolve('bench/cpu-profile.mjs')}`,
+              CPU_PROFILE_DIR: profileDir,
+              CPU_PROFILE_LABEL: label,
+            }
+          : {}),
+      },
+      { compiled: true },
+    );
+  const apps: Record<string, AppProcess> = {
+    'consent-api': start('consent-api', 'apps/consent-api/src/main.ts', {}),
+    projector: start('projector', 'apps/projector/src/main.ts', { HTTP_PORT: '0' }),
+    connectors: start('connectors', 'apps/connectors/src/main.ts', { HTTP_PORT: '0' }),
+  };
+  const cpu = new CpuMeter({
+    ...Object.fromEntries(
+      Object.entries(apps).map(([name, app]) => [name, () => [app.child.pid!]]),
+    ),
+    'kafka broker': () => pidsWithArgument('consent-ledger.stack=kafka'),
+    postgresql: () => pidsNamed('postgres'),
+    'load generator + fake vendor (this process)': () => [process.pid],
+  });
+  const toggleProfiles = () => {
+    if (profileDir) Object.values(apps).forEach((app) => app.child.kill('SIGWINCH'));
+  };
   try {
     await waitFor(() => fetch(`${baseUrl}/health`).then((response) => response.ok), {
       timeoutMs: 60_000,
@@ -81,11 +115,11 @@ async function main(): Promise<void> {
     });
     const run = uniqueName('w');
     const post = (subjectId: string) =>
-      fetch(`${baseUrl}/v1/consent-events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
-        body: JSON.stringify(withdrawal(subjectId)),
-      });
+      postJson(
+        `${baseUrl}/v1/consent-events`,
+        { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        JSON.stringify(withdrawal(subjectId)),
+      );
     // Warm-up until a withdrawal goes all the way through: every consumer has joined.
     await waitFor(
       async () => {
@@ -101,6 +135,8 @@ async function main(): Promise<void> {
     const accepted = new Map<string, number>();
     let refused = 0;
     const requestLatencies: number[] = [];
+    toggleProfiles();
+    cpu.start();
     const start = performance.now();
     const inFlight: Array<Promise<void>> = [];
     for (let index = 0; index < total; index += 1) {
@@ -111,11 +147,10 @@ async function main(): Promise<void> {
       const sentAt = performance.now();
       inFlight.push(
         post(subjectId).then(
-          async (response) => {
-            await response.arrayBuffer();
+          (status) => {
             const now = performance.now();
             requestLatencies.push(now - sentAt);
-            if (response.status === 202) accepted.set(subjectId, now);
+            if (status === 202) accepted.set(subjectId, now);
             else refused += 1;
           },
           () => void (refused += 1),
@@ -136,6 +171,8 @@ async function main(): Promise<void> {
       },
       { timeoutMs: 900_000, intervalMs: 200, description: 'the pipeline to drain' },
     );
+    const cpuUsed = cpu.stop();
+    toggleProfiles();
 
     // Where the time goes: accepted -> projector transaction, and -> connector recorded delivery.
     const stages = await (async () => {
@@ -227,6 +264,15 @@ async function main(): Promise<void> {
       },
       ratioP99: ours.p99 / baseline.p99Ms,
       stagesMsFromRecordedAt: stages,
+      cpu: {
+        ...cpuUsed,
+        msPerAcceptedWithdrawal: Object.fromEntries(
+          Object.entries(cpuUsed.groups).map(([name, seconds]) => [
+            name,
+            (1000 * seconds) / Math.max(1, accepted.size),
+          ]),
+        ),
+      },
     };
     printTable([
       {
@@ -249,10 +295,26 @@ async function main(): Promise<void> {
         `API request p50 ${results.apiRequestMs.p50.toFixed(1)} ms, p99 ${results.apiRequestMs.p99.toFixed(1)} ms; p99 ratio to Kafka ${results.ratioP99.toFixed(1)}x\n` +
         `stages from recordedAt (ms): projector transaction p50 ${Number(stages.projected_p50).toFixed(1)} p99 ${Number(stages.projected_p99).toFixed(1)}; ` +
         `connector recorded delivery p50 ${Number(stages.delivered_p50).toFixed(1)} p99 ${Number(stages.delivered_p99).toFixed(1)}\n` +
+        `CPU from the first withdrawal to the drain (${cpuUsed.wallSeconds.toFixed(1)} s; machine busy ${cpuUsed.machineBusySeconds.toFixed(1)} CPU-s of ${(cpuUsed.wallSeconds * cpus().length).toFixed(1)}), ms per accepted withdrawal: ` +
+        Object.entries(results.cpu.msPerAcceptedWithdrawal)
+          .map(([name, ms]) => `${name} ${ms.toFixed(2)}`)
+          .join(', ') +
+        `\n` +
+        (profileDir
+          ? `CPU profiles: ${profileDir} (npx ts-node bench/profile-summary.ts ${profileDir}/*.cpuprofile)\n`
+          : '') +
         `JSON: ${writeResults('propagation', results)}\n`,
     );
   } finally {
-    apps.forEach((app) => app.kill());
+    if (profileDir)
+      await waitFor(
+        () =>
+          Object.values(apps).every((app) =>
+            readdirSync(profileDir).some((file) => file.endsWith(`-${app.child.pid}.cpuprofile`)),
+          ),
+        { timeoutMs: 30_000, description: 'the CPU profiles to be written' },
+      ).catch((error: Error) => process.stderr.write(`${error.message}\n`));
+    Object.values(apps).forEach((app) => app.kill());
     await environment.dispose();
     await vendor.close();
   }
