@@ -159,13 +159,13 @@ export class SuppressionSink {
     const sink = this.options.target.name;
     const failure = await this.deliverWithRetries(update, heartbeat);
     if (failure) return this.deadLetter(topic, partition, message, failure);
-    await this.positions.recordDelivery(
-      update.subjectId,
-      update.purpose,
-      BigInt(update.sourceOffset),
-      update.causeEventId,
-      update.allowed,
-    );
+    await this.positions.recordDelivery({
+      subjectId: update.subjectId,
+      purpose: update.purpose,
+      sourceOffset: BigInt(update.sourceOffset),
+      causeEventId: update.causeEventId,
+      allowed: update.allowed,
+    });
     connectorMetrics.delivered.inc({ sink });
     connectorMetrics.propagationSeconds.observe(
       { sink },

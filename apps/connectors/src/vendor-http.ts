@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { NonRetriableError, RetriableError } from '@consent-ledger/kafka';
 
 /** A retriable vendor error that may say when to come back. */
@@ -11,12 +13,78 @@ export class VendorBusyError extends RetriableError {
   }
 }
 
-function retryAfterMs(header: string | null): number | undefined {
-  if (!header) return undefined;
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  if (typeof header !== 'string') return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(header);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** A vendor request: method, headers and a (JSON) body. */
+export interface VendorRequestInit {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+interface VendorResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/**
+ * Connections are kept open between calls (a sink calls the same host many times a second). Node's
+ * agent closes an idle connection before the server's advertised Keep-Alive timeout; a connection
+ * the server closed anyway fails the call, which is retried like any other connection failure.
+ */
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 128 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
+};
+
+class VendorTimeoutError extends Error {}
+
+/**
+ * One HTTP exchange with node:http: a vendor call is a small JSON request on a kept-open
+ * connection, and node:http costs a fraction of fetch's CPU per call (no web streams, no abort
+ * signal per request), which matters at a thousand calls a second on two cores.
+ */
+function exchange(url: URL, init: VendorRequestInit, timeoutMs: number): Promise<VendorResponse> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(
+      url,
+      {
+        method: init.method,
+        agent: agents[url.protocol as keyof typeof agents],
+        headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          clearTimeout(timer);
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    const timer = setTimeout(
+      () => request.destroy(new VendorTimeoutError(`no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    request.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    request.end(init.body);
+  });
 }
 
 /**
@@ -26,26 +94,22 @@ function retryAfterMs(header: string | null): number | undefined {
 export async function callVendor(
   vendor: string,
   url: string,
-  init: RequestInit,
+  init: VendorRequestInit,
   timeoutMs: number,
 ): Promise<void> {
-  let response: Response;
+  let response: VendorResponse;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await exchange(new URL(url), init, timeoutMs);
   } catch (error) {
-    throw new VendorBusyError(
-      'VENDOR.UNREACHABLE',
-      `${vendor}: ${(error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
-    );
+    throw new VendorBusyError('VENDOR.UNREACHABLE', `${vendor}: ${(error as Error).message}`);
   }
-  const body = await response.text();
-  if (response.ok) return;
-  const detail = `${vendor} answered HTTP ${response.status}: ${body.slice(0, 300)}`;
+  if (response.status >= 200 && response.status < 300) return;
+  const detail = `${vendor} answered HTTP ${response.status}: ${response.body.slice(0, 300)}`;
   if (response.status === 408 || response.status === 429 || response.status >= 500) {
     throw new VendorBusyError(
       `VENDOR.HTTP_${response.status}`,
       detail,
-      retryAfterMs(response.headers.get('retry-after')),
+      retryAfterMs(response.headers['retry-after']),
     );
   }
   throw new NonRetriableError(`VENDOR.HTTP_${response.status}`, detail);

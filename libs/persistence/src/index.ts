@@ -8,3 +8,4 @@ export * from './projection-checkpoint.repository';
 export * from './consent-outbox.repository';
 export * from './sink-position.repository';
 export * from './audit.repository';
+export * from './group-commit.queue';

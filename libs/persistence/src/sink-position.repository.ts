@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { GroupCommitQueue } from './group-commit.queue';
 
 /** A connector's record of what it delivered (see the sink_position migration). */
 export class SinkPositionRepository {
@@ -24,25 +25,51 @@ export class SinkPositionRepository {
   }
 
   /**
-   * Records a delivery: appended to sink_delivery (what the system was told and when, for proofs)
-   * and kept as the position, which never moves backwards.
+   * Records deliveries: each is appended to sink_delivery (what the system was told and when, for
+   * proofs) and kept as the position, which never moves backwards. Deliveries recorded while an
+   * earlier statement is in flight are written together in the next one (group commit), so a
+   * busy sink pays one round trip for many deliveries; each caller still waits for its own row.
    */
-  async recordDelivery(
-    subjectId: string,
-    purpose: string,
-    sourceOffset: bigint,
-    causeEventId: string,
-    allowed: boolean,
-  ): Promise<void> {
+  recordDelivery(delivery: DeliveredUpdate): Promise<void> {
+    return this.deliveries.submit(delivery);
+  }
+
+  private readonly deliveries = new GroupCommitQueue<DeliveredUpdate, void>(async (deliveries) => {
+    // One row per subject|purpose for the position (the highest offset), every one for the log.
+    const latest = new Map<string, DeliveredUpdate>();
+    for (const delivery of deliveries) {
+      const key = `${delivery.subjectId}|${delivery.purpose}`;
+      const seen = latest.get(key);
+      if (!seen || seen.sourceOffset < delivery.sourceOffset) latest.set(key, delivery);
+    }
+    const columns = (rows: readonly DeliveredUpdate[]) => [
+      rows.map((row) => row.subjectId),
+      rows.map((row) => row.purpose),
+      rows.map((row) => row.sourceOffset.toString()),
+      rows.map((row) => row.causeEventId),
+      rows.map((row) => row.allowed),
+    ];
     await this.dataSource.query(
       `WITH delivery AS (
-         INSERT INTO sink_delivery (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
-         VALUES ($1, $2, $3, $4, $5, $6))
-       INSERT INTO sink_position (sink, subject_id, purpose, source_offset, cause_event_id, allowed) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (sink, subject_id, purpose) DO UPDATE SET source_offset = EXCLUDED.source_offset,
-         cause_event_id = EXCLUDED.cause_event_id, allowed = EXCLUDED.allowed, delivered_at = now()
-       WHERE sink_position.source_offset < EXCLUDED.source_offset`,
-      [this.sink, subjectId, purpose, sourceOffset.toString(), causeEventId, allowed],
+           INSERT INTO sink_delivery (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::boolean[]))
+         INSERT INTO sink_position (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
+         SELECT $1, * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::uuid[], $11::boolean[])
+         ON CONFLICT (sink, subject_id, purpose) DO UPDATE SET source_offset = EXCLUDED.source_offset,
+           cause_event_id = EXCLUDED.cause_event_id, allowed = EXCLUDED.allowed, delivered_at = now()
+         WHERE sink_position.source_offset < EXCLUDED.source_offset`,
+      [this.sink, ...columns(deliveries), ...columns([...latest.values()])],
     );
-  }
+    return deliveries.map(() => undefined);
+  }, 1_000);
+}
+
+/** What a sink told its downstream system about one subject and purpose. */
+export interface DeliveredUpdate {
+  readonly subjectId: string;
+  readonly purpose: string;
+  /** Offset of the suppression record in its topic. */
+  readonly sourceOffset: bigint;
+  readonly causeEventId: string;
+  readonly allowed: boolean;
 }

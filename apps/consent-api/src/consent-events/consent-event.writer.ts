@@ -5,8 +5,8 @@ import { hashConsentEvent, sha256Hex } from '@consent-ledger/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, consentRulesBroken, type FieldProblem } from '@consent-ledger/http';
+import { GroupCommitQueue } from '@consent-ledger/persistence';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
-import { GroupCommitQueue } from './group-commit.queue';
 import { ConsentEventPublisher } from './consent-event.publisher';
 
 /** What the API answers for each accepted event. */
