@@ -287,7 +287,7 @@ describe('consent-api against the real stack', () => {
     }
     expect((await call('POST', '/v1/consent-events', '{"subjectId": ')).body).toMatchObject({
       status: 400,
-      code: 'REQUEST.MALFORMED',
+      code: 'REQUEST.MALFORMED_JSON',
     });
     const oversized = {
       events: Array.from({ length: 1000 }, () =>

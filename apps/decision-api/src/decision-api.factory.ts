@@ -1,10 +1,10 @@
-import type { IncomingMessage } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@consent-ledger/config';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { registerJsonBodyParser } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { DecisionApiModule } from './decision-api.module';
 import { FILTER_PATH } from './filter/records-filter.http.controller';
@@ -12,50 +12,15 @@ import { FILTER_PATH } from './filter/records-filter.http.controller';
 /** A batch of 10,000 subject ids with room to spare. POST /v1/filter streams and has no limit. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
-/** Errors shaped like body-parser's, which the problem+json filter already knows. */
-const bodyError = (type: 'entity.too.large' | 'entity.parse.failed', status: number) =>
-  Object.assign(new Error(type), { type, status, statusCode: status, limit: MAX_BODY_BYTES });
-
 /**
  * JSON bodies up to MAX_BODY_BYTES for every route but the filter, whose body (a JSON array or
  * NDJSON, of any size) its handler reads as a stream.
  */
 function registerBodyParsers(fastify: FastifyInstance): void {
-  const parseJson = fastify.getDefaultJsonParser('error', 'ignore');
-  const streamed = (request: FastifyRequest) => request.url.split('?')[0] === FILTER_PATH;
-  fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser(
-    'application/json',
-    (
-      request: FastifyRequest,
-      payload: IncomingMessage,
-      done: (error: Error | null, body?: unknown) => void,
-    ) => {
-      if (streamed(request)) return done(null, undefined);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let finished = false;
-      const finish = (error: Error | null, body?: unknown) => {
-        if (finished) return;
-        finished = true;
-        done(error, body);
-      };
-      const tooLarge = () => finish(bodyError('entity.too.large', 413));
-      if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) tooLarge();
-      payload.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        // Past the limit the rest is read and dropped, so the client still gets its 413.
-        if (size > MAX_BODY_BYTES) tooLarge();
-        else if (!finished) chunks.push(chunk);
-      });
-      payload.on('error', (error) => finish(error));
-      payload.on('end', () =>
-        parseJson(request, Buffer.concat(chunks).toString('utf8'), (error, body) =>
-          finish(error ? bodyError('entity.parse.failed', 400) : null, body),
-        ),
-      );
-    },
-  );
+  registerJsonBodyParser(fastify, {
+    maxBytes: MAX_BODY_BYTES,
+    streamed: (request) => request.url.split('?')[0] === FILTER_PATH,
+  });
   // NDJSON only makes sense for the filter; its handler reads the stream.
   fastify.addContentTypeParser(
     ['application/x-ndjson', 'application/jsonl'],

@@ -3,3 +3,4 @@ export * from './app-error';
 export * from './problem-details.filter';
 export * from './zod-body.pipe';
 export * from './request-fields';
+export * from './json-body.parser';

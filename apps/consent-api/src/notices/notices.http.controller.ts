@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { sha256Hex } from '@consent-ledger/kafka';
 import { AuditRepository } from '@consent-ledger/persistence';
 import { ApiKeyGuard, AppError, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 
@@ -45,7 +45,7 @@ export class NoticesHttpController {
     @Param('version', new ZodPipe(noticeKey)) version: string,
     @Body(new ZodPipe(noticeBodySchema)) body: z.output<typeof noticeBodySchema>,
     @CallerId() registeredBy: string,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const textSha256 = sha256Hex(body.text);
     const { created, notice } = await this.audit.registerNotice(this.dataSource.manager, {
