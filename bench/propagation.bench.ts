@@ -29,6 +29,12 @@ const { values: options } = parseArgs({
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '60' },
     'baseline-messages': { type: 'string', default: '20000' },
+    /**
+     * Withdrawals per request: 1 posts each to /v1/consent-events; more posts them together to
+     * /v1/consent-events/batch, as a channel that forwards its unsubscribes in batches does (an
+     * email platform's event webhook). The rate stays withdrawals per second.
+     */
+    batch: { type: 'string', default: '1' },
     /** Write a V8 CPU profile of each app, covering the load window, to this folder. */
     profile: { type: 'string' },
   },
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
   if (!kafkaLibs) throw new Error('--kafka-libs is required (bench/run.sh passes it)');
   const rate = Number(options.rate);
   const total = rate * Number(options.seconds);
+  const batchSize = Number(options.batch);
 
   const applied = new Map<string, number>();
   const vendor = await startFakeVendor(201);
@@ -114,24 +121,32 @@ async function main(): Promise<void> {
       description: 'the API',
     });
     const run = uniqueName('w');
-    const post = (subjectId: string) =>
-      postJson(
-        `${baseUrl}/v1/consent-events`,
-        { authorization: `Bearer ${TEST_ADMIN_KEY}` },
-        JSON.stringify(withdrawal(subjectId)),
-      );
+    const post = (subjectIds: readonly string[]) =>
+      subjectIds.length === 1
+        ? postJson(
+            `${baseUrl}/v1/consent-events`,
+            { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+            JSON.stringify(withdrawal(subjectIds[0]!)),
+          )
+        : postJson(
+            `${baseUrl}/v1/consent-events/batch`,
+            { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+            JSON.stringify({ events: subjectIds.map(withdrawal) }),
+          );
     // Warm-up until a withdrawal goes all the way through: every consumer has joined.
     await waitFor(
       async () => {
         const subjectId = `${run}-warm-${Date.now()}`;
-        await post(subjectId);
+        await post([subjectId]);
         await waitFor(() => applied.has(subjectId), { timeoutMs: 5_000, description: 'warm-up' });
         return true;
       },
       { timeoutMs: 120_000, description: 'the pipeline to warm up' },
     );
 
-    process.stdout.write(`open loop: ${total} withdrawals at ${rate}/s through the API\n`);
+    process.stdout.write(
+      `open loop: ${total} withdrawals at ${rate}/s through the API, ${batchSize === 1 ? 'one per request' : `${batchSize} per request (${rate / batchSize} requests/s)`}\n`,
+    );
     const accepted = new Map<string, number>();
     let refused = 0;
     const requestLatencies: number[] = [];
@@ -139,21 +154,24 @@ async function main(): Promise<void> {
     cpu.start();
     const start = performance.now();
     const inFlight: Array<Promise<void>> = [];
-    for (let index = 0; index < total; index += 1) {
+    for (let index = 0; index < total; index += batchSize) {
       const due = start + (index * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-      const subjectId = `${run}-${index}`;
+      const subjectIds = Array.from(
+        { length: Math.min(batchSize, total - index) },
+        (_, offset) => `${run}-${index + offset}`,
+      );
       const sentAt = performance.now();
       inFlight.push(
-        post(subjectId).then(
+        post(subjectIds).then(
           (status) => {
             const now = performance.now();
             requestLatencies.push(now - sentAt);
-            if (status === 202) accepted.set(subjectId, now);
-            else refused += 1;
+            if (status === 202) subjectIds.forEach((subjectId) => accepted.set(subjectId, now));
+            else refused += subjectIds.length;
           },
-          () => void (refused += 1),
+          () => void (refused += subjectIds.length),
         ),
       );
     }
@@ -242,6 +260,7 @@ async function main(): Promise<void> {
       machine: { cores: cpus().length },
       load: {
         rate,
+        withdrawalsPerRequest: batchSize,
         seconds: Number(options.seconds),
         offered: total,
         achievedRate: total / offeredSeconds,

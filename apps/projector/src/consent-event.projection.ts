@@ -17,7 +17,9 @@ import {
   ConsentReadModelRepository,
   type OutboxMessage,
   ProjectionCheckpointRepository,
+  runWrites,
   type PositionedEvent,
+  type SqlWrite,
 } from '@consent-ledger/persistence';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -111,14 +113,13 @@ export class ConsentEventProjection {
 
       const candidates = fresh.flatMap((item) => (item.kind === 'event' ? [item.entry] : []));
       const toApply = await this.withoutDuplicates(manager, candidates);
-      await this.apply(manager, toApply);
-      if (lastOffset + 1n > nextOffset)
-        await this.checkpoints.advance(
-          manager,
-          this.target.eventsTopic,
-          partition,
-          lastOffset + 1n,
-        );
+      // The history, the states, the outbox and the checkpoint in one statement.
+      await runWrites(manager, [
+        ...(await this.apply(manager, toApply)),
+        lastOffset + 1n > nextOffset
+          ? this.checkpoints.advanceWrite(this.target.eventsTopic, partition, lastOffset + 1n)
+          : undefined,
+      ]);
       return {
         applied: toApply.length,
         duplicates: candidates.length - toApply.length,
@@ -175,8 +176,12 @@ export class ConsentEventProjection {
     });
   }
 
-  private async apply(manager: EntityManager, entries: readonly PositionedEvent[]): Promise<void> {
-    if (entries.length === 0) return;
+  /** Folds the events into their subjects' states; returns the writes that store the outcome. */
+  private async apply(
+    manager: EntityManager,
+    entries: readonly PositionedEvent[],
+  ): Promise<Array<SqlWrite | undefined>> {
+    if (entries.length === 0) return [];
     const subjects = [...new Set(entries.map(({ event }) => event.subjectId))];
     const states: Map<string, SubjectConsentState> = await this.readModel.loadStates(
       manager,
@@ -194,9 +199,11 @@ export class ConsentEventProjection {
         messages.push(...this.decisionMessages(change, entry));
       }
     }
-    await this.readModel.insertEvents(manager, entries);
-    await this.readModel.saveStates(manager, states, counts);
-    await this.outbox.add(manager, messages);
+    return [
+      this.readModel.insertEventsWrite(entries),
+      ...this.readModel.saveStatesWrites(states, counts),
+      this.outbox.addWrite(messages),
+    ];
   }
 
   /** The state-topic update, and the suppression update when downstream systems must act. */

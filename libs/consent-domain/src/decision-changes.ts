@@ -47,19 +47,27 @@ export function decisionChanges(
     : purposeAndDescendants(context.taxonomy, event.purpose);
   // Before is judged just before the event happened: an EXPIRE event at a grant's expiry then
   // shows as allowed -> denied, which is what downstream systems last heard and must now hear.
-  const beforeAt = new Date(Math.min(event.occurredAt.getTime(), event.recordedAt.getTime()) - 1);
-  return candidates
-    .filter((purpose) => context.taxonomy.purposes.get(purpose)?.basis === 'consent')
-    .map((purpose) => ({
-      before: decide(before, purpose, { ...context, at: beforeAt }),
-      after: decide(after, purpose, { ...context, at: event.recordedAt }),
-    }))
-    .filter(({ before: previous, after: next }) => !sameDecision(previous, next))
-    .map(({ before: previous, after: next }) => ({
+  // The options are built once, with one shape: decide runs for every candidate purpose twice.
+  const { taxonomy, policy } = context;
+  const beforeOptions = {
+    taxonomy,
+    policy,
+    at: new Date(Math.min(event.occurredAt.getTime(), event.recordedAt.getTime()) - 1),
+  };
+  const afterOptions = { taxonomy, policy, at: event.recordedAt };
+  const changes: DecisionChange[] = [];
+  for (const purpose of candidates) {
+    if (taxonomy.purposes.get(purpose)?.basis !== 'consent') continue;
+    const previous = decide(before, purpose, beforeOptions);
+    const next = decide(after, purpose, afterOptions);
+    if (sameDecision(previous, next)) continue;
+    changes.push({
       before: previous,
       after: next,
       suppressionChanged:
         previous.allowed !== next.allowed ||
         (previous.sinceEventId === null && next.sinceEventId !== null),
-    }));
+    });
+  }
+  return changes;
 }

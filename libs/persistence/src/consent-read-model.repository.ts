@@ -1,5 +1,6 @@
 import type { ConsentEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
 import type { EntityManager } from 'typeorm';
+import type { SqlWrite } from './combined-writes';
 import {
   eventFromRow,
   stateFromRows,
@@ -80,18 +81,18 @@ export class ConsentReadModelRepository {
     );
   }
 
-  /** Appends events to the history. */
-  async insertEvents(manager: EntityManager, events: readonly PositionedEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Appends events to the history (run it with {@link runWrites}). */
+  insertEventsWrite(events: readonly PositionedEvent[]): SqlWrite | undefined {
+    if (events.length === 0) return undefined;
     const column = <T>(pick: (entry: PositionedEvent) => T) => events.map(pick);
-    await manager.query(
-      `INSERT INTO consent_event (event_id, subject_id, purpose, action, jurisdiction, legal_basis, channel, method,
+    return {
+      sql: `INSERT INTO consent_event (event_id, subject_id, purpose, action, jurisdiction, legal_basis, channel, method,
          notice_id, notice_version, notice_text_sha256, occurred_at, recorded_at, expires_at, actor_type, actor_id,
          evidence, age_band, idempotency_key, previous_event_hash, source_topic, source_partition, source_offset)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
          $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[],
          $17::jsonb[], $18::text[], $19::text[], $20::text[], $21::text[], $22::int[], $23::bigint[])`,
-      [
+      params: [
         column(({ event }) => event.eventId),
         column(({ event }) => event.subjectId),
         column(({ event }) => event.purpose),
@@ -116,26 +117,28 @@ export class ConsentReadModelRepository {
         column(({ position }) => position.partition),
         column(({ position }) => position.offset),
       ],
-    );
+    };
   }
 
-  /** Writes the subjects' states (their choices and attributes), replacing what was there. */
-  async saveStates(
-    manager: EntityManager,
+  /**
+   * Writes the subjects' states (their choices and attributes), replacing what was there (run
+   * them with {@link runWrites}).
+   */
+  saveStatesWrites(
     states: ReadonlyMap<string, SubjectConsentState>,
     eventCounts: ReadonlyMap<string, number>,
-  ): Promise<void> {
-    if (states.size === 0) return;
+  ): SqlWrite[] {
+    if (states.size === 0) return [];
     const subjects = [...states.entries()];
-    await manager.query(
-      `INSERT INTO consent_subject AS s (subject_id, jurisdiction, jurisdiction_occurred_at, jurisdiction_event_id,
+    const subjectWrite: SqlWrite = {
+      sql: `INSERT INTO consent_subject AS s (subject_id, jurisdiction, jurisdiction_occurred_at, jurisdiction_event_id,
          age_band, age_band_occurred_at, age_band_event_id, event_count, updated_at)
        SELECT u.*, now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::int[]) AS u
        ON CONFLICT (subject_id) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
          jurisdiction_occurred_at = EXCLUDED.jurisdiction_occurred_at, jurisdiction_event_id = EXCLUDED.jurisdiction_event_id,
          age_band = EXCLUDED.age_band, age_band_occurred_at = EXCLUDED.age_band_occurred_at,
          age_band_event_id = EXCLUDED.age_band_event_id, event_count = s.event_count + EXCLUDED.event_count, updated_at = now()`,
-      [
+      params: [
         subjects.map(([id]) => id),
         subjects.map(([, state]) => state.jurisdiction),
         subjects.map(([, state]) => state.jurisdictionAsOf?.occurredAt ?? null),
@@ -145,13 +148,13 @@ export class ConsentReadModelRepository {
         subjects.map(([, state]) => state.ageBandAsOf?.eventId ?? null),
         subjects.map(([id]) => eventCounts.get(id) ?? 0),
       ],
-    );
+    };
     const choices = subjects.flatMap(([id, state]) =>
       Object.values(state.choices).map((choice) => ({ id, choice })),
     );
-    if (choices.length === 0) return;
-    await manager.query(
-      `INSERT INTO consent_choice (subject_id, purpose, action, event_id, occurred_at, recorded_at, expires_at, legal_basis,
+    if (choices.length === 0) return [subjectWrite];
+    const choiceWrite: SqlWrite = {
+      sql: `INSERT INTO consent_choice (subject_id, purpose, action, event_id, occurred_at, recorded_at, expires_at, legal_basis,
          channel, method, notice_id, notice_version, notice_text_sha256, jurisdiction)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[],
          $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
@@ -161,7 +164,7 @@ export class ConsentReadModelRepository {
          notice_id = EXCLUDED.notice_id, notice_version = EXCLUDED.notice_version,
          notice_text_sha256 = EXCLUDED.notice_text_sha256, jurisdiction = EXCLUDED.jurisdiction
        WHERE consent_choice.event_id IS DISTINCT FROM EXCLUDED.event_id`,
-      [
+      params: [
         choices.map(({ id }) => id),
         choices.map(({ choice }) => choice.purpose),
         choices.map(({ choice }) => choice.action),
@@ -177,7 +180,8 @@ export class ConsentReadModelRepository {
         choices.map(({ choice }) => choice.notice?.textSha256 ?? null),
         choices.map(({ choice }) => choice.jurisdiction),
       ],
-    );
+    };
+    return [subjectWrite, choiceWrite];
   }
 
   /** The subject's events recorded at or before `asOf`: what the system knew at that moment. */

@@ -9,3 +9,4 @@ export * from './consent-outbox.repository';
 export * from './sink-position.repository';
 export * from './audit.repository';
 export * from './group-commit.queue';
+export * from './combined-writes';

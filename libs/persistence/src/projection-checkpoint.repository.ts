@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { SqlWrite } from './combined-writes';
 
 /**
  * Checkpoints stored with the view they describe. {@link lockNextOffset} takes a row lock, so
@@ -8,31 +9,36 @@ import type { EntityManager } from 'typeorm';
 export class ProjectionCheckpointRepository {
   constructor(private readonly projection: string) {}
 
-  /** Locks the partition's checkpoint for this transaction and returns the next offset to apply. */
+  /**
+   * Locks the partition's checkpoint for this transaction and returns the next offset to apply.
+   * The row exists after a partition's first batch, so the common case is one statement.
+   */
   async lockNextOffset(manager: EntityManager, topic: string, partition: number): Promise<bigint> {
-    await manager.query(
-      `INSERT INTO projection_checkpoint (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
-       ON CONFLICT DO NOTHING`,
-      [this.projection, topic, partition],
-    );
-    const rows: Array<{ next_offset: string }> = await manager.query(
-      `SELECT next_offset FROM projection_checkpoint WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
-      [this.projection, topic, partition],
-    );
+    const lock = (): Promise<Array<{ next_offset: string }>> =>
+      manager.query(
+        `SELECT next_offset FROM projection_checkpoint WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+        [this.projection, topic, partition],
+      );
+    let rows = await lock();
+    if (rows.length === 0) {
+      // A new statement after the INSERT: it sees a row another consumer inserted meanwhile.
+      await manager.query(
+        `INSERT INTO projection_checkpoint (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+         ON CONFLICT DO NOTHING`,
+        [this.projection, topic, partition],
+      );
+      rows = await lock();
+    }
     return BigInt(rows[0]!.next_offset);
   }
 
-  async advance(
-    manager: EntityManager,
-    topic: string,
-    partition: number,
-    nextOffset: bigint,
-  ): Promise<void> {
-    await manager.query(
-      `UPDATE projection_checkpoint SET next_offset = $4, updated_at = now()
+  /** Moves the checkpoint (run it with {@link runWrites}, in the transaction that locked it). */
+  advanceWrite(topic: string, partition: number, nextOffset: bigint): SqlWrite {
+    return {
+      sql: `UPDATE projection_checkpoint SET next_offset = $4, updated_at = now()
         WHERE projection = $1 AND topic = $2 AND partition = $3`,
-      [this.projection, topic, partition, nextOffset.toString()],
-    );
+      params: [this.projection, topic, partition, nextOffset.toString()],
+    };
   }
 
   /** Every partition's next offset, for lag reporting. */

@@ -223,12 +223,13 @@ export class TrainingManifestService implements OnModuleInit, OnApplicationShutd
     const known = new Map(rows.map((row) => [row.subject_id, row.allowed]));
     const unknown = subjectIds.filter((subjectId) => !known.has(subjectId));
     const states = await this.readModel.loadStates(manager, unknown);
-    const at = new Date();
+    const options = {
+      taxonomy: this.consentPolicy.taxonomy,
+      policy: this.consentPolicy.policy,
+      at: new Date(),
+    };
     for (const subjectId of unknown) {
-      known.set(
-        subjectId,
-        decide(states.get(subjectId)!, purpose, { ...this.consentPolicy, at }).allowed,
-      );
+      known.set(subjectId, decide(states.get(subjectId)!, purpose, options).allowed);
     }
     return subjectIds.filter((subjectId) => known.get(subjectId));
   }

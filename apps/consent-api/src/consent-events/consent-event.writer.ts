@@ -99,11 +99,13 @@ export class ConsentEventWriter {
   ): void {
     const problems: FieldProblem[] = [];
     const keys = new Set<string>();
+    const context = {
+      taxonomy: this.consentPolicy.taxonomy,
+      policy: this.consentPolicy.policy,
+      now,
+    };
     requests.forEach((request, index) => {
-      for (const problem of validateProposedEvent(toProposedEvent(request), {
-        ...this.consentPolicy,
-        now,
-      })) {
+      for (const problem of validateProposedEvent(toProposedEvent(request), context)) {
         problems.push({ ...problem, field: `${fieldPrefix(index)}${problem.field}` });
       }
       const key = `${request.subjectId}\u0000${request.idempotencyKey}`;
