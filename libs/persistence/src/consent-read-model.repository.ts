@@ -29,13 +29,20 @@ export class ConsentReadModelRepository {
     manager: EntityManager,
     subjectIds: readonly string[],
   ): Promise<Map<string, SubjectConsentState>> {
+    const unique = [...new Set(subjectIds)];
+    // Index lookups per subject whatever the statistics say (OFFSET 0 keeps the planner from
+    // flattening them into a join it may run as a scan of the table).
     const [subjects, choices] = await Promise.all([
-      manager.query(`SELECT * FROM consent_subject WHERE subject_id = ANY($1)`, [
-        subjectIds,
-      ]) as Promise<ConsentSubjectRow[]>,
-      manager.query(`SELECT * FROM consent_choice WHERE subject_id = ANY($1)`, [
-        subjectIds,
-      ]) as Promise<ConsentChoiceRow[]>,
+      manager.query(
+        `SELECT s.* FROM unnest($1::text[]) AS k(subject_id)
+          CROSS JOIN LATERAL (SELECT * FROM consent_subject WHERE subject_id = k.subject_id OFFSET 0) s`,
+        [unique],
+      ) as Promise<ConsentSubjectRow[]>,
+      manager.query(
+        `SELECT c.* FROM unnest($1::text[]) AS k(subject_id)
+          CROSS JOIN LATERAL (SELECT * FROM consent_choice WHERE subject_id = k.subject_id OFFSET 0) c`,
+        [unique],
+      ) as Promise<ConsentChoiceRow[]>,
     ]);
     const subjectRows = new Map(subjects.map((row) => [row.subject_id, row]));
     const choiceRows = new Map<string, ConsentChoiceRow[]>();
@@ -60,9 +67,18 @@ export class ConsentReadModelRepository {
     if (events.length === 0) return new Set();
     const rows: Array<{ event_id: string; subject_id: string; idempotency_key: string }> =
       await manager.query(
-        `SELECT e.event_id, e.subject_id, e.idempotency_key FROM consent_event e
-        WHERE e.event_id = ANY($1::uuid[])
-           OR (e.subject_id, e.idempotency_key) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+        // Index lookups only: written with OR, PostgreSQL scans the whole history for each batch
+        // (LIMIT 1 keeps the per-key lookups from being flattened into a join, see deliveredOffsets).
+        `SELECT e.event_id, e.subject_id, e.idempotency_key
+           FROM unnest($1::uuid[]) AS k(event_id)
+           CROSS JOIN LATERAL (
+             SELECT event_id, subject_id, idempotency_key FROM consent_event WHERE event_id = k.event_id LIMIT 1) e
+         UNION
+         SELECT e.event_id, e.subject_id, e.idempotency_key
+           FROM unnest($2::text[], $3::text[]) AS k(subject_id, idempotency_key)
+           CROSS JOIN LATERAL (
+             SELECT event_id, subject_id, idempotency_key FROM consent_event
+              WHERE subject_id = k.subject_id AND idempotency_key = k.idempotency_key LIMIT 1) e`,
         [
           events.map((event) => event.eventId),
           events.map((event) => event.subjectId),

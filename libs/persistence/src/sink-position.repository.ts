@@ -15,8 +15,14 @@ export class SinkPositionRepository {
     if (pairs.length === 0) return new Map();
     const rows: Array<{ subject_id: string; purpose: string; source_offset: string }> =
       await this.dataSource.query(
-        `SELECT subject_id, purpose, source_offset FROM sink_position
-        WHERE sink = $1 AND (subject_id, purpose) IN (SELECT * FROM unnest($2::text[], $3::text[]))`,
+        // One primary-key lookup per pair whatever the statistics say (LIMIT 1 keeps the planner
+        // from turning it into a join that, with statistics from when the table was small,
+        // reads every position of the sink).
+        `SELECT p.subject_id, p.purpose, p.source_offset
+           FROM unnest($2::text[], $3::text[]) AS k(subject_id, purpose)
+           CROSS JOIN LATERAL (
+             SELECT subject_id, purpose, source_offset FROM sink_position
+              WHERE sink = $1 AND subject_id = k.subject_id AND purpose = k.purpose LIMIT 1) p`,
         [this.sink, pairs.map((pair) => pair.subjectId), pairs.map((pair) => pair.purpose)],
       );
     return new Map(

@@ -224,8 +224,12 @@ export class ConsentEventWriter {
       event_id: string;
       request_sha256: string;
     }> = await manager.query(
-      `SELECT subject_id, idempotency_key, event_id, request_sha256 FROM idempotency_record
-        WHERE (subject_id, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      // One primary-key lookup per key whatever the statistics say (LIMIT 1: not flattened).
+      `SELECT r.subject_id, r.idempotency_key, r.event_id, r.request_sha256
+         FROM unnest($1::text[], $2::text[]) AS k(subject_id, idempotency_key)
+         CROSS JOIN LATERAL (
+           SELECT subject_id, idempotency_key, event_id, request_sha256 FROM idempotency_record
+            WHERE subject_id = k.subject_id AND idempotency_key = k.idempotency_key LIMIT 1) r`,
       [
         pending.map(({ request }) => request.subjectId),
         pending.map(({ request }) => request.idempotencyKey),
