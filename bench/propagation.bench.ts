@@ -12,6 +12,7 @@ import { AvroSerde, bootstrapKafka, consentTopics, createKafkaClient } from '@co
 import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
+  externalIds,
   startAppProcess,
   startFakeVendor,
   TEST_ADMIN_KEY,
@@ -66,8 +67,9 @@ async function main(): Promise<void> {
   const applied = new Map<string, number>();
   const vendor = await startFakeVendor(201);
   vendor.script((request) => {
-    const subjectId = (request.body.external_id as string[] | undefined)?.[0];
-    if (subjectId && !applied.has(subjectId)) applied.set(subjectId, performance.now());
+    const now = performance.now();
+    for (const subjectId of externalIds(request))
+      if (!applied.has(subjectId)) applied.set(subjectId, now);
     return undefined;
   });
   const environment = await createTestEnvironment({

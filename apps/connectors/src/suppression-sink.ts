@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   AvroSerde,
@@ -78,9 +79,11 @@ export class SuppressionSink {
   }
 
   /**
-   * Delivers a batch: updates for different subjects go to the vendor concurrently (up to
-   * DELIVERY_CONCURRENCY), updates for the same subject and purpose in order. The partition's
-   * offset moves only after every update of the batch was delivered or dead-lettered.
+   * Delivers a batch. First any call an earlier run of this sink sent but never recorded, again
+   * as it was. Then in rounds: the first update of every subject and purpose, then the second,
+   * so one subject's updates reach the vendor in order; a round's updates share calls where the
+   * vendor allows (same call key, up to its batch limit), up to DELIVERY_CONCURRENCY calls at a
+   * time. The partition's offset moves only after every update was delivered or dead-lettered.
    */
   private async onBatch({
     batch,
@@ -94,46 +97,143 @@ export class SuppressionSink {
     const decoded = await Promise.all(
       batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
     );
-    const updates = decoded.filter(
-      (item): item is { message: KafkaMessage; update: SuppressionUpdate } => item !== undefined,
-    );
+    await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
+    const updates = decoded.filter((item): item is Pending => item !== undefined);
     const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
-    const bySubject = new Map<
-      string,
-      Array<{ message: KafkaMessage; update: SuppressionUpdate }>
-    >();
+    const bySubject = new Map<string, Pending[]>();
     for (const item of updates) {
       const key = `${item.update.subjectId}|${item.update.purpose}`;
+      const already = delivered.get(key);
+      if (already !== undefined && already >= BigInt(item.update.sourceOffset)) {
+        connectorMetrics.skipped.inc({ sink: this.options.target.name });
+        continue;
+      }
       const queue = bySubject.get(key);
       if (queue) queue.push(item);
       else bySubject.set(key, [item]);
     }
-    const queues = [...bySubject.entries()];
-    await Promise.all(
-      Array.from({ length: Math.min(DELIVERY_CONCURRENCY, queues.length) }, async () => {
-        for (let next = queues.shift(); next; next = queues.shift()) {
-          const [key, items] = next;
-          for (const { message, update } of items) {
-            const already = delivered.get(key);
-            if (already !== undefined && already >= BigInt(update.sourceOffset)) {
-              connectorMetrics.skipped.inc({ sink: this.options.target.name });
-              continue;
-            }
-            await this.deliver(batch.topic, batch.partition, message, update, heartbeat);
-          }
-        }
-      }),
-    );
+    const queues = [...bySubject.values()];
+    for (let round = 0; ; round += 1) {
+      const items = queues.flatMap((queue) => (queue[round] ? [queue[round]] : []));
+      if (items.length === 0) break;
+      const calls = this.callsFor(items);
+      await Promise.all(
+        Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
+          for (let call = calls.shift(); call; call = calls.shift())
+            await this.deliverCall(batch.topic, batch.partition, call, heartbeat);
+        }),
+      );
+    }
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();
+  }
+
+  /** Groups a round's updates into vendor calls: same call key, at most the vendor's limit. */
+  private callsFor(items: readonly Pending[]): Pending[][] {
+    const { target } = this.options;
+    const byKey = new Map<string, Pending[]>();
+    for (const item of items) {
+      const key = target.callKey(item.update);
+      const group = byKey.get(key);
+      if (group) group.push(item);
+      else byKey.set(key, [item]);
+    }
+    return [...byKey.values()].flatMap((group) =>
+      Array.from({ length: Math.ceil(group.length / target.maxUpdatesPerCall) }, (_, index) =>
+        group.slice(index * target.maxUpdatesPerCall, (index + 1) * target.maxUpdatesPerCall),
+      ),
+    );
+  }
+
+  /**
+   * One vendor call. A single update goes as before (its key: cause event and purpose). Several
+   * go after their intent is written, so that a crash before they are recorded sends the same
+   * call again; if the vendor refuses the call or keeps failing, each update is then delivered
+   * on its own, so only the ones the vendor cannot take are dead-lettered.
+   */
+  private async deliverCall(
+    topic: string,
+    partition: number,
+    call: readonly Pending[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const [single] = call;
+    if (call.length === 1 && single) return this.deliverOne(topic, partition, single, heartbeat);
+    const updates = call.map(({ update }) => update);
+    const callKey = batchCallKey(updates);
+    await this.positions.openCall(callKey, topic, partition, updates);
+    const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
+    if (!failure) return this.recorded(updates, callKey);
+    this.logger.warn({
+      topic,
+      partition,
+      code: failure.code,
+      msg: `a call of ${updates.length} updates failed (${failure.message}); delivering them one by one`,
+    });
+    await this.positions.closeCall(callKey);
+    for (const item of call) await this.deliverOne(topic, partition, item, heartbeat);
+  }
+
+  /** Sends again, as they were, the calls an earlier run sent without recording them. */
+  private async resendOpenCalls(
+    topic: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    for (const { callKey, updates: stored } of await this.positions.openCalls(topic, partition)) {
+      const updates = stored.map(revive);
+      const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
+      // On failure the updates are still in this partition's log ahead of the committed
+      // offset: they go the ordinary way, in new calls.
+      if (failure) await this.positions.closeCall(callKey);
+      else await this.recorded(updates, callKey);
+    }
+  }
+
+  private async deliverOne(
+    topic: string,
+    partition: number,
+    { message, update }: Pending,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const failure = await this.deliverWithRetries(
+      [update],
+      `${update.causeEventId}:${update.purpose}`,
+      heartbeat,
+    );
+    if (failure) return this.deadLetter(topic, partition, message, failure);
+    await this.recorded([update]);
+  }
+
+  private async recorded(
+    updates: readonly SuppressionUpdate[],
+    closesCall?: string,
+  ): Promise<void> {
+    const sink = this.options.target.name;
+    await this.positions.recordDeliveries(
+      updates.map((update) => ({
+        subjectId: update.subjectId,
+        purpose: update.purpose,
+        sourceOffset: BigInt(update.sourceOffset),
+        causeEventId: update.causeEventId,
+        allowed: update.allowed,
+      })),
+      closesCall,
+    );
+    connectorMetrics.delivered.inc({ sink }, updates.length);
+    for (const update of updates)
+      connectorMetrics.propagationSeconds.observe(
+        { sink },
+        (Date.now() - update.causeRecordedAt.getTime()) / 1000,
+      );
   }
 
   private async decode(
     topic: string,
     partition: number,
     message: KafkaMessage,
-  ): Promise<{ message: KafkaMessage; update: SuppressionUpdate } | undefined> {
+  ): Promise<Pending | undefined> {
     try {
       return {
         message,
@@ -149,39 +249,16 @@ export class SuppressionSink {
     }
   }
 
-  private async deliver(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    update: SuppressionUpdate,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const sink = this.options.target.name;
-    const failure = await this.deliverWithRetries(update, heartbeat);
-    if (failure) return this.deadLetter(topic, partition, message, failure);
-    await this.positions.recordDelivery({
-      subjectId: update.subjectId,
-      purpose: update.purpose,
-      sourceOffset: BigInt(update.sourceOffset),
-      causeEventId: update.causeEventId,
-      allowed: update.allowed,
-    });
-    connectorMetrics.delivered.inc({ sink });
-    connectorMetrics.propagationSeconds.observe(
-      { sink },
-      (Date.now() - update.causeRecordedAt.getTime()) / 1000,
-    );
-  }
-
   /** Delivers, retrying what can be retried; returns the error that ends the attempts, if any. */
   private async deliverWithRetries(
-    update: SuppressionUpdate,
+    updates: readonly SuppressionUpdate[],
+    idempotencyKey: string,
     heartbeat: () => Promise<void>,
   ): Promise<ProcessingError | undefined> {
     const sink = this.options.target.name;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.options.target.deliver(update);
+        await this.options.target.deliver(updates, idempotencyKey);
         return undefined;
       } catch (error) {
         const failure =
@@ -232,4 +309,25 @@ export class SuppressionSink {
       msg: `dead-lettered: ${error.message}`,
     });
   }
+}
+
+interface Pending {
+  readonly message: KafkaMessage;
+  readonly update: SuppressionUpdate;
+}
+
+/** The Idempotency-Key of a call carrying several updates: the same for the same updates. */
+function batchCallKey(updates: readonly SuppressionUpdate[]): string {
+  const members = updates.map((update) => `${update.causeEventId}:${update.purpose}`).join(',');
+  return `call:${createHash('sha256').update(members).digest('hex')}`;
+}
+
+/** An update as stored in a call's intent (JSON: its dates are strings). */
+function revive(stored: unknown): SuppressionUpdate {
+  const update = stored as SuppressionUpdate & { effectiveAt: string; causeRecordedAt: string };
+  return {
+    ...update,
+    effectiveAt: new Date(update.effectiveAt),
+    causeRecordedAt: new Date(update.causeRecordedAt),
+  };
 }

@@ -3,13 +3,19 @@ import type { ConsentDecisionRecord } from '@consent-ledger/kafka';
 /** A decision change as carried by consent.suppression.<purpose>.v1. */
 export type SuppressionUpdate = ConsentDecisionRecord;
 
-/** A downstream vendor that can be told about one update. */
+/** A downstream vendor that can be told about updates, several in one call where its API allows. */
 export interface SuppressionTarget {
   /** The downstream system's name in downstream-systems.yaml. */
   readonly name: string;
+  /** Most updates one call may carry (the vendor API's batch limit). */
+  readonly maxUpdatesPerCall: number;
+  /** Updates with the same key may share a call (same subscription group and state, say). */
+  callKey(update: SuppressionUpdate): string;
   /**
-   * Applies the update at the vendor. Throws RetriableError (429, 5xx, timeouts; with
-   * `retryAfterMs` when the vendor said) or NonRetriableError (the vendor refuses the request).
+   * Applies the updates (one per subject and purpose, same call key) in one call, all or
+   * nothing. `idempotencyKey` is the same each time this call is sent. Throws RetriableError
+   * (429, 5xx, timeouts; with `retryAfterMs` when the vendor said) or NonRetriableError (the
+   * vendor refuses the request).
    */
-  deliver(update: SuppressionUpdate): Promise<void>;
+  deliver(updates: readonly SuppressionUpdate[], idempotencyKey: string): Promise<void>;
 }

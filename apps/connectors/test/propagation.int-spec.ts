@@ -12,6 +12,7 @@ import {
 import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
+  externalIds,
   startAppProcess,
   startFakeVendor,
   TEST_ADMIN_KEY,
@@ -25,7 +26,6 @@ import {
 import type { AddressInfo } from 'node:net';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
-import { DELIVERY_CONCURRENCY } from '../src/suppression-sink';
 
 const textSha256 = 'ab'.repeat(32);
 
@@ -54,8 +54,8 @@ const withdrawal = (subjectId: string, purpose = 'marketing.email') => ({
 
 /** The email platform's view of one subject: its last applied subscription state. */
 function emailState(vendor: FakeVendor, subjectId: string): string | undefined {
-  const applied = [...vendor.applied.values()].filter(
-    (request) => (request.body.external_id as string[])[0] === subjectId,
+  const applied = [...vendor.applied.values()].filter((request) =>
+    externalIds(request).includes(subjectId),
   );
   return applied.length ? String(applied[applied.length - 1]!.body.subscription_state) : undefined;
 }
@@ -151,7 +151,7 @@ describe('propagation to downstream vendors against the real stack', () => {
     const subjectId = uniqueName('flaky');
     const answers = [{ status: 429, headers: { 'retry-after': '0' } }, { status: 500 }];
     emailPlatform.script((request) =>
-      (request.body.external_id as string[])[0] === subjectId ? answers.shift() : undefined,
+      externalIds(request).includes(subjectId) ? answers.shift() : undefined,
     );
     const { eventId } = await post('/v1/consent-events', withdrawal(subjectId));
     await waitFor(() => emailPlatform.applied.has(`${eventId}:marketing.email`), {
@@ -168,9 +168,17 @@ describe('propagation to downstream vendors against the real stack', () => {
   it('dead-letters what a vendor always refuses, and the updates behind keep flowing', async () => {
     const doomed = uniqueName('doomed');
     emailPlatform.script((request) =>
-      (request.body.external_id as string[])[0] === doomed ? { status: 503 } : undefined,
+      externalIds(request).includes(doomed) ? { status: 503 } : undefined,
     );
     await post('/v1/consent-events', withdrawal(doomed));
+    // The next update once the doomed one is being retried: in a call of its own, behind it.
+    await waitFor(
+      () => emailPlatform.requests.some((request) => externalIds(request).includes(doomed)),
+      {
+        timeoutMs: 30_000,
+        description: 'the first attempt of the doomed update',
+      },
+    );
     const after = uniqueName('after');
     const { eventId } = await post('/v1/consent-events', withdrawal(after));
     await waitFor(() => emailPlatform.applied.has(`${eventId}:marketing.email`), {
@@ -208,10 +216,47 @@ describe('propagation to downstream vendors against the real stack', () => {
       group: `${environment.config.kafka.topicPrefix}connector.email-platform`,
     });
     expect(
-      emailPlatform.requests.filter(
-        (request) => (request.body.external_id as string[])[0] === doomed,
-      ),
+      emailPlatform.requests.filter((request) => externalIds(request).includes(doomed)),
     ).toHaveLength(3);
+    emailPlatform.script(() => undefined);
+  });
+
+  it('delivers updates in shared calls and, when the vendor refuses one, dead-letters only the update it cannot take', async () => {
+    const subjects = Array.from({ length: 60 }, () => uniqueName('shared'));
+    const refused = subjects[17]!;
+    emailPlatform.script((request) =>
+      externalIds(request).includes(refused) ? { status: 422 } : undefined,
+    );
+    await post('/v1/consent-events/batch', {
+      events: subjects.map((subjectId) => withdrawal(subjectId)),
+    });
+    const others = subjects.filter((subjectId) => subjectId !== refused);
+    await waitFor(
+      () => others.every((subjectId) => emailState(emailPlatform, subjectId) === 'unsubscribed'),
+      { timeoutMs: 30_000, description: 'every other withdrawal at the email platform' },
+    );
+    const carrying = emailPlatform.requests.filter((request) =>
+      externalIds(request).includes(refused),
+    );
+    // Refused in a shared call, then on its own (a refusal is not retried).
+    expect(carrying.some((request) => externalIds(request).length > 1)).toBe(true);
+    expect(carrying.filter((request) => externalIds(request).length === 1)).toHaveLength(1);
+    expect(emailState(emailPlatform, refused)).toBeUndefined();
+    const dataSource = createDataSource(environment.config.database);
+    await dataSource.initialize();
+    try {
+      const rows: Array<{ subject_id: string }> = await dataSource.query(
+        `SELECT subject_id FROM sink_delivery WHERE sink = 'email-platform' AND subject_id = ANY($1)`,
+        [subjects],
+      );
+      expect(new Set(rows.map((row) => row.subject_id))).toEqual(new Set(others));
+      const [{ open }] = await dataSource.query(
+        `SELECT count(*)::int AS open FROM sink_call_intent WHERE sink = 'email-platform'`,
+      );
+      expect(open).toBe(0);
+    } finally {
+      await dataSource.destroy();
+    }
     emailPlatform.script(() => undefined);
   });
 
@@ -391,36 +436,54 @@ describe('propagation to downstream vendors against the real stack', () => {
 
   it('misses nothing and applies nothing twice when the connectors process is SIGKILLed mid-stream', async () => {
     const subjects = Array.from({ length: 400 }, () => uniqueName('bulk'));
-    const appliedBefore = emailPlatform.applied.size;
+    const ours = (request: { body: Record<string, unknown> }) =>
+      externalIds(request).some((subjectId) => subjects.includes(subjectId));
+    // The first call is answered at once, the rest after a second: the process is killed with
+    // calls in flight, which the vendor still applies after the caller has gone.
+    let answered = 0;
+    emailPlatform.script((request) =>
+      ours(request) && (answered += 1) > 1 ? { delayMs: 1_000 } : undefined,
+    );
     await post('/v1/consent-events/batch', {
       events: subjects.map((subjectId) => withdrawal(subjectId)),
     });
-    await waitFor(() => emailPlatform.applied.size >= appliedBefore + 40, {
+    await waitFor(() => [...emailPlatform.applied.values()].some(ours), {
       timeoutMs: 60_000,
       intervalMs: 5,
       description: 'some updates delivered',
     });
     connectors?.kill();
-    const deliveredAtKill = emailPlatform.applied.size - appliedBefore;
+    const deliveredAtKill = subjects.filter((subjectId) =>
+      emailState(emailPlatform, subjectId),
+    ).length;
+    emailPlatform.script(() => undefined);
     connectors = startConnectors();
     await waitFor(
       () => subjects.every((subjectId) => emailState(emailPlatform, subjectId) === 'unsubscribed'),
       { timeoutMs: 90_000, description: 'every withdrawal at the email platform' },
     );
     expect(deliveredAtKill).toBeLessThan(subjects.length);
+    const applied = [...emailPlatform.applied.values()];
     const perSubject = subjects.map(
-      (subjectId) =>
-        [...emailPlatform.applied.values()].filter(
-          (request) => (request.body.external_id as string[])[0] === subjectId,
-        ).length,
+      (subjectId) => applied.filter((request) => externalIds(request).includes(subjectId)).length,
     );
     expect(perSubject.every((count) => count === 1)).toBe(true);
-    // Requests re-sent after the kill (vendor acknowledged, position not yet recorded) carry the
-    // same idempotency key, so the vendor applied each update once; at most the calls in flight
-    // at the kill are re-sent (DELIVERY_CONCURRENCY per partition batch, 6 partitions).
-    const sent = emailPlatform.requests.filter((request) =>
-      subjects.includes((request.body.external_id as string[])[0]!),
+    // Calls in flight at the kill were sent again after the restart with the same Idempotency-Key
+    // (their intent was written before they were sent), so the vendor applied each once.
+    const sent = emailPlatform.requests.filter(ours);
+    const keysPerSubject = subjects.map(
+      (subjectId) =>
+        new Set(
+          sent
+            .filter((request) => externalIds(request).includes(subjectId))
+            .map((request) => request.idempotencyKey),
+        ).size,
     );
-    expect(sent.length - subjects.length).toBeLessThanOrEqual(DELIVERY_CONCURRENCY * 6);
+    expect(keysPerSubject.every((count) => count === 1)).toBe(true);
+    const sendsPerSubject = subjects.map(
+      (subjectId) => sent.filter((request) => externalIds(request).includes(subjectId)).length,
+    );
+    expect(sendsPerSubject.some((count) => count > 1)).toBe(true); // re-sent after the restart
+    expect(sent.some((request) => externalIds(request).length > 1)).toBe(true); // in shared calls
   });
 });

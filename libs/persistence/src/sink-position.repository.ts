@@ -32,42 +32,95 @@ export class SinkPositionRepository {
 
   /**
    * Records deliveries: each is appended to sink_delivery (what the system was told and when, for
-   * proofs) and kept as the position, which never moves backwards. Deliveries recorded while an
-   * earlier statement is in flight are written together in the next one (group commit), so a
-   * busy sink pays one round trip for many deliveries; each caller still waits for its own row.
+   * proofs) and kept as the position, which never moves backwards; `closesCall` removes the
+   * call's intent in the same statement. Deliveries recorded while an earlier statement is in
+   * flight are written together in the next one (group commit), so a busy sink pays one round
+   * trip for many deliveries; each caller still waits for its own.
    */
-  recordDelivery(delivery: DeliveredUpdate): Promise<void> {
-    return this.deliveries.submit(delivery);
+  recordDeliveries(deliveries: readonly DeliveredUpdate[], closesCall?: string): Promise<void> {
+    return this.recordings.submit({ deliveries, closesCall });
   }
 
-  private readonly deliveries = new GroupCommitQueue<DeliveredUpdate, void>(async (deliveries) => {
-    // One row per subject|purpose for the position (the highest offset), every one for the log.
-    const latest = new Map<string, DeliveredUpdate>();
-    for (const delivery of deliveries) {
-      const key = `${delivery.subjectId}|${delivery.purpose}`;
-      const seen = latest.get(key);
-      if (!seen || seen.sourceOffset < delivery.sourceOffset) latest.set(key, delivery);
-    }
-    const columns = (rows: readonly DeliveredUpdate[]) => [
-      rows.map((row) => row.subjectId),
-      rows.map((row) => row.purpose),
-      rows.map((row) => row.sourceOffset.toString()),
-      rows.map((row) => row.causeEventId),
-      rows.map((row) => row.allowed),
-    ];
+  /**
+   * Writes a call's intent before it is sent: the updates it carries, for sending it again as it
+   * was if this process stops before recording its deliveries.
+   */
+  async openCall<T>(
+    callKey: string,
+    topic: string,
+    partition: number,
+    updates: readonly T[],
+  ): Promise<void> {
     await this.dataSource.query(
-      `WITH delivery AS (
+      `INSERT INTO sink_call_intent (sink, call_key, topic, partition, updates) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (sink, call_key) DO NOTHING`,
+      [this.sink, callKey, topic, partition, JSON.stringify(updates)],
+    );
+  }
+
+  /** Calls of this partition sent (or about to be) but never recorded, oldest first. */
+  async openCalls(
+    topic: string,
+    partition: number,
+  ): Promise<Array<{ callKey: string; updates: unknown[] }>> {
+    const rows: Array<{ call_key: string; updates: unknown[] }> = await this.dataSource.query(
+      `SELECT call_key, updates FROM sink_call_intent WHERE sink = $1 AND topic = $2 AND partition = $3
+        ORDER BY created_at`,
+      [this.sink, topic, partition],
+    );
+    return rows.map((row) => ({ callKey: row.call_key, updates: row.updates }));
+  }
+
+  /** Removes a call's intent without recording deliveries (its updates go another way). */
+  async closeCall(callKey: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM sink_call_intent WHERE sink = $1 AND call_key = $2`, [
+      this.sink,
+      callKey,
+    ]);
+  }
+
+  private readonly recordings = new GroupCommitQueue<Recording, void>(
+    async (recordings) => {
+      const deliveries = recordings.flatMap((recording) => recording.deliveries);
+      const closed = recordings.flatMap((recording) =>
+        recording.closesCall ? [recording.closesCall] : [],
+      );
+      // One row per subject|purpose for the position (the highest offset), every one for the log.
+      const latest = new Map<string, DeliveredUpdate>();
+      for (const delivery of deliveries) {
+        const key = `${delivery.subjectId}|${delivery.purpose}`;
+        const seen = latest.get(key);
+        if (!seen || seen.sourceOffset < delivery.sourceOffset) latest.set(key, delivery);
+      }
+      const columns = (rows: readonly DeliveredUpdate[]) => [
+        rows.map((row) => row.subjectId),
+        rows.map((row) => row.purpose),
+        rows.map((row) => row.sourceOffset.toString()),
+        rows.map((row) => row.causeEventId),
+        rows.map((row) => row.allowed),
+      ];
+      await this.dataSource.query(
+        `WITH delivery AS (
            INSERT INTO sink_delivery (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
-           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::boolean[]))
+           SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::boolean[])),
+         closed AS (DELETE FROM sink_call_intent WHERE sink = $1 AND call_key = ANY($12::text[]))
          INSERT INTO sink_position (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
          SELECT $1, * FROM unnest($7::text[], $8::text[], $9::bigint[], $10::uuid[], $11::boolean[])
          ON CONFLICT (sink, subject_id, purpose) DO UPDATE SET source_offset = EXCLUDED.source_offset,
            cause_event_id = EXCLUDED.cause_event_id, allowed = EXCLUDED.allowed, delivered_at = now()
          WHERE sink_position.source_offset < EXCLUDED.source_offset`,
-      [this.sink, ...columns(deliveries), ...columns([...latest.values()])],
-    );
-    return deliveries.map(() => undefined);
-  }, 1_000);
+        [this.sink, ...columns(deliveries), ...columns([...latest.values()]), closed],
+      );
+      return recordings.map(() => undefined);
+    },
+    1_000,
+    (recording) => recording.deliveries.length,
+  );
+}
+
+interface Recording {
+  readonly deliveries: readonly DeliveredUpdate[];
+  readonly closesCall: string | undefined;
 }
 
 /** What a sink told its downstream system about one subject and purpose. */

@@ -11,10 +11,13 @@ export interface VendorRequest {
   readonly status: number;
 }
 
-/** What the test wants answered to a request (default 2xx). */
+/**
+ * What the test wants answered to a request (default 2xx), optionally after `delayMs` (a slow
+ * vendor: the request is recorded and applied when it answers, even if the caller has gone).
+ */
 export type VendorScript = (
   request: Omit<VendorRequest, 'status'>,
-) => { status: number; headers?: Record<string, string> } | undefined;
+) => { status?: number; headers?: Record<string, string>; delayMs?: number } | undefined;
 
 /**
  * A vendor API stood in for by a small HTTP server on loopback: it records every request and
@@ -23,7 +26,7 @@ export type VendorScript = (
 export interface FakeVendor {
   readonly url: string;
   readonly requests: VendorRequest[];
-  /** Applied updates by idempotency key (first successful request only). */
+  /** Applied requests by idempotency key (first successful request only). */
   readonly applied: Map<string, VendorRequest>;
   script(next: VendorScript): void;
   close(): Promise<void>;
@@ -38,6 +41,10 @@ function readBody(request: IncomingMessage): Promise<string> {
   });
 }
 
+/** The external ids a Braze-shaped request carries (`external_id`, one or more). */
+export const externalIds = (request: Pick<VendorRequest, 'body'>): string[] =>
+  (request.body.external_id as string[] | undefined) ?? [];
+
 export async function startFakeVendor(successStatus = 200): Promise<FakeVendor> {
   const requests: VendorRequest[] = [];
   const applied = new Map<string, VendorRequest>();
@@ -51,7 +58,10 @@ export async function startFakeVendor(successStatus = 200): Promise<FakeVendor> 
       authorization: request.headers.authorization,
       body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
     };
-    const answer = scripted(base) ?? { status: successStatus };
+    const scriptedAnswer = scripted(base);
+    if (scriptedAnswer?.delayMs)
+      await new Promise((resolve) => setTimeout(resolve, scriptedAnswer.delayMs));
+    const answer = { status: successStatus, ...scriptedAnswer };
     const recorded = { ...base, status: answer.status };
     requests.push(recorded);
     if (answer.status < 300 && recorded.idempotencyKey && !applied.has(recorded.idempotencyKey))

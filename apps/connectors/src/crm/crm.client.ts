@@ -6,38 +6,63 @@ import { callVendor } from '../vendor-http';
 export const crmPropertyFor = (purpose: string) => `consent_${purpose.replace(/[^a-z0-9]/g, '_')}`;
 
 /**
- * The CRM's contact API, shaped like HubSpot's `PATCH /crm/v3/objects/contacts/{id}?idProperty=`:
- * one boolean property per purpose on the contact found by our pseudonymous subject id.
+ * The CRM's contact API, shaped like HubSpot's: one boolean property per purpose on the contact
+ * found by our pseudonymous subject id; `PATCH /crm/v3/objects/contacts/{id}?idProperty=` for one
+ * update, `POST /crm/v3/objects/contacts/batch/update` for up to 100.
  */
 export class CrmClient implements SuppressionTarget {
   readonly name = 'crm';
+  readonly maxUpdatesPerCall = 100;
 
   constructor(
     private readonly endpoint: VendorEndpoint,
     private readonly timeoutMs: number,
   ) {}
 
-  async deliver(update: SuppressionUpdate): Promise<void> {
-    const property = crmPropertyFor(update.purpose);
+  callKey(): string {
+    return 'contacts';
+  }
+
+  async deliver(updates: readonly SuppressionUpdate[], idempotencyKey: string): Promise<void> {
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${this.endpoint.apiKey}`,
+      'idempotency-key': idempotencyKey,
+    };
+    const [single] = updates;
+    if (updates.length === 1 && single) {
+      await callVendor(
+        this.name,
+        `${this.endpoint.url}/crm/v3/objects/contacts/${encodeURIComponent(single.subjectId)}?idProperty=external_id`,
+        { method: 'PATCH', headers, body: JSON.stringify({ properties: properties(single) }) },
+        this.timeoutMs,
+      );
+      return;
+    }
     await callVendor(
       this.name,
-      `${this.endpoint.url}/crm/v3/objects/contacts/${encodeURIComponent(update.subjectId)}?idProperty=external_id`,
+      `${this.endpoint.url}/crm/v3/objects/contacts/batch/update`,
       {
-        method: 'PATCH',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${this.endpoint.apiKey}`,
-          'idempotency-key': `${update.causeEventId}:${update.purpose}`,
-        },
+        method: 'POST',
+        headers,
         body: JSON.stringify({
-          properties: {
-            [property]: String(update.allowed),
-            [`${property}_reason`]: update.reason,
-            [`${property}_updated_at`]: update.effectiveAt.toISOString(),
-          },
+          inputs: updates.map((update) => ({
+            id: update.subjectId,
+            idProperty: 'external_id',
+            properties: properties(update),
+          })),
         }),
       },
       this.timeoutMs,
     );
   }
+}
+
+function properties(update: SuppressionUpdate): Record<string, string> {
+  const property = crmPropertyFor(update.purpose);
+  return {
+    [property]: String(update.allowed),
+    [`${property}_reason`]: update.reason,
+    [`${property}_updated_at`]: update.effectiveAt.toISOString(),
+  };
 }

@@ -6,11 +6,13 @@ import { callVendor } from '../vendor-http';
 /**
  * The email platform's subscription API, shaped like Braze's `POST /subscription/status/set`:
  * one subscription group per purpose, contacts keyed by external id (our pseudonymous subject
- * id). Setting a state is idempotent; the Idempotency-Key header (cause event and purpose) lets
- * the platform drop a repeat outright.
+ * id), up to 50 external ids per call for one group and state. Setting a state is idempotent;
+ * the Idempotency-Key header (the cause event and purpose for a single update, the call's key
+ * for several) lets the platform drop a repeated call outright.
  */
 export class EmailPlatformClient implements SuppressionTarget {
   readonly name = 'email-platform';
+  readonly maxUpdatesPerCall = 50;
 
   constructor(
     private readonly endpoint: VendorEndpoint,
@@ -18,12 +20,18 @@ export class EmailPlatformClient implements SuppressionTarget {
     private readonly timeoutMs: number,
   ) {}
 
-  async deliver(update: SuppressionUpdate): Promise<void> {
-    const group = this.subscriptionGroups[update.purpose];
+  callKey(update: SuppressionUpdate): string {
+    return `${update.purpose}|${update.allowed}`;
+  }
+
+  async deliver(updates: readonly SuppressionUpdate[], idempotencyKey: string): Promise<void> {
+    const [first] = updates;
+    if (!first) return;
+    const group = this.subscriptionGroups[first.purpose];
     if (!group)
       throw new NonRetriableError(
         'SINK.NO_SUBSCRIPTION_GROUP',
-        `no subscription group is configured for ${update.purpose}`,
+        `no subscription group is configured for ${first.purpose}`,
       );
     await callVendor(
       this.name,
@@ -33,12 +41,12 @@ export class EmailPlatformClient implements SuppressionTarget {
         headers: {
           'content-type': 'application/json',
           authorization: `Bearer ${this.endpoint.apiKey}`,
-          'idempotency-key': `${update.causeEventId}:${update.purpose}`,
+          'idempotency-key': idempotencyKey,
         },
         body: JSON.stringify({
           subscription_group_id: group,
-          subscription_state: update.allowed ? 'subscribed' : 'unsubscribed',
-          external_id: [update.subjectId],
+          subscription_state: first.allowed ? 'subscribed' : 'unsubscribed',
+          external_id: updates.map((update) => update.subjectId),
         }),
       },
       this.timeoutMs,

@@ -8,24 +8,29 @@ import { VendorBusyError } from '../vendor-http';
  */
 export class MlTrainingExclusionTarget implements SuppressionTarget {
   readonly name = 'ml-training';
+  readonly maxUpdatesPerCall = 500;
 
   constructor(private readonly dataSource: DataSource) {}
 
-  async deliver(update: SuppressionUpdate): Promise<void> {
+  callKey(): string {
+    return 'exclusions';
+  }
+
+  async deliver(updates: readonly SuppressionUpdate[]): Promise<void> {
     try {
       await this.dataSource.query(
         `INSERT INTO ml_training_exclusion (subject_id, purpose, allowed, reason, cause_event_id, source_offset)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::uuid[], $6::bigint[])
          ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = EXCLUDED.allowed, reason = EXCLUDED.reason,
            cause_event_id = EXCLUDED.cause_event_id, source_offset = EXCLUDED.source_offset, updated_at = now()
          WHERE ml_training_exclusion.source_offset < EXCLUDED.source_offset`,
         [
-          update.subjectId,
-          update.purpose,
-          update.allowed,
-          update.reason,
-          update.causeEventId,
-          update.sourceOffset,
+          updates.map((update) => update.subjectId),
+          updates.map((update) => update.purpose),
+          updates.map((update) => update.allowed),
+          updates.map((update) => update.reason),
+          updates.map((update) => update.causeEventId),
+          updates.map((update) => update.sourceOffset),
         ],
       );
     } catch (error) {

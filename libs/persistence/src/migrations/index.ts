@@ -4,6 +4,7 @@ import { ConsentOutbox1795000200000 } from './1795000200000-consent-outbox';
 import { SinkPosition1795000300000 } from './1795000300000-sink-position';
 import { MlTraining1795000400000 } from './1795000400000-ml-training';
 import { Audit1795000500000 } from './1795000500000-audit';
+import { SinkCallIntent1795000600000 } from './1795000600000-sink-call-intent';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   SinkPosition1795000300000,
   MlTraining1795000400000,
   Audit1795000500000,
+  SinkCallIntent1795000600000,
 ];
