@@ -27,6 +27,7 @@ describe('PostgreSQL data source and migrations', () => {
       'SinkPosition1795000300000',
       'MlTraining1795000400000',
       'Audit1795000500000',
+      'SinkCallIntent1795000600000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -44,6 +45,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ml_training_exclusion',
       'projection_checkpoint',
       'schema_migration',
+      'sink_call_intent',
       'sink_delivery',
       'sink_position',
       'training_manifest',
