@@ -132,6 +132,16 @@ registry_up() {
     log "registry: reusing the registry already answering on 127.0.0.1:$REGISTRY_PORT"
     return 0
   fi
+  # Ours but not answering: it keeps its schemas in PostgreSQL and may not recover from a
+  # restart of the database under it. Give it a moment, then start it again.
+  if pid_alive registry; then
+    if wait_until 20 "the running registry to answer" registry_answers; then
+      log "registry: reusing the registry already answering on 127.0.0.1:$REGISTRY_PORT"
+      return 0
+    fi
+    log "registry: ours but not answering (was PostgreSQL restarted under it?); restarting it"
+    stop_daemon registry
+  fi
   port_open 127.0.0.1 "$REGISTRY_PORT" &&
     die "port $REGISTRY_PORT is taken by something that is not an answering schema registry"
   # Schemas are stored in PostgreSQL so that ids survive a restart of the registry.
