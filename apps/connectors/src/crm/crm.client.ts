@@ -19,8 +19,9 @@ export class CrmClient implements SuppressionTarget {
     private readonly timeoutMs: number,
   ) {}
 
-  callKey(): string {
-    return 'contacts';
+  /** One purpose per call: a batch update may name each contact once. */
+  callKey(update: SuppressionUpdate): string {
+    return update.purpose;
   }
 
   async deliver(updates: readonly SuppressionUpdate[], idempotencyKey: string): Promise<void> {
