@@ -19,8 +19,20 @@ export async function runWrites(
   manager: EntityManager,
   writes: ReadonlyArray<SqlWrite | undefined>,
 ): Promise<void> {
+  const statement = combineWrites(writes);
+  if (statement) await manager.query(statement.sql, statement.params);
+}
+
+/**
+ * The one statement {@link runWrites} runs: each write a WITH query, its parameters renumbered
+ * after the ones before it, and a NOTIFY for each channel named (once). Undefined when there is
+ * nothing to write.
+ */
+export function combineWrites(
+  writes: ReadonlyArray<SqlWrite | undefined>,
+): { readonly sql: string; readonly params: unknown[] } | undefined {
   const present = writes.filter((write): write is SqlWrite => write !== undefined);
-  if (present.length === 0) return;
+  if (present.length === 0) return undefined;
   const params: unknown[] = [];
   const queries = present.map((write, index) => {
     const offset = params.length;
@@ -36,8 +48,8 @@ export async function runWrites(
     params.push(channel);
     return `pg_notify($${params.length}, '')`;
   });
-  await manager.query(
-    `WITH ${queries.join(',\n')}\nSELECT ${notifications.length ? notifications.join(', ') : '1'}`,
+  return {
+    sql: `WITH ${queries.join(',\n')}\nSELECT ${notifications.length ? notifications.join(', ') : '1'}`,
     params,
-  );
+  };
 }
