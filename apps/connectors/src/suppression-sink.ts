@@ -13,6 +13,7 @@ import { SinkPositionRepository } from '@consent-ledger/persistence';
 import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { connectorMetrics } from './connectors.metrics';
+import { planDeliveryRounds } from './delivery-plan';
 import type { SuppressionTarget, SuppressionUpdate } from './suppression-update';
 import { VendorBusyError } from './vendor-http';
 
@@ -100,23 +101,9 @@ export class SuppressionSink {
     await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
     const updates = decoded.filter((item): item is Pending => item !== undefined);
     const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
-    const bySubject = new Map<string, Pending[]>();
-    for (const item of updates) {
-      const key = `${item.update.subjectId}|${item.update.purpose}`;
-      const already = delivered.get(key);
-      if (already !== undefined && already >= BigInt(item.update.sourceOffset)) {
-        connectorMetrics.skipped.inc({ sink: this.options.target.name });
-        continue;
-      }
-      const queue = bySubject.get(key);
-      if (queue) queue.push(item);
-      else bySubject.set(key, [item]);
-    }
-    const queues = [...bySubject.values()];
-    for (let round = 0; ; round += 1) {
-      const items = queues.flatMap((queue) => (queue[round] ? [queue[round]] : []));
-      if (items.length === 0) break;
-      const calls = this.callsFor(items);
+    const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
+    connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
+    for (const calls of rounds) {
       await Promise.all(
         Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
           for (let call = calls.shift(); call; call = calls.shift())
@@ -127,23 +114,6 @@ export class SuppressionSink {
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();
-  }
-
-  /** Groups a round's updates into vendor calls: same call key, at most the vendor's limit. */
-  private callsFor(items: readonly Pending[]): Pending[][] {
-    const { target } = this.options;
-    const byKey = new Map<string, Pending[]>();
-    for (const item of items) {
-      const key = target.callKey(item.update);
-      const group = byKey.get(key);
-      if (group) group.push(item);
-      else byKey.set(key, [item]);
-    }
-    return [...byKey.values()].flatMap((group) =>
-      Array.from({ length: Math.ceil(group.length / target.maxUpdatesPerCall) }, (_, index) =>
-        group.slice(index * target.maxUpdatesPerCall, (index + 1) * target.maxUpdatesPerCall),
-      ),
-    );
   }
 
   /**
