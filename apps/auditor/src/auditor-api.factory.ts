@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@consent-ledger/config';
+import { serveOpenApi } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { AuditorModule } from './auditor.module';
 
@@ -10,17 +10,11 @@ export async function createAuditorApi(config?: AppConfig): Promise<INestApplica
   const app = await NestFactory.create(AuditorModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Consent Ledger audit API')
-      .setDescription(
-        'Replay to any moment, verification, proof of consent, exports and the usage log. Read-only; scope audit:read. Errors are RFC 9457 problem+json.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key with audit:read' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  serveOpenApi(app, {
+    title: 'Consent Ledger audit API',
+    description:
+      'Replay to any moment, verification, proof of consent, exports and the usage log. Read-only; scope audit:read. Errors are RFC 9457 problem+json.',
+    keys: 'API key with audit:read',
+  });
   return app;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import {
   AvroSerde,
@@ -7,6 +6,7 @@ import {
   ProcessingError,
   publishDeadLetters,
   ResilientConsumer,
+  sha256Hex,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
 import { SinkPositionRepository } from '@consent-ledger/persistence';
@@ -46,6 +46,12 @@ export class SuppressionSink {
   private readonly logger: Logger;
   private readonly consumer: ResilientConsumer;
   private readonly positions: SinkPositionRepository;
+  /**
+   * Partitions (`topic:partition`) whose open calls were looked for since this consumer joined
+   * its group. Calls this process opens are closed within their batch, so one look per
+   * assignment suffices; a batch that fails part-way clears its partition's entry.
+   */
+  private readonly openCallsChecked = new Set<string>();
 
   constructor(private readonly options: SuppressionSinkOptions) {
     this.logger = new Logger(`SuppressionSink:${options.target.name}`);
@@ -64,6 +70,8 @@ export class SuppressionSink {
         eachBatch: (payload) => this.onBatch(payload),
       },
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
+      // A partition that changed hands may hold calls its previous owner never recorded.
+      onGroupJoin: () => this.openCallsChecked.clear(),
     });
   }
 
@@ -80,8 +88,8 @@ export class SuppressionSink {
   }
 
   /**
-   * Delivers a batch. First any call an earlier run of this sink sent but never recorded, again
-   * as it was. Then in rounds: the first update of every subject and purpose, then the second,
+   * Delivers a batch. First, once per partition assignment, any call an earlier run sent but
+   * never recorded, again as it was. Then in rounds: the first update of every subject and purpose, then the second,
    * so one subject's updates reach the vendor in order; a round's updates share calls where the
    * vendor allows (same call key, up to its batch limit), up to DELIVERY_CONCURRENCY calls at a
    * time. The partition's offset moves only after every update was delivered or dead-lettered.
@@ -98,18 +106,28 @@ export class SuppressionSink {
     const decoded = await Promise.all(
       batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
     );
-    await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
-    const updates = decoded.filter((item): item is Pending => item !== undefined);
-    const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
-    const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
-    connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
-    for (const calls of rounds) {
-      await Promise.all(
-        Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
-          for (let call = calls.shift(); call; call = calls.shift())
-            await this.deliverCall(batch.topic, batch.partition, call, heartbeat);
-        }),
-      );
+    const partitionKey = `${batch.topic}:${batch.partition}`;
+    try {
+      if (!this.openCallsChecked.has(partitionKey)) {
+        await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
+        this.openCallsChecked.add(partitionKey);
+      }
+      const updates = decoded.filter((item): item is Pending => item !== undefined);
+      const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
+      const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
+      connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
+      for (const calls of rounds) {
+        await Promise.all(
+          Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
+            for (let call = calls.shift(); call; call = calls.shift())
+              await this.deliverCall(batch.topic, batch.partition, call, heartbeat);
+          }),
+        );
+      }
+    } catch (error) {
+      // Calls of this batch may still be open: look for them before the partition's next batch.
+      this.openCallsChecked.delete(partitionKey);
+      throw error;
     }
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
@@ -289,7 +307,7 @@ interface Pending {
 /** The Idempotency-Key of a call carrying several updates: the same for the same updates. */
 function batchCallKey(updates: readonly SuppressionUpdate[]): string {
   const members = updates.map((update) => `${update.causeEventId}:${update.purpose}`).join(',');
-  return `call:${createHash('sha256').update(members).digest('hex')}`;
+  return `call:${sha256Hex(members)}`;
 }
 
 /** An update as stored in a call's intent (JSON: its dates are strings). */

@@ -1,9 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@consent-ledger/config';
-import { registerJsonBodyParser } from '@consent-ledger/http';
+import { registerJsonBodyParser, serveOpenApi } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
@@ -24,21 +23,11 @@ export async function createConsentApi(config?: AppConfig): Promise<INestApplica
   app.useLogger(app.get(Logger));
   registerJsonBodyParser(app.getHttpAdapter().getInstance(), { maxBytes: MAX_BODY_BYTES });
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Consent Ledger API')
-      .setDescription(
-        'Collection of consent events, consent state and history. Errors are RFC 9457 problem+json with a stable `code`.',
-      )
-      .setVersion('1')
-      .addBearerAuth({
-        type: 'http',
-        scheme: 'bearer',
-        description: 'API key with scopes (consent:write, consent:read, …)',
-      })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  serveOpenApi(app, {
+    title: 'Consent Ledger API',
+    description:
+      'Collection of consent events, consent state and history. Errors are RFC 9457 problem+json with a stable `code`.',
+    keys: 'API key with scopes (consent:write, consent:read, …)',
+  });
   return app;
 }

@@ -1,10 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { AppConfig } from '@consent-ledger/config';
 import type { FastifyInstance } from 'fastify';
-import { registerJsonBodyParser } from '@consent-ledger/http';
+import { registerJsonBodyParser, serveOpenApi } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { DecisionApiModule } from './decision-api.module';
 import { FILTER_PATH } from './filter/records-filter.http.controller';
@@ -42,17 +41,11 @@ export async function createDecisionApi(config?: AppConfig): Promise<INestApplic
   app.useLogger(app.get(Logger));
   registerBodyParsers(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Consent Ledger decision API')
-      .setDescription(
-        'Enforcement: may this data be used for this purpose? Answers come from an in-memory view of consent.state.v1 and fail closed. Errors are RFC 9457 problem+json with a stable `code`.',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key with decision:read' })
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  serveOpenApi(app, {
+    title: 'Consent Ledger decision API',
+    description:
+      'Enforcement: may this data be used for this purpose? Answers come from an in-memory view of consent.state.v1 and fail closed. Errors are RFC 9457 problem+json with a stable `code`.',
+    keys: 'API key with decision:read',
+  });
   return app;
 }

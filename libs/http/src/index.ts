@@ -4,3 +4,4 @@ export * from './problem-details.filter';
 export * from './zod-body.pipe';
 export * from './request-fields';
 export * from './json-body.parser';
+export * from './open-api';

@@ -17,6 +17,8 @@ export interface ResilientConsumerOptions {
   readonly log: (message: string, details?: Record<string, unknown>) => void;
   /** First delay before a restart after a crash kafkajs will not recover from; doubles to 30 s. */
   readonly restartDelayMs?: number;
+  /** Called each time the consumer (re)joins its group: partitions may have changed hands. */
+  readonly onGroupJoin?: () => void;
 }
 
 /**
@@ -44,6 +46,8 @@ export class ResilientConsumer {
       });
       if (!payload.restart) void this.restart();
     });
+    const { onGroupJoin } = this.options;
+    if (onGroupJoin) consumer.on(consumer.events.GROUP_JOIN, () => onGroupJoin());
     await consumer.connect();
     for (const topic of this.options.topics)
       await consumer.subscribe({ topic, fromBeginning: true });
