@@ -245,11 +245,21 @@ describe('propagation to downstream vendors against the real stack', () => {
     const dataSource = createDataSource(environment.config.database);
     await dataSource.initialize();
     try {
-      const rows: Array<{ subject_id: string }> = await dataSource.query(
-        `SELECT subject_id FROM sink_delivery WHERE sink = 'email-platform' AND subject_id = ANY($1)`,
-        [subjects],
-      );
-      expect(new Set(rows.map((row) => row.subject_id))).toEqual(new Set(others));
+      // The sink records a delivery after the vendor answered: wait for the last of them.
+      const delivered = () =>
+        dataSource
+          .query(
+            `SELECT subject_id FROM sink_delivery WHERE sink = 'email-platform' AND subject_id = ANY($1)`,
+            [subjects],
+          )
+          .then(
+            (rows: Array<{ subject_id: string }>) => new Set(rows.map((row) => row.subject_id)),
+          );
+      await waitFor(async () => (await delivered()).size >= others.length, {
+        timeoutMs: 30_000,
+        description: 'every delivery recorded',
+      });
+      expect(await delivered()).toEqual(new Set(others));
       const [{ open }] = await dataSource.query(
         `SELECT count(*)::int AS open FROM sink_call_intent WHERE sink = 'email-platform'`,
       );
