@@ -1,11 +1,18 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import type { FastifyInstance } from 'fastify';
-import { registerJsonBodyParser, serveOpenApi } from '@consent-ledger/http';
+import {
+  ApiKeyAuthenticator,
+  PlainJsonRoutes,
+  registerJsonBodyParser,
+  serveOpenApi,
+} from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { DecisionApiModule } from './decision-api.module';
+import { decisionRoutes } from './decisions/decision-routes';
+import { DecisionsService } from './decisions/decisions.service';
 import { FILTER_PATH } from './filter/records-filter.http.controller';
 
 /** A batch of 10,000 subject ids with room to spare. POST /v1/filter streams and has no limit. */
@@ -27,18 +34,39 @@ function registerBodyParsers(fastify: FastifyInstance): void {
   );
 }
 
+export interface DecisionApiOptions {
+  /**
+   * Answer single decisions (and the benchmark's no-op route) before Fastify, with Node's HTTP
+   * server (decision-routes.ts); `false` leaves them to Nest on Fastify (a test compares the two).
+   */
+  readonly plainRoutes?: boolean;
+}
+
 /**
  * Builds the decision API (for main.ts and the integration tests); the caller listens. It runs on
  * Fastify rather than Express: it is the hot read path, and on our 2-core machine Fastify leaves
- * the decision a larger share of each request's CPU (see README, Benchmarks).
+ * the decision a larger share of each request's CPU; single decisions go further and are answered
+ * before Fastify (see README, Benchmarks, Decisions).
  */
-export async function createDecisionApi(config?: AppConfig): Promise<INestApplication> {
+export async function createDecisionApi(
+  config?: AppConfig,
+  { plainRoutes = true }: DecisionApiOptions = {},
+): Promise<INestApplication> {
+  const routes = new PlainJsonRoutes();
   const app = await NestFactory.create<NestFastifyApplication>(
     DecisionApiModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES }),
+    new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, serverFactory: routes.serverFactory }),
     { bufferLogs: true, bodyParser: false },
   );
-  app.useLogger(app.get(Logger));
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  if (plainRoutes)
+    routes.install(decisionRoutes(app.get(DecisionsService)), {
+      authenticator: new ApiKeyAuthenticator(app.get<AppConfig>(APP_CONFIG).apiKeys),
+      maxBodyBytes: MAX_BODY_BYTES,
+      onServerError: (error, path) =>
+        logger.error({ err: error, path, msg: 'request failed' }, 'PlainJsonRoutes'),
+    });
   registerBodyParsers(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
   serveOpenApi(app, {

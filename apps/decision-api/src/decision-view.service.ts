@@ -59,6 +59,8 @@ new Gauge({
 export interface DecisionSnapshot {
   readonly policyVersion: string;
   readonly logPosition: ViewPosition;
+  /** `logPosition` as JSON, for usage records and headers (serialised once per position). */
+  readonly logPositionText: string;
   readonly viewBehind: boolean;
 }
 
@@ -70,6 +72,8 @@ export interface DecisionSnapshot {
 export class DecisionViewService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DecisionViewService.name);
   private readonly view: ConsentView;
+  /** The view's position (the same object until offsets move) and its JSON. */
+  private positionText?: { readonly position: ViewPosition; readonly text: string };
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -112,9 +116,13 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
     const viewBehind =
       freshness.lagRecords > this.config.decisions.maxLagRecords ||
       freshness.msSinceWatermark > this.config.decisions.maxStalenessMs;
+    const logPosition = this.view.position();
+    if (this.positionText?.position !== logPosition)
+      this.positionText = { position: logPosition, text: JSON.stringify(logPosition) };
     return {
       policyVersion: this.consentPolicy.policy.version,
-      logPosition: this.view.position(),
+      logPosition,
+      logPositionText: this.positionText.text,
       viewBehind,
     };
   }

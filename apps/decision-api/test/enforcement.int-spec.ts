@@ -220,6 +220,79 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(tooMany.status).toBe(400);
   });
 
+  it('answers single decisions before Fastify exactly as the framework route would', async () => {
+    // The running app answers POST /v1/decisions with a plain Node handler (PlainJsonRoutes);
+    // an app built without it leaves the route to Nest on Fastify. Both must say the same thing.
+    const framework = await createDecisionApi(environment.config, { plainRoutes: false });
+    try {
+      const frameworkUrl = await listen(framework);
+      const subjectId = uniqueName('same');
+      const granted = await record(event(subjectId, 'marketing.email', 'GRANT', 'DE'));
+      const json = { 'content-type': 'application/json' };
+      const admin = { ...json, authorization: `Bearer ${TEST_ADMIN_KEY}` };
+      const valid = JSON.stringify({ subjectId, purpose: 'marketing.email', campaignId: 'c-1' });
+      const cases: Array<[name: string, headers: Record<string, string>, body: string]> = [
+        ['decision', admin, valid],
+        ['malformed JSON', admin, '{"subjectId": '],
+        ['no key', json, valid],
+        ['unknown key', { ...json, authorization: 'Bearer nope' }, valid],
+        [
+          'key without the scope',
+          { ...json, authorization: `Bearer ${TEST_READ_ONLY_KEY}` },
+          valid,
+        ],
+        ['invalid fields', admin, JSON.stringify({ subjectId: '', purpose: 'x', extra: 1 })],
+        ['unknown purpose', admin, JSON.stringify({ subjectId, purpose: 'nope' })],
+        [
+          'campaign and job',
+          admin,
+          JSON.stringify({ subjectId, purpose: 'marketing', campaignId: 'a', jobId: 'b' }),
+        ],
+        ['not JSON', { ...admin, 'content-type': 'text/plain' }, valid],
+        ['too large', admin, JSON.stringify({ subjectId, padding: 'x'.repeat(3 * 1024 * 1024) })],
+      ];
+      const ask = async (base: string, headers: Record<string, string>, body: string) => {
+        const response = await fetch(`${base}/v1/decisions?from=test`, {
+          method: 'POST',
+          headers,
+          body,
+        });
+        const answer = (await response.json()) as Record<string, unknown>;
+        // Two views of the same topic may stand at different offsets for a moment.
+        delete answer.logPosition;
+        return {
+          status: response.status,
+          contentType: response.headers.get('content-type')?.split(';')[0],
+          answer,
+        };
+      };
+      await waitFor(
+        async () =>
+          (await ask(frameworkUrl, admin, valid)).answer.decidingEventId === granted.eventId,
+        { timeoutMs: 30_000, description: 'the framework-built view to hold the grant' },
+      );
+      await decisionBecomes(
+        { subjectId, purpose: 'marketing.email' },
+        { decidingEventId: granted.eventId },
+      );
+      for (const [name, headers, body] of cases) {
+        const plain = await ask(decisionsUrl, headers, body);
+        const viaFramework = await ask(frameworkUrl, headers, body);
+        expect({ name, ...plain }).toEqual({ name, ...viaFramework });
+      }
+      const statuses = await Promise.all(
+        cases.map(async ([, headers, body]) => (await ask(decisionsUrl, headers, body)).status),
+      );
+      expect(statuses).toEqual([200, 400, 401, 401, 403, 400, 422, 400, 415, 413]);
+      // Other methods and paths still reach Fastify.
+      const get = await fetch(`${decisionsUrl}/v1/decisions`, { headers: admin });
+      expect(get.status).toBe(404);
+      expect(get.headers.get('content-type')).toContain('application/problem+json');
+    } finally {
+      await framework.close();
+    }
+  });
+
   it('records a GPC opt-out where the law honours it, and the decision says GPC was the reason', async () => {
     const californian = uniqueName('ca');
     const request = event(californian, 'marketing.email', 'GRANT', 'US-CA');

@@ -1,4 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   createParamDecorator,
   Inject,
@@ -27,28 +28,20 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest();
 
 /**
  * API keys with scopes, from configuration: `Authorization: Bearer <key>` or `X-API-Key: <key>`.
- * 401 without a known key, 403 without the route's scopes. Keys are compared by digest in
- * constant time.
+ * 401 without a known key, 403 without the required scopes. Keys are compared by digest in
+ * constant time. Used by {@link ApiKeyGuard} and by routes served outside the framework
+ * ({@link PlainJsonRoutes}).
  */
-@Injectable()
-export class ApiKeyGuard implements CanActivate {
+export class ApiKeyAuthenticator {
   private readonly keys: ReadonlyArray<ApiKey & { digest: Buffer }>;
 
-  constructor(
-    private readonly reflector: Reflector,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.keys = config.apiKeys.map((key) => ({ ...key, digest: digest(key.secret) }));
+  constructor(apiKeys: readonly ApiKey[]) {
+    this.keys = apiKeys.map((key) => ({ ...key, digest: digest(key.secret) }));
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    const required = this.reflector.getAllAndOverride<ApiScope[] | undefined>(SCOPES, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (!required) return true;
-    const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
-    const presented = this.presentedKey(request);
+  /** The caller the headers' key identifies, if it holds every scope required; else AppError. */
+  authenticate(headers: IncomingHttpHeaders, required: readonly ApiScope[]): Caller {
+    const presented = presentedKey(headers);
     if (!presented) {
       throw new AppError(
         401,
@@ -75,15 +68,38 @@ export class ApiKeyGuard implements CanActivate {
         `Key '${key.id}' lacks scope(s): ${missing.join(', ')}.`,
       );
     }
-    request.caller = { keyId: key.id, scopes: key.scopes };
-    return true;
+    return { keyId: key.id, scopes: key.scopes };
+  }
+}
+
+function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers.authorization;
+  if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
+  const apiKey = headers['x-api-key'];
+  return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+/** Admits a request to a route with {@link RequireScopes} when its API key holds the scopes. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly authenticator: ApiKeyAuthenticator;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.authenticator = new ApiKeyAuthenticator(config.apiKeys);
   }
 
-  private presentedKey(request: Request): string | undefined {
-    const header = request.headers.authorization;
-    if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
-    const apiKey = request.headers['x-api-key'];
-    return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<ApiScope[] | undefined>(SCOPES, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!required) return true;
+    const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
+    request.caller = this.authenticator.authenticate(request.headers, required);
+    return true;
   }
 }
 

@@ -5,3 +5,4 @@ export * from './zod-body.pipe';
 export * from './request-fields';
 export * from './json-body.parser';
 export * from './open-api';
+export * from './plain-json-routes';

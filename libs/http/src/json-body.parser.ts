@@ -23,6 +23,9 @@ export interface JsonBodyOptions {
 export function registerJsonBodyParser(fastify: FastifyInstance, options: JsonBodyOptions): void {
   const parseJson = fastify.getDefaultJsonParser('error', 'ignore');
   fastify.removeContentTypeParser('application/json');
+  // Fastify reads text/plain as a string by default; no route here takes one, and a JSON body
+  // sent as text (a client that forgot the header) gets 415 saying so, not a validation error.
+  fastify.removeContentTypeParser('text/plain');
   const parse = (
     request: FastifyRequest,
     payload: IncomingMessage,

@@ -9,7 +9,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import { AppError, type FieldProblem } from './app-error';
 
-interface ProblemDocument {
+export interface ProblemDocument {
   type: string;
   title: string;
   status: number;
@@ -20,6 +20,15 @@ interface ProblemDocument {
 }
 
 const PROBLEM_BASE = 'https://consent-ledger.dev/problems/';
+
+/** A body that is not JSON sent to a route that reads JSON. */
+export const UNSUPPORTED_MEDIA_TYPE = {
+  type: `${PROBLEM_BASE}request.unsupported_media_type`,
+  title: 'Unsupported media type',
+  status: 415,
+  code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+  detail: 'Send the body as application/json.',
+} as const;
 
 /** body-parser's errors carry `type` and `status`. */
 interface BodyParserError {
@@ -38,7 +47,10 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   );
 }
 
-function toProblem(error: unknown): Omit<ProblemDocument, 'instance'> & { retryAfter?: number } {
+/** The problem document (less `instance`) for an error, and its Retry-After when it has one. */
+export function toProblem(
+  error: unknown,
+): Omit<ProblemDocument, 'instance'> & { retryAfter?: number } {
   if (error instanceof AppError) {
     return {
       type: `${PROBLEM_BASE}${error.code.toLowerCase()}`,
@@ -86,6 +98,10 @@ function toProblem(error: unknown): Omit<ProblemDocument, 'instance'> & { retryA
       code: 'REQUEST.MALFORMED',
       detail: `The request could not be parsed: ${error.message}`,
     };
+  }
+  if (error instanceof HttpException && error.getStatus() === 415) {
+    // Fastify refused the request's content type (Nest hands it over as an HttpException).
+    return UNSUPPORTED_MEDIA_TYPE;
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -13,20 +13,28 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   );
 }
 
+/** `value` as the schema reads it; otherwise a 400 AppError naming each field that failed. */
+export function parseWithSchema<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+): z.output<Schema> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw validationFailed(
+    parsed.error.issues.map((issue) => ({
+      field: fieldPath(issue.path),
+      code: `REQUEST.${issue.code.toUpperCase()}`,
+      message: issue.message,
+    })),
+  );
+}
+
 /** Validates a body or query against a zod schema; a failure is a 400 naming each field. */
 @Injectable()
 export class ZodPipe<Schema extends z.ZodType> implements PipeTransform<unknown, z.output<Schema>> {
   constructor(private readonly schema: Schema) {}
 
   transform(value: unknown): z.output<Schema> {
-    const parsed = this.schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    throw validationFailed(
-      parsed.error.issues.map((issue) => ({
-        field: fieldPath(issue.path),
-        code: `REQUEST.${issue.code.toUpperCase()}`,
-        message: issue.message,
-      })),
-    );
+    return parseWithSchema(this.schema, value);
   }
 }

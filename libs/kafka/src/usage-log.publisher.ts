@@ -79,8 +79,25 @@ export class UsageLogPublisher {
   /** Queues records; they are durable within a flush interval unless Kafka is unavailable. */
   record(entries: readonly UsageEntry[]): void {
     const now = new Date();
+    // Field by field rather than `{ ...entry, … }`: a spread per answer, thousands a second, was
+    // a measurable share of the decision API's CPU.
     for (const entry of entries) {
-      this.pending.push({ ...entry, usageId: uuidv7(), decidedAt: entry.decidedAt ?? now });
+      this.pending.push({
+        usageId: uuidv7(),
+        kind: entry.kind,
+        subjectId: entry.subjectId,
+        purpose: entry.purpose,
+        askedBy: entry.askedBy,
+        campaignId: entry.campaignId,
+        jobId: entry.jobId,
+        manifestId: entry.manifestId,
+        allowed: entry.allowed,
+        reason: entry.reason,
+        decidingEventId: entry.decidingEventId,
+        policyVersion: entry.policyVersion,
+        logPosition: entry.logPosition,
+        decidedAt: entry.decidedAt ?? now,
+      });
     }
     this.schedule();
   }

@@ -76,12 +76,6 @@ export class AudienceHttpController {
     const allowed = (subjectId: string, at: DecisionSnapshot) =>
       this.decisions.decide(subjectId, purpose, at, query.jurisdiction).allowed;
     /** Each subject the caller is told about (listed, joined or left) goes to the usage log. */
-    const positions = new WeakMap<DecisionSnapshot, string>();
-    const positionOf = (at: DecisionSnapshot) => {
-      let text = positions.get(at);
-      if (text === undefined) positions.set(at, (text = JSON.stringify(at.logPosition)));
-      return text;
-    };
     const told = (subjectId: string, at: DecisionSnapshot) =>
       this.usageLog.record([
         usageEntry(subjectId, this.decisions.decide(subjectId, purpose, at, query.jurisdiction), {
@@ -90,7 +84,7 @@ export class AudienceHttpController {
           askedBy,
           campaignId: query.campaignId,
           jobId: query.jobId,
-          logPosition: positionOf(at),
+          logPosition: at.logPositionText,
         }),
       ]);
 
@@ -135,7 +129,7 @@ export class AudienceHttpController {
     const response: ServerResponse = reply.raw;
     response.writeHead(200, {
       'Content-Type': 'application/x-ndjson',
-      'Consent-Log-Position': JSON.stringify(snapshot.logPosition),
+      'Consent-Log-Position': snapshot.logPositionText,
       'Consent-Policy-Version': snapshot.policyVersion,
     });
     // Changes heard while the snapshot streams are replayed after it, so none is missed.

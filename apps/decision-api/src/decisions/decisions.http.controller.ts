@@ -1,8 +1,6 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
-import { UsageLogService } from '../usage-log.service';
-import { usageEntry, type UsageContext } from '../usage-entry';
 import {
   batchDecisionRequestSchema,
   decisionRequestSchema,
@@ -10,20 +8,21 @@ import {
   type BatchDecisionRequest,
   type DecisionRequest,
 } from '../decision-request';
-import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
-import type { UsageEntry } from '@consent-ledger/kafka';
+import { DecisionsService } from './decisions.service';
 
-/** Downstream systems ask whether they may use a person's data for a purpose. */
+/**
+ * Downstream systems ask whether they may use a person's data for a purpose. In the running app
+ * single decisions are answered before Fastify sees them, by the plain route of
+ * decision-routes.ts with the same service, key check and schema; this method documents the route
+ * (OpenAPI) and answers it when the app is built without plain routes.
+ */
 @ApiTags('decisions')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
 @RequireScopes('decision:read')
 @Controller('v1/decisions')
 export class DecisionsHttpController {
-  constructor(
-    private readonly decisions: DecisionViewService,
-    private readonly usageLog: UsageLogService,
-  ) {}
+  constructor(private readonly decisions: DecisionsService) {}
 
   @Post()
   @HttpCode(200)
@@ -36,25 +35,7 @@ export class DecisionsHttpController {
     @Body(new ZodPipe(decisionRequestSchema)) request: DecisionRequest,
     @CallerId() askedBy: string,
   ) {
-    this.decisions.assertKnownPurpose(request.purpose);
-    this.usageLog.assertAccepting();
-    const snapshot = this.decisions.snapshot();
-    const decision = this.decisions.decide(
-      request.subjectId,
-      request.purpose,
-      snapshot,
-      request.jurisdiction,
-    );
-    this.usageLog.record([
-      usageEntry(request.subjectId, decision, decisionContext(request, askedBy, snapshot)),
-    ]);
-    return {
-      subjectId: request.subjectId,
-      ...decision,
-      logPosition: snapshot.logPosition,
-      ...(request.campaignId ? { campaignId: request.campaignId } : {}),
-      ...(request.jobId ? { jobId: request.jobId } : {}),
-    };
+    return this.decisions.decideOne(request, askedBy);
   }
 
   @Post('batch')
@@ -67,46 +48,6 @@ export class DecisionsHttpController {
     @Body(new ZodPipe(batchDecisionRequestSchema)) request: BatchDecisionRequest,
     @CallerId() askedBy: string,
   ) {
-    this.decisions.assertKnownPurpose(request.purpose);
-    this.usageLog.assertAccepting();
-    const snapshot = this.decisions.snapshot();
-    const usage: UsageEntry[] = [];
-    const context = decisionContext(request, askedBy, snapshot);
-    const decisions = request.subjectIds.map((subjectId) => {
-      const { purpose: _purpose, ...decision } = this.decisions.decide(
-        subjectId,
-        request.purpose,
-        snapshot,
-        request.jurisdiction,
-      );
-      usage.push(usageEntry(subjectId, decision, context));
-      return { subjectId, ...decision };
-    });
-    this.usageLog.record(usage);
-    return {
-      purpose: request.purpose,
-      policyVersion: snapshot.policyVersion,
-      logPosition: snapshot.logPosition,
-      allowedCount: decisions.filter((decision) => decision.allowed).length,
-      decisions,
-      ...(request.campaignId ? { campaignId: request.campaignId } : {}),
-      ...(request.jobId ? { jobId: request.jobId } : {}),
-    };
+    return this.decisions.decideBatch(request, askedBy);
   }
-}
-
-/** What the usage log records about who asked, for a single or batch decision request. */
-function decisionContext(
-  request: DecisionRequest | BatchDecisionRequest,
-  askedBy: string,
-  snapshot: DecisionSnapshot,
-): UsageContext {
-  return {
-    kind: 'DECISION',
-    purpose: request.purpose,
-    askedBy,
-    campaignId: request.campaignId,
-    jobId: request.jobId,
-    logPosition: JSON.stringify(snapshot.logPosition),
-  };
 }

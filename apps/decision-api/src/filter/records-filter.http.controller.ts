@@ -39,7 +39,7 @@ interface UsageWindow {
 }
 
 const newUsageWindow = (snapshot: DecisionSnapshot): UsageWindow => ({
-  position: JSON.stringify(snapshot.logPosition),
+  position: snapshot.logPositionText,
   recorded: new Set(),
 });
 
@@ -130,7 +130,7 @@ export class RecordsFilterHttpController {
     const response: ServerResponse = reply.raw;
     response.writeHead(200, {
       'Content-Type': format === 'json' ? 'application/json' : 'application/x-ndjson',
-      'Consent-Log-Position': JSON.stringify(snapshot.logPosition),
+      'Consent-Log-Position': snapshot.logPositionText,
       'Consent-Policy-Version': snapshot.policyVersion,
       Trailer: 'Consent-Filter-Counts',
     });

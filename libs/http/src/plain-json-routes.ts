@@ -1,0 +1,149 @@
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { ApiScope } from '@consent-ledger/config';
+import type { ApiKeyAuthenticator, Caller } from './api-key.guard';
+import { AppError } from './app-error';
+import { toProblem, UNSUPPORTED_MEDIA_TYPE } from './problem-details.filter';
+
+/** A `POST` route with a JSON body and a JSON answer, served by {@link PlainJsonRoutes}. */
+export interface PlainJsonRoute {
+  /** The exact path (a query string is ignored); other methods and paths go to the framework. */
+  readonly path: string;
+  /** Scopes the caller's API key must hold. */
+  readonly scopes: readonly ApiScope[];
+  /** Validates the parsed body and answers (200 with the returned value as JSON); throws AppError. */
+  answer(body: unknown, caller: Caller): unknown;
+}
+
+export interface PlainJsonRoutesOptions {
+  readonly authenticator: ApiKeyAuthenticator;
+  /** Largest body accepted; past it the client gets 413 problem+json. */
+  readonly maxBodyBytes: number;
+  /** An error that became a 5xx answer (the framework's filter logs these; so must we). */
+  readonly onServerError: (error: unknown, path: string) => void;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:json|[a-z0-9.+-]+\+json)\s*(?:;|$)/i;
+
+/**
+ * Routes answered by Node's HTTP server before the framework sees the request: the decision API's
+ * single decisions, thousands a second, which must answer within milliseconds at the 99th
+ * percentile. Fastify and Nest leave enough per-request garbage (much of it surviving into the old
+ * generation) that their collection pauses alone exceed that on our 2-core machine, while a plain
+ * handler in the same process stays at the machine's floor (README, Benchmarks, Decisions).
+ *
+ * What a client sees is what the framework's pipeline gives it: the same API-key check
+ * ({@link ApiKeyAuthenticator}), 413 / 400 / 415 for bodies too large, malformed or not JSON, and
+ * every error as the same problem+json ({@link toProblem}). The route validates its own body
+ * (parseWithSchema). Every other request goes to the framework unchanged.
+ *
+ * Use {@link serverFactory} as Fastify's `serverFactory`, then {@link install} the routes once the
+ * services they call exist; until then their requests go to the framework too.
+ */
+export class PlainJsonRoutes {
+  private readonly routes = new Map<string, PlainJsonRoute>();
+  private options?: PlainJsonRoutesOptions;
+
+  /** For `new FastifyAdapter({ serverFactory })`: the server, handing other requests to Fastify. */
+  readonly serverFactory = (frameworkHandler: RequestListener): Server =>
+    createServer((request, response) => {
+      const route =
+        request.method === 'POST' && this.options
+          ? this.routes.get(pathOf(request.url))
+          : undefined;
+      if (route && this.options) serve(route, this.options, request, response);
+      else frameworkHandler(request, response);
+    });
+
+  install(routes: readonly PlainJsonRoute[], options: PlainJsonRoutesOptions): void {
+    for (const route of routes) this.routes.set(route.path, route);
+    this.options = options;
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '';
+  const query = url.indexOf('?');
+  return query < 0 ? url : url.slice(0, query);
+}
+
+function serve(
+  route: PlainJsonRoute,
+  options: PlainJsonRoutesOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = Number(request.headers['content-length'] ?? 0) > options.maxBodyBytes;
+  // The whole body is read even when it will be refused, so that the client gets its answer
+  // rather than a reset connection.
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > options.maxBodyBytes) tooLarge = true;
+    if (!tooLarge) chunks.push(chunk);
+  });
+  request.on('error', () => response.destroy());
+  request.on('end', () => {
+    try {
+      if (tooLarge)
+        throw new AppError(
+          413,
+          'REQUEST.TOO_LARGE',
+          'Request body too large',
+          `The body exceeds the limit of ${options.maxBodyBytes} bytes; split it into smaller batches.`,
+        );
+      if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? ''))
+        throw new AppError(
+          UNSUPPORTED_MEDIA_TYPE.status,
+          UNSUPPORTED_MEDIA_TYPE.code,
+          UNSUPPORTED_MEDIA_TYPE.title,
+          UNSUPPORTED_MEDIA_TYPE.detail,
+        );
+      const body = parseJson(Buffer.concat(chunks, size).toString('utf8'));
+      const caller = options.authenticator.authenticate(request.headers, route.scopes);
+      send(
+        response,
+        200,
+        'application/json; charset=utf-8',
+        JSON.stringify(route.answer(body, caller)),
+      );
+    } catch (error) {
+      const { retryAfter, ...problem } = toProblem(error);
+      if (problem.status >= 500) options.onServerError(error, route.path);
+      if (retryAfter) response.setHeader('Retry-After', String(retryAfter));
+      send(
+        response,
+        problem.status,
+        'application/problem+json',
+        JSON.stringify({ ...problem, instance: request.url }),
+      );
+    }
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError(
+      400,
+      'REQUEST.MALFORMED_JSON',
+      'Malformed JSON',
+      'The request body is not valid JSON.',
+    );
+  }
+}
+
+function send(response: ServerResponse, status: number, contentType: string, text: string): void {
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}
