@@ -12,6 +12,13 @@ import { valueSubject } from './schema-catalog';
  */
 const MAX_RECORDS_PER_SEND = 2_000;
 
+/**
+ * Records that are written at once rather than after the flush interval: under a burst of
+ * answers, each write stays a short piece of work (encoding and producing is about 20 µs a record)
+ * instead of one long pause of the event loop every interval.
+ */
+const WRITE_AT_RECORDS = 64;
+
 export type UsageEntry = Omit<ConsentUsageRecord, 'usageId' | 'decidedAt'> & {
   readonly decidedAt?: Date;
 };
@@ -99,7 +106,8 @@ export class UsageLogPublisher {
         decidedAt: entry.decidedAt ?? now,
       });
     }
-    this.schedule();
+    if (this.pending.length >= WRITE_AT_RECORDS && !this.stopped) void this.writeBatch();
+    else this.schedule();
   }
 
   /**
@@ -149,7 +157,8 @@ export class UsageLogPublisher {
         await new Promise((resolve) => setTimeout(resolve, 500));
       } finally {
         this.inFlight = undefined;
-        if (this.pending.length > 0) this.schedule();
+        if (this.pending.length >= WRITE_AT_RECORDS && !this.stopped) void this.writeBatch();
+        else if (this.pending.length > 0) this.schedule();
       }
     })();
     return this.inFlight;
