@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
@@ -284,6 +285,8 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
         cases.map(async ([, headers, body]) => (await ask(decisionsUrl, headers, body)).status),
       );
       expect(statuses).toEqual([200, 400, 401, 401, 403, 400, 422, 400, 415, 413]);
+      // The server keeps Fastify's own timeouts (keep-alive 72 s, not Node's 5 s).
+      expect((decisions.getHttpServer() as Server).keepAliveTimeout).toBe(72_000);
       // Other methods and paths still reach Fastify.
       const get = await fetch(`${decisionsUrl}/v1/decisions`, { headers: admin });
       expect(get.status).toBe(404);

@@ -28,6 +28,13 @@ export interface PlainJsonRoutesOptions {
   readonly onServerError: (error: unknown, path: string) => void;
 }
 
+/** The options Fastify passes to its `serverFactory` that set the server's timeouts. */
+interface FastifyTimeouts {
+  readonly keepAliveTimeout?: number;
+  readonly requestTimeout?: number;
+  readonly connectionTimeout?: number;
+}
+
 const JSON_MEDIA_TYPE = /^application\/(?:json|[a-z0-9.+-]+\+json)\s*(?:;|$)/i;
 
 /**
@@ -49,9 +56,16 @@ export class PlainJsonRoutes {
   private readonly routes = new Map<string, PlainJsonRoute>();
   private options?: PlainJsonRoutesOptions;
 
-  /** For `new FastifyAdapter({ serverFactory })`: the server, handing other requests to Fastify. */
-  readonly serverFactory = (frameworkHandler: RequestListener): Server =>
-    createServer((request, response) => {
+  /**
+   * For `new FastifyAdapter({ serverFactory })`: the server, handing other requests to Fastify,
+   * with the timeouts Fastify gives the servers it creates itself (keep-alive 72 s, longer than
+   * the usual load balancer's idle timeout), which it does not apply to a factory's server.
+   */
+  readonly serverFactory = (
+    frameworkHandler: RequestListener,
+    fastifyOptions: FastifyTimeouts = {},
+  ): Server => {
+    const server = createServer((request, response) => {
       const route =
         request.method === 'POST' && this.options
           ? this.routes.get(pathOf(request.url))
@@ -59,6 +73,11 @@ export class PlainJsonRoutes {
       if (route && this.options) serve(route, this.options, request, response);
       else frameworkHandler(request, response);
     });
+    if (fastifyOptions.keepAliveTimeout) server.keepAliveTimeout = fastifyOptions.keepAliveTimeout;
+    if (fastifyOptions.requestTimeout) server.requestTimeout = fastifyOptions.requestTimeout;
+    if (fastifyOptions.connectionTimeout) server.setTimeout(fastifyOptions.connectionTimeout);
+    return server;
+  };
 
   install(routes: readonly PlainJsonRoute[], options: PlainJsonRoutesOptions): void {
     for (const route of routes) this.routes.set(route.path, route);
