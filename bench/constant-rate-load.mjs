@@ -16,6 +16,7 @@ const spec = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
 const target = new URL(spec.url);
 const intervalMs = 1000 / spec.rate;
+const REQUEST_TIMEOUT_MS = 10_000; // autocannon's default
 const total = Math.round(spec.rate * spec.seconds);
 const latencies = new Float64Array(total);
 const statusCounts = {};
@@ -43,6 +44,8 @@ function send(index, dueAt) {
       });
     },
   );
+  // A request that gets no answer counts as an error rather than holding up the report.
+  outgoing.setTimeout(REQUEST_TIMEOUT_MS, () => outgoing.destroy(new Error('timed out')));
   outgoing.on('error', () => {
     latencies[index] = performance.now() - dueAt;
     errors += 1;
