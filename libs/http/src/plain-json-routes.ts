@@ -8,6 +8,7 @@ import {
 import type { ApiScope } from '@consent-ledger/config';
 import type { ApiKeyAuthenticator, Caller } from './api-key.guard';
 import { AppError } from './app-error';
+import { bodyError, readBodyText } from './json-body.parser';
 import { toProblem, UNSUPPORTED_MEDIA_TYPE } from './problem-details.filter';
 
 /** A `POST` route with a JSON body and a JSON answer, served by {@link PlainJsonRoutes}. */
@@ -97,26 +98,11 @@ function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let tooLarge = Number(request.headers['content-length'] ?? 0) > options.maxBodyBytes;
-  // The whole body is read even when it will be refused, so that the client gets its answer
-  // rather than a reset connection.
-  request.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > options.maxBodyBytes) tooLarge = true;
-    if (!tooLarge) chunks.push(chunk);
-  });
-  request.on('error', () => response.destroy());
-  request.on('end', () => {
+  readBodyText(request, request.headers, options.maxBodyBytes, (readError, text) => {
+    // The client went away while sending: there is nobody to answer.
+    if (readError && !(readError as { status?: number }).status) return response.destroy();
     try {
-      if (tooLarge)
-        throw new AppError(
-          413,
-          'REQUEST.TOO_LARGE',
-          'Request body too large',
-          `The body exceeds the limit of ${options.maxBodyBytes} bytes; split it into smaller batches.`,
-        );
+      if (readError) throw readError;
       if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? ''))
         throw new AppError(
           UNSUPPORTED_MEDIA_TYPE.status,
@@ -124,7 +110,7 @@ function serve(
           UNSUPPORTED_MEDIA_TYPE.title,
           UNSUPPORTED_MEDIA_TYPE.detail,
         );
-      const body = parseJson(Buffer.concat(chunks, size).toString('utf8'));
+      const body = parseJson(text!, options.maxBodyBytes);
       const caller = options.authenticator.authenticate(request.headers, route.scopes);
       send(
         response,
@@ -146,16 +132,11 @@ function serve(
   });
 }
 
-function parseJson(text: string): unknown {
+function parseJson(text: string, maxBodyBytes: number): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new AppError(
-      400,
-      'REQUEST.MALFORMED_JSON',
-      'Malformed JSON',
-      'The request body is not valid JSON.',
-    );
+    throw bodyError('entity.parse.failed', 400, maxBodyBytes);
   }
 }
 
