@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import {
   AvroSerde,
+  FetchBatchGatherer,
+  GATHERED_PARTITIONS,
   NonRetriableError,
   PIPELINE_CONSUMER,
   ProcessingError,
@@ -10,7 +12,7 @@ import {
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
 import { SinkPositionRepository } from '@consent-ledger/persistence';
-import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Batch, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { connectorMetrics } from './connectors.metrics';
 import { planDeliveryRounds } from './delivery-plan';
@@ -38,8 +40,10 @@ export interface SuppressionSinkOptions {
 
 /**
  * Delivers one downstream system's suppression topics to its vendor. Plain kafkajs: delivery
- * must hold a partition while it retries (the records behind wait; other partitions flow), and
- * offsets are committed only after the vendor acknowledged or the update was dead-lettered.
+ * must hold its partitions while it retries (the records behind wait), and offsets are committed
+ * only after the vendor acknowledged or the update was dead-lettered. Every partition of a fetch
+ * is delivered together (a FetchBatchGatherer joins the batches kafkajs hands over one by one), so
+ * updates from several partitions share vendor calls and database round trips.
  * Each update is applied once: sink_position skips anything at or below what was delivered.
  */
 export class SuppressionSink {
@@ -52,6 +56,10 @@ export class SuppressionSink {
    * assignment suffices; a batch that fails part-way clears its partition's entry.
    */
   private readonly openCallsChecked = new Set<string>();
+  private readonly gatherer = new FetchBatchGatherer<GatheredBatch, void>(async (batches) => {
+    await this.deliverBatches(batches);
+    return batches.map(() => undefined);
+  });
 
   constructor(private readonly options: SuppressionSinkOptions) {
     this.logger = new Logger(`SuppressionSink:${options.target.name}`);
@@ -66,7 +74,7 @@ export class SuppressionSink {
       topics: options.topics,
       run: {
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 6,
+        partitionsConsumedConcurrently: GATHERED_PARTITIONS,
         eachBatch: (payload) => this.onBatch(payload),
       },
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
@@ -87,13 +95,6 @@ export class SuppressionSink {
     return this.consumer.liveness();
   }
 
-  /**
-   * Delivers a batch. First, once per partition assignment, any call an earlier run sent but
-   * never recorded, again as it was. Then in rounds: the first update of every subject and purpose, then the second,
-   * so one subject's updates reach the vendor in order; a round's updates share calls where the
-   * vendor allows (same call key, up to its batch limit), up to DELIVERY_CONCURRENCY calls at a
-   * time. The partition's offset moves only after every update was delivered or dead-lettered.
-   */
   private async onBatch({
     batch,
     resolveOffset,
@@ -103,64 +104,84 @@ export class SuppressionSink {
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    const decoded = await Promise.all(
-      batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
-    );
-    const partitionKey = `${batch.topic}:${batch.partition}`;
-    try {
-      if (!this.openCallsChecked.has(partitionKey)) {
-        await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
-        this.openCallsChecked.add(partitionKey);
-      }
-      const updates = decoded.filter((item): item is Pending => item !== undefined);
-      const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
-      const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
-      connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
-      for (const calls of rounds) {
-        await Promise.all(
-          Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
-            for (let call = calls.shift(); call; call = calls.shift())
-              await this.deliverCall(batch.topic, batch.partition, call, heartbeat);
-          }),
-        );
-      }
-    } catch (error) {
-      // Calls of this batch may still be open: look for them before the partition's next batch.
-      this.openCallsChecked.delete(partitionKey);
-      throw error;
-    }
+    await this.gatherer.submit({ batch, heartbeat });
     resolveOffset(batch.lastOffset());
     await commitOffsetsIfNecessary();
     await heartbeat();
   }
 
   /**
+   * Delivers the batches of one fetch. First, once per partition assignment, any call an earlier
+   * run sent but never recorded, again as it was. Then in rounds: the first update of every
+   * subject and purpose, then the second, so one subject's updates reach the vendor in order; a
+   * round's updates share calls where the vendor allows (same call key, up to its batch limit),
+   * whatever partition they come from, up to DELIVERY_CONCURRENCY calls at a time. The offsets
+   * move only after every update was delivered or dead-lettered.
+   */
+  private async deliverBatches(batches: readonly GatheredBatch[]): Promise<void> {
+    const heartbeat = batches[0]!.heartbeat;
+    const decoded = await Promise.all(
+      batches.flatMap(({ batch }) =>
+        batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
+      ),
+    );
+    const spans = batches.map(({ batch }) => `${batch.topic}:${batch.partition}`);
+    try {
+      for (const { batch } of batches) {
+        const span = `${batch.topic}:${batch.partition}`;
+        if (this.openCallsChecked.has(span)) continue;
+        await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
+        this.openCallsChecked.add(span);
+      }
+      const updates = decoded.filter((item): item is Pending => item !== undefined);
+      const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
+      const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
+      connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
+      for (const calls of rounds) {
+        const shared = calls.filter((call) => call.length > 1);
+        await this.positions.openCalls(
+          shared.map((call) => ({
+            callKey: batchCallKey(call.map(({ update }) => update)),
+            spans: [...new Set(call.map(({ topic, partition }) => `${topic}:${partition}`))],
+            updates: call.map(({ update }) => update),
+          })),
+        );
+        await Promise.all(
+          Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
+            for (let call = calls.shift(); call; call = calls.shift())
+              await this.deliverCall(call, heartbeat);
+          }),
+        );
+      }
+    } catch (error) {
+      // Calls of these batches may still be open: look for them before their partitions' next batch.
+      spans.forEach((span) => this.openCallsChecked.delete(span));
+      throw error;
+    }
+  }
+
+  /**
    * One vendor call. A single update goes as before (its key: cause event and purpose). Several
-   * go after their intent is written, so that a crash before they are recorded sends the same
-   * call again; if the vendor refuses the call or keeps failing, each update is then delivered
-   * on its own, so only the ones the vendor cannot take are dead-lettered.
+   * go after their intent was written (by the round), so that a crash before they are recorded
+   * sends the same call again; if the vendor refuses the call or keeps failing, each update is
+   * then delivered on its own, so only the ones the vendor cannot take are dead-lettered.
    */
   private async deliverCall(
-    topic: string,
-    partition: number,
     call: readonly Pending[],
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const [single] = call;
-    if (call.length === 1 && single) return this.deliverOne(topic, partition, single, heartbeat);
+    if (call.length === 1 && single) return this.deliverOne(single, heartbeat);
     const updates = call.map(({ update }) => update);
     const callKey = batchCallKey(updates);
-    await this.positions.openCall(callKey, topic, partition, updates);
     const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
     if (!failure) return this.recorded(updates, callKey);
     this.logger.warn({
-      topic,
-      partition,
       code: failure.code,
       msg: `a call of ${updates.length} updates failed (${failure.message}); delivering them one by one`,
     });
     await this.positions.closeCall(callKey);
-    for (const item of call) await this.deliverOne(topic, partition, item, heartbeat);
+    for (const item of call) await this.deliverOne(item, heartbeat);
   }
 
   /** Sends again, as they were, the calls an earlier run sent without recording them. */
@@ -169,7 +190,7 @@ export class SuppressionSink {
     partition: number,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
-    for (const { callKey, updates: stored } of await this.positions.openCalls(topic, partition)) {
+    for (const { callKey, updates: stored } of await this.positions.openCallsOf(topic, partition)) {
       const updates = stored.map(revive);
       const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
       // On failure the updates are still in this partition's log ahead of the committed
@@ -180,9 +201,7 @@ export class SuppressionSink {
   }
 
   private async deliverOne(
-    topic: string,
-    partition: number,
-    { message, update }: Pending,
+    { topic, partition, message, update }: Pending,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const failure = await this.deliverWithRetries(
@@ -224,6 +243,8 @@ export class SuppressionSink {
   ): Promise<Pending | undefined> {
     try {
       return {
+        topic,
+        partition,
         message,
         update: await this.options.serde.decode<SuppressionUpdate>(
           message.value,
@@ -300,8 +321,16 @@ export class SuppressionSink {
 }
 
 interface Pending {
+  readonly topic: string;
+  readonly partition: number;
   readonly message: KafkaMessage;
   readonly update: SuppressionUpdate;
+}
+
+/** One partition's batch of a fetch, waiting to be delivered with the others. */
+interface GatheredBatch {
+  readonly batch: Batch;
+  readonly heartbeat: () => Promise<void>;
 }
 
 /** The Idempotency-Key of a call carrying several updates: the same for the same updates. */

@@ -15,14 +15,17 @@ import {
 import {
   ConsentOutboxRepository,
   ConsentReadModelRepository,
+  EXPECTED_ROWS_MISSED,
+  type CheckpointMove,
   type OutboxMessage,
   ProjectionCheckpointRepository,
+  runReads,
   runWrites,
   type PositionedEvent,
   type SqlWrite,
 } from '@consent-ledger/persistence';
 import type { KafkaMessage, Producer } from 'kafkajs';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 
 /** The projection's name in projection_checkpoint. */
 export const CONSENT_PROJECTION = 'consent-read-model';
@@ -56,11 +59,23 @@ export interface ProjectionTarget {
   readonly consumerGroup: string;
 }
 
+/** One partition's records from a fetch. */
+export interface PartitionBatch {
+  readonly partition: number;
+  readonly messages: readonly KafkaMessage[];
+}
+
+/** Reads and writes again when another consumer moved a checkpoint meanwhile, this many times. */
+const CHECKPOINT_MOVED_ATTEMPTS = 5;
+
 /**
- * Folds consent events into the PostgreSQL read model. Each batch of one partition is applied in
- * one transaction together with the partition's checkpoint: records at or below the checkpoint
- * are skipped, so a crash anywhere replays nothing twice. Records that cannot be decoded are
- * dead-lettered (durably, before the checkpoint moves past them) and the rest still apply.
+ * Folds consent events into the PostgreSQL read model. The batches of one fetch (every partition
+ * it returned) are applied together in two round trips: one statement reads the checkpoints, the
+ * events already applied and the subjects' states; one statement writes the history, the states,
+ * the outbox and every partition's checkpoint, and writes nothing unless each checkpoint still
+ * stands where it was read. Records at or below a checkpoint are skipped, so a crash anywhere
+ * replays nothing twice. Records that cannot be decoded are dead-lettered (durably, before the
+ * checkpoint moves past them) and the rest still apply.
  */
 export class ConsentEventProjection {
   private readonly readModel = new ConsentReadModelRepository();
@@ -76,57 +91,114 @@ export class ConsentEventProjection {
     private readonly target: ProjectionTarget,
   ) {}
 
-  async applyBatch(partition: number, messages: readonly KafkaMessage[]): Promise<BatchOutcome> {
-    if (messages.length === 0) return { applied: 0, duplicates: 0, deadLettered: [], skipped: 0 };
-    const decoded = await Promise.all(messages.map((message) => this.decode(partition, message)));
-    const lastOffset = BigInt(messages[messages.length - 1]!.offset);
-    return this.dataSource.transaction('READ COMMITTED', async (manager) => {
-      const nextOffset = await this.checkpoints.lockNextOffset(
-        manager,
-        this.target.eventsTopic,
-        partition,
-      );
-      const firstOffset = BigInt(messages[0]!.offset);
-      const gap = `${partition}:${nextOffset}`;
-      if (firstOffset > nextOffset && !this.soughtGaps.has(gap)) {
-        this.soughtGaps.add(gap);
-        return {
-          applied: 0,
-          duplicates: 0,
-          deadLettered: [],
-          skipped: 0,
-          seekTo: nextOffset.toString(),
-        };
+  /** Applies the batches (one per partition) together; returns each one's outcome, in order. */
+  async applyBatches(batches: readonly PartitionBatch[]): Promise<BatchOutcome[]> {
+    const decoded = await Promise.all(
+      batches.map(({ partition, messages }) =>
+        Promise.all(messages.map((message) => this.decode(partition, message))),
+      ),
+    );
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.applyDecoded(batches, decoded);
+      } catch (error) {
+        if (!isCheckpointMoved(error) || attempt >= CHECKPOINT_MOVED_ATTEMPTS) throw error;
       }
-      const fresh = decoded.filter(
+    }
+  }
+
+  private async applyDecoded(
+    batches: readonly PartitionBatch[],
+    decoded: ReadonlyArray<readonly Decoded[]>,
+  ): Promise<BatchOutcome[]> {
+    const manager = this.dataSource.manager;
+    const topic = this.target.eventsTopic;
+    const events = decoded.flat().flatMap((item) => (item.kind === 'event' ? [item.entry] : []));
+    const subjects = [...new Set(events.map(({ event }) => event.subjectId))];
+    const [offsetRows, appliedRows, subjectRows, choiceRows] = await runReads(manager, [
+      this.checkpoints.nextOffsetsRead(
+        topic,
+        batches.map((batch) => batch.partition),
+      ),
+      this.readModel.alreadyAppliedRead(events.map(({ event }) => event)),
+      ...this.readModel.statesReads(subjects),
+    ]);
+    const nextOffsets = this.checkpoints.nextOffsetsFrom(offsetRows!);
+    const unknown = batches.map((batch) => batch.partition).filter((p) => !nextOffsets.has(p));
+    if (unknown.length > 0) {
+      await this.checkpoints.create(manager, topic, unknown);
+      return this.applyDecoded(batches, decoded);
+    }
+    const plan = this.plan(batches, decoded, nextOffsets);
+    const letters = plan.outcomes.flatMap((outcome) => outcome.deadLettered);
+    await publishDeadLetters(
+      this.deadLetterProducer,
+      this.target.deadLetterTopic,
+      this.target.consumerGroup,
+      letters,
+    );
+    const applied = this.readModel.appliedFrom(
+      plan.fresh.map(({ event }) => event),
+      appliedRows!,
+    );
+    const toApply = withoutDuplicates(plan.fresh, applied);
+    const states = this.readModel.statesFrom(subjects, subjectRows!, choiceRows!);
+    // The history, the states, the outbox and the checkpoints in one statement.
+    await runWrites(manager, [
+      ...this.apply(toApply, states),
+      this.checkpoints.advanceWrite(topic, plan.moves),
+    ]);
+    const appliedIn = countBy(toApply, ({ position }) => position.partition);
+    const freshIn = countBy(plan.fresh, ({ position }) => position.partition);
+    return plan.outcomes.map((outcome, index) => {
+      const partition = batches[index]!.partition;
+      return outcome.seekTo !== undefined
+        ? outcome
+        : {
+            ...outcome,
+            applied: appliedIn.get(partition) ?? 0,
+            duplicates: (freshIn.get(partition) ?? 0) - (appliedIn.get(partition) ?? 0),
+          };
+    });
+  }
+
+  /**
+   * What each partition contributes: the records past its checkpoint, the checkpoint's move, and
+   * its outcome so far (a seek when the batch starts after the checkpoint, e.g. after a database
+   * restore left the group's committed offset ahead of the read model).
+   */
+  private plan(
+    batches: readonly PartitionBatch[],
+    decoded: ReadonlyArray<readonly Decoded[]>,
+    nextOffsets: ReadonlyMap<number, bigint>,
+  ): { fresh: PositionedEvent[]; moves: CheckpointMove[]; outcomes: BatchOutcome[] } {
+    const fresh: PositionedEvent[] = [];
+    const moves: CheckpointMove[] = [];
+    const outcomes = batches.map(({ partition, messages }, index): BatchOutcome => {
+      const none = { applied: 0, duplicates: 0, deadLettered: [], skipped: 0 };
+      if (messages.length === 0) return none;
+      const nextOffset = nextOffsets.get(partition)!;
+      const gap = `${partition}:${nextOffset}`;
+      if (BigInt(messages[0]!.offset) > nextOffset && !this.soughtGaps.has(gap)) {
+        this.soughtGaps.add(gap);
+        return { ...none, seekTo: nextOffset.toString() };
+      }
+      const items = decoded[index]!.filter(
         (item) =>
           BigInt(item.kind === 'event' ? item.entry.position.offset : item.letter.message.offset) >=
           nextOffset,
       );
-      const letters = fresh.flatMap((item) => (item.kind === 'poison' ? [item.letter] : []));
-      await publishDeadLetters(
-        this.deadLetterProducer,
-        this.target.deadLetterTopic,
-        this.target.consumerGroup,
-        letters,
-      );
-
-      const candidates = fresh.flatMap((item) => (item.kind === 'event' ? [item.entry] : []));
-      const toApply = await this.withoutDuplicates(manager, candidates);
-      // The history, the states, the outbox and the checkpoint in one statement.
-      await runWrites(manager, [
-        ...(await this.apply(manager, toApply)),
-        lastOffset + 1n > nextOffset
-          ? this.checkpoints.advanceWrite(this.target.eventsTopic, partition, lastOffset + 1n)
-          : undefined,
-      ]);
+      fresh.push(...items.flatMap((item) => (item.kind === 'event' ? [item.entry] : [])));
+      const lastOffset = BigInt(messages[messages.length - 1]!.offset);
+      if (lastOffset + 1n > nextOffset)
+        moves.push({ partition, from: nextOffset, to: lastOffset + 1n });
       return {
-        applied: toApply.length,
-        duplicates: candidates.length - toApply.length,
-        deadLettered: letters,
-        skipped: decoded.length - fresh.length,
+        ...none,
+        deadLettered: items.flatMap((item) => (item.kind === 'poison' ? [item.letter] : [])),
+        skipped: messages.length - items.length,
       };
     });
+    return { fresh, moves, outcomes };
   }
 
   private async decode(partition: number, message: KafkaMessage): Promise<Decoded> {
@@ -158,42 +230,21 @@ export class ConsentEventProjection {
     };
   }
 
-  /** Drops events the read model holds already, or that repeat one earlier in the batch. */
-  private async withoutDuplicates(
-    manager: EntityManager,
-    entries: readonly PositionedEvent[],
-  ): Promise<PositionedEvent[]> {
-    const applied = await this.readModel.alreadyApplied(
-      manager,
-      entries.map((entry) => entry.event),
-    );
-    const seen = new Set<string>();
-    return entries.filter(({ event }) => {
-      const keys = [`id:${event.eventId}`, `key:${event.subjectId}\u0000${event.idempotencyKey}`];
-      if (applied.has(event.eventId) || keys.some((key) => seen.has(key))) return false;
-      keys.forEach((key) => seen.add(key));
-      return true;
-    });
-  }
-
   /** Folds the events into their subjects' states; returns the writes that store the outcome. */
-  private async apply(
-    manager: EntityManager,
+  private apply(
     entries: readonly PositionedEvent[],
-  ): Promise<Array<SqlWrite | undefined>> {
+    states: Map<string, SubjectConsentState>,
+  ): Array<SqlWrite | undefined> {
     if (entries.length === 0) return [];
-    const subjects = [...new Set(entries.map(({ event }) => event.subjectId))];
-    const states: Map<string, SubjectConsentState> = await this.readModel.loadStates(
-      manager,
-      subjects,
-    );
     const counts = new Map<string, number>();
+    const changed = new Map<string, SubjectConsentState>();
     const messages: OutboxMessage[] = [];
     for (const entry of entries) {
       const { event } = entry;
       const before = states.get(event.subjectId)!;
       const after = evolve(before, event);
       states.set(event.subjectId, after);
+      changed.set(event.subjectId, after);
       counts.set(event.subjectId, (counts.get(event.subjectId) ?? 0) + 1);
       for (const change of decisionChanges(before, after, event, this.target.consentPolicy)) {
         messages.push(...this.decisionMessages(change, entry));
@@ -201,7 +252,7 @@ export class ConsentEventProjection {
     }
     return [
       this.readModel.insertEventsWrite(entries),
-      ...this.readModel.saveStatesWrites(states, counts),
+      ...this.readModel.saveStatesWrites(changed, counts),
       this.outbox.addWrite(messages),
     ];
   }
@@ -240,4 +291,29 @@ export class ConsentEventProjection {
         ]
       : [state];
   }
+}
+
+/** Drops events the read model holds already, or that repeat one earlier in the batch. */
+function withoutDuplicates(
+  entries: readonly PositionedEvent[],
+  applied: ReadonlySet<string>,
+): PositionedEvent[] {
+  const seen = new Set<string>();
+  return entries.filter(({ event }) => {
+    const keys = [`id:${event.eventId}`, `key:${event.subjectId}\u0000${event.idempotencyKey}`];
+    if (applied.has(event.eventId) || keys.some((key) => seen.has(key))) return false;
+    keys.forEach((key) => seen.add(key));
+    return true;
+  });
+}
+
+function countBy<T>(items: readonly T[], keyOf: (item: T) => number): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
+  return counts;
+}
+
+/** Another consumer moved a checkpoint between this one's read and its write: nothing was written. */
+function isCheckpointMoved(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === EXPECTED_ROWS_MISSED;
 }

@@ -3,11 +3,11 @@ import { ACKS_ALL, AvroSerde, valueSubject } from '@consent-ledger/kafka';
 import {
   ConsentOutboxRepository,
   OUTBOX_CHANNEL,
+  type Queryable,
   type StoredOutboxMessage,
 } from '@consent-ledger/persistence';
 import type { Message, Producer } from 'kafkajs';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
 import { projectorMetrics } from './projector.metrics';
 
 /** Most messages one drain publishes in one produce request. */
@@ -16,21 +16,23 @@ const DRAIN_LIMIT = 2_000;
 const FALLBACK_POLL_MS = 500;
 
 /**
- * Publishes the outbox to the state and suppression topics. It wakes on the projector's NOTIFY
- * (sent on commit), drains in id order under an advisory lock (one relay at a time keeps per-key
- * order), produces with acks=all, and deletes what was published in the same transaction.
+ * Publishes the outbox to the state and suppression topics. It works on a PostgreSQL session of
+ * its own: it listens there for the projector's NOTIFY (sent on commit), holds the relay lock
+ * there for as long as the session lives (one relay at a time keeps per-key order), and drains in
+ * id order: read, produce with acks=all, delete, two round trips a drain. A crash between the
+ * produce and the delete publishes those messages again; consumers apply an update once (by its
+ * cause event). If the session fails, the relay drops it and opens a new one at its next wake.
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
   private readonly outbox = new ConsentOutboxRepository();
-  private listener?: Client;
+  private session?: { readonly client: Client; readonly queries: Queryable; locked: boolean };
   private timer?: NodeJS.Timeout;
   private draining = false;
   private again = false;
   private stopped = false;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly producer: Producer,
     private readonly serde: AvroSerde,
     private readonly databaseUrl: string,
@@ -38,13 +40,7 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.listener = new Client({ connectionString: this.databaseUrl });
-    this.listener.on('notification', () => this.wake());
-    this.listener.on('error', (error) =>
-      this.logger.warn({ msg: 'outbox listener error; polling continues', error: error.message }),
-    );
-    await this.listener.connect();
-    await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    await this.openSession();
     this.timer = setInterval(() => this.wake(), FALLBACK_POLL_MS);
     this.wake();
   }
@@ -52,7 +48,29 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.listener?.end().catch(() => undefined);
+    await this.closeSession();
+  }
+
+  private async openSession() {
+    const client = new Client({ connectionString: this.databaseUrl });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.logger.warn({ msg: 'outbox session failed; reopening', error: error.message });
+      void this.closeSession();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    const queries: Queryable = {
+      query: async (sql, params) => (await client.query(sql, params)).rows,
+    };
+    this.session = { client, queries, locked: false };
+    return this.session;
+  }
+
+  private async closeSession(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.client.end().catch(() => undefined);
   }
 
   private wake(): void {
@@ -63,12 +81,13 @@ export class OutboxRelay {
     }
     this.draining = true;
     void this.drainAll()
-      .catch((error: unknown) =>
+      .catch(async (error: unknown) => {
         this.logger.warn({
-          msg: 'outbox drain failed; will retry',
+          msg: 'outbox drain failed; will retry on a new session',
           error: (error as Error).message,
-        }),
-      )
+        });
+        await this.closeSession();
+      })
       .finally(() => {
         this.draining = false;
         if (this.again) {
@@ -79,22 +98,23 @@ export class OutboxRelay {
   }
 
   private async drainAll(): Promise<void> {
-    while (!this.stopped && (await this.drainOnce()) === DRAIN_LIMIT);
+    const session = this.session ?? (await this.openSession());
+    session.locked ||= await this.outbox.tryLockRelay(session.queries);
+    if (!session.locked) return;
+    while (!this.stopped && (await this.drainOnce(session.queries)) === DRAIN_LIMIT);
   }
 
   /** Publishes and deletes up to DRAIN_LIMIT messages; returns how many. */
-  private drainOnce(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const claimed = await this.outbox.claimOldest(manager, DRAIN_LIMIT);
-      if (!claimed || claimed.length === 0) return 0;
-      await this.publish(claimed);
-      await this.outbox.remove(
-        manager,
-        claimed.map((message) => message.id),
-      );
-      projectorMetrics.outboxPublished.inc(claimed.length);
-      return claimed.length;
-    });
+  private async drainOnce(session: Queryable): Promise<number> {
+    const oldest = await this.outbox.oldest(session, DRAIN_LIMIT);
+    if (oldest.length === 0) return 0;
+    await this.publish(oldest);
+    await this.outbox.remove(
+      session,
+      oldest.map((message) => message.id),
+    );
+    projectorMetrics.outboxPublished.inc(oldest.length);
+    return oldest.length;
   }
 
   private async publish(messages: readonly StoredOutboxMessage[]): Promise<void> {

@@ -17,7 +17,7 @@ export const projectorMetrics = {
   }),
   batchSeconds: new Histogram({
     name: 'projector_batch_duration_seconds',
-    help: 'Time to apply one batch, transaction included',
+    help: 'Time to apply the batches of one fetch (every partition it returned), writes included',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   }),
   lag: new Gauge({

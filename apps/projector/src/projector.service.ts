@@ -15,6 +15,8 @@ import {
   AvroSerde,
   consentTopics,
   createDurableProducer,
+  FetchBatchGatherer,
+  GATHERED_PARTITIONS,
   KAFKA_CLIENT,
   latestSchemaText,
   PIPELINE_CONSUMER,
@@ -23,14 +25,19 @@ import {
 } from '@consent-ledger/kafka';
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { ConsentEventProjection } from './consent-event.projection';
+import {
+  ConsentEventProjection,
+  type BatchOutcome,
+  type PartitionBatch,
+} from './consent-event.projection';
 import { OutboxRelay } from './outbox.relay';
 import { projectorMetrics } from './projector.metrics';
 
 /**
  * Runs the consent projection on consent.events.v1. Plain kafkajs rather than
  * @nestjs/microservices: the checkpoint lives in PostgreSQL with the view, so the consumer must
- * control offsets (no auto-resolve, seek on gaps) and process whole batches per transaction.
+ * control offsets (no auto-resolve, seek on gaps) and apply every partition of a fetch together
+ * (kafkajs hands them over one by one; a FetchBatchGatherer joins them again).
  */
 @Injectable()
 export class ProjectorService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,6 +46,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly deadLetterProducer: Producer;
   private readonly consumer: ResilientConsumer;
   private readonly projection: ConsentEventProjection;
+  private readonly gatherer: FetchBatchGatherer<PartitionBatch, BatchOutcome>;
   private readonly eventsTopic: string;
   private readonly relay: OutboxRelay;
 
@@ -62,7 +70,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       deadLetterTopic: topics.deadLetter,
       consumerGroup,
     });
-    this.relay = new OutboxRelay(dataSource, this.deadLetterProducer, serde, config.database.url);
+    this.gatherer = new FetchBatchGatherer((batches) => this.applyTimed(batches));
+    this.relay = new OutboxRelay(this.deadLetterProducer, serde, config.database.url);
     this.consumer = new ResilientConsumer({
       kafka,
       config: {
@@ -73,7 +82,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       topics: [topics.events],
       run: {
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 3,
+        partitionsConsumedConcurrently: GATHERED_PARTITIONS,
         eachBatch: (payload) => this.onBatch(payload),
       },
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
@@ -106,9 +115,10 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     isStale,
   }: EachBatchPayload): Promise<void> {
     if (!isRunning() || isStale()) return;
-    const stopTimer = projectorMetrics.batchSeconds.startTimer();
-    const outcome = await this.projection.applyBatch(batch.partition, batch.messages);
-    stopTimer();
+    const outcome = await this.gatherer.submit({
+      partition: batch.partition,
+      messages: batch.messages,
+    });
     if (outcome.seekTo !== undefined) {
       this.logger.warn({
         partition: batch.partition,
@@ -139,5 +149,14 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     projectorMetrics.restarts.set(this.consumer.liveness().restarts);
     await commitOffsetsIfNecessary();
     await heartbeat();
+  }
+
+  private async applyTimed(batches: PartitionBatch[]): Promise<BatchOutcome[]> {
+    const stopTimer = projectorMetrics.batchSeconds.startTimer();
+    try {
+      return await this.projection.applyBatches(batches);
+    } finally {
+      stopTimer();
+    }
   }
 }

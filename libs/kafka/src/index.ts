@@ -14,3 +14,4 @@ export * from './dead-letter.publisher';
 export * from './resilient-consumer';
 export * from './consent-decision.record';
 export * from './usage-log.publisher';
+export * from './fetch-batch-gatherer';

@@ -1,4 +1,4 @@
-import { combineWrites } from './combined-writes';
+import { combineReads, combineWrites } from './combined-writes';
 
 describe('combineWrites', () => {
   it('renumbers each write’s parameters after the ones before it', () => {
@@ -39,5 +39,33 @@ describe('combineWrites', () => {
 
   it('has nothing to run when every write is absent', () => {
     expect(combineWrites([undefined, undefined])).toBeUndefined();
+  });
+});
+
+describe('combineWrites with a guard', () => {
+  it('checks the guarded write’s row count before anything else is selected', () => {
+    const statement = combineWrites([
+      { sql: 'INSERT INTO a VALUES ($1)', params: [1], notify: 'outbox' },
+      { sql: 'UPDATE c SET n = $1 WHERE n = $2 RETURNING 1', params: [5, 4], expectRows: 3 },
+    ]);
+    expect(statement?.sql).toContain('w1 AS (UPDATE c SET n = $2 WHERE n = $3 RETURNING 1)');
+    expect(statement?.sql).toContain(
+      "SELECT consent_ledger_expect_rows((SELECT count(*) FROM w1), $4, 'w1'), pg_notify($5, '')",
+    );
+    expect(statement?.params).toEqual([1, 5, 4, 3, 'outbox']);
+  });
+});
+
+describe('combineReads', () => {
+  it('reads each SELECT into a JSON column of its own, parameters renumbered', () => {
+    const statement = combineReads([
+      { sql: 'SELECT x FROM a WHERE id = $1', params: [7] },
+      { sql: 'SELECT y FROM b WHERE id = ANY($1) AND z = $2', params: [[1, 2], 'z'] },
+    ]);
+    expect(statement.sql).toBe(
+      "SELECT (SELECT coalesce(json_agg(r0), '[]'::json) FROM (SELECT x FROM a WHERE id = $1) r0) AS r0,\n" +
+        "(SELECT coalesce(json_agg(r1), '[]'::json) FROM (SELECT y FROM b WHERE id = ANY($2) AND z = $3) r1) AS r1",
+    );
+    expect(statement.params).toEqual([7, [1, 2], 'z']);
   });
 });

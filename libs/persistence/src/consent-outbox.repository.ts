@@ -15,7 +15,12 @@ export interface StoredOutboxMessage extends OutboxMessage {
 /** Notified on commit of a transaction that wrote to the outbox; the relay listens. */
 export const OUTBOX_CHANNEL = 'consent_outbox';
 
-/** Advisory lock key held by the one relay that drains at a time (keeps per-key order). */
+/** Anything that runs a query and returns its rows: an EntityManager, or a session of the relay's. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/** Advisory lock key held by the one relay that drains (keeps per-key order). */
 const RELAY_LOCK = 7_434_001;
 
 export class ConsentOutboxRepository {
@@ -46,37 +51,38 @@ export class ConsentOutboxRepository {
   }
 
   /**
-   * In the caller's transaction: takes the relay lock (null when another relay holds it) and
-   * returns the oldest messages, in one round trip (the lock is tried once, before the read).
+   * Takes the relay lock for the session that runs it (true), or finds another relay holding it
+   * (false). The lock lasts until the session ends: run it on the relay's own connection.
    */
-  async claimOldest(manager: EntityManager, limit: number): Promise<StoredOutboxMessage[] | null> {
-    const rows: Array<{
-      locked: boolean;
-      id: string | null;
+  async tryLockRelay(session: Queryable): Promise<boolean> {
+    const [row] = (await session.query(`SELECT pg_try_advisory_lock($1) AS locked`, [
+      RELAY_LOCK,
+    ])) as Array<{ locked: boolean }>;
+    return row?.locked === true;
+  }
+
+  /** The oldest messages, in the order they were added. */
+  async oldest(session: Queryable, limit: number): Promise<StoredOutboxMessage[]> {
+    const rows = (await session.query(
+      `SELECT id, topic, message_key, payload FROM consent_outbox ORDER BY id LIMIT $1`,
+      [limit],
+    )) as Array<{
+      id: string;
       topic: string;
       message_key: string;
       payload: Record<string, unknown>;
-    }> = await manager.query(
-      `WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1) AS locked)
-       SELECT relay.locked, oldest.* FROM relay LEFT JOIN LATERAL (
-         SELECT id, topic, message_key, payload FROM consent_outbox WHERE relay.locked ORDER BY id LIMIT $2
-       ) oldest ON true ORDER BY oldest.id`,
-      [RELAY_LOCK, limit],
-    );
-    if (!rows[0]?.locked) return null;
-    return rows
-      .filter((row) => row.id !== null)
-      .map((row) => ({
-        id: String(row.id),
-        topic: row.topic,
-        key: row.message_key,
-        payload: row.payload,
-      }));
+    }>;
+    return rows.map((row) => ({
+      id: String(row.id),
+      topic: row.topic,
+      key: row.message_key,
+      payload: row.payload,
+    }));
   }
 
-  async remove(manager: EntityManager, ids: readonly string[]): Promise<void> {
+  async remove(session: Queryable, ids: readonly string[]): Promise<void> {
     if (ids.length > 0)
-      await manager.query(`DELETE FROM consent_outbox WHERE id = ANY($1::bigint[])`, [ids]);
+      await session.query(`DELETE FROM consent_outbox WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
   async backlog(manager: EntityManager): Promise<number> {

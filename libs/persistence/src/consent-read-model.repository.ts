@@ -1,6 +1,6 @@
 import type { ConsentEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
 import type { EntityManager } from 'typeorm';
-import type { SqlWrite } from './combined-writes';
+import { runReads, type SqlRead, type SqlWrite } from './combined-writes';
 import {
   eventFromRow,
   stateFromRows,
@@ -29,24 +29,47 @@ export class ConsentReadModelRepository {
     manager: EntityManager,
     subjectIds: readonly string[],
   ): Promise<Map<string, SubjectConsentState>> {
+    const [subjects, choices] = await runReads(manager, this.statesReads(subjectIds));
+    return this.statesFrom(subjectIds, subjects!, choices!);
+  }
+
+  /**
+   * The reads behind {@link loadStates}, to run with others in one round trip ({@link runReads});
+   * {@link statesFrom} turns their rows into states.
+   */
+  statesReads(subjectIds: readonly string[]): [SqlRead, SqlRead] {
     const unique = [...new Set(subjectIds)];
     // Index lookups per subject whatever the statistics say (OFFSET 0 keeps the planner from
     // flattening them into a join it may run as a scan of the table).
-    const [subjects, choices] = await Promise.all([
-      manager.query(
-        `SELECT s.* FROM unnest($1::text[]) AS k(subject_id)
+    return [
+      {
+        sql: `SELECT s.* FROM unnest($1::text[]) AS k(subject_id)
           CROSS JOIN LATERAL (SELECT * FROM consent_subject WHERE subject_id = k.subject_id OFFSET 0) s`,
-        [unique],
-      ) as Promise<ConsentSubjectRow[]>,
-      manager.query(
-        `SELECT c.* FROM unnest($1::text[]) AS k(subject_id)
+        params: [unique],
+      },
+      {
+        sql: `SELECT c.* FROM unnest($1::text[]) AS k(subject_id)
           CROSS JOIN LATERAL (SELECT * FROM consent_choice WHERE subject_id = k.subject_id OFFSET 0) c`,
-        [unique],
-      ) as Promise<ConsentChoiceRow[]>,
-    ]);
-    const subjectRows = new Map(subjects.map((row) => [row.subject_id, row]));
+        params: [unique],
+      },
+    ];
+  }
+
+  /** The states of these subjects from the rows of {@link statesReads} (JSON: dates revived). */
+  statesFrom(
+    subjectIds: readonly string[],
+    subjects: readonly unknown[],
+    choices: readonly unknown[],
+  ): Map<string, SubjectConsentState> {
+    const subjectRows = new Map(
+      subjects.map((json) => {
+        const row = reviveDates(json as ConsentSubjectRow, SUBJECT_DATES);
+        return [row.subject_id, row];
+      }),
+    );
     const choiceRows = new Map<string, ConsentChoiceRow[]>();
-    for (const row of choices) {
+    for (const json of choices) {
+      const row = reviveDates(json as ConsentChoiceRow, CHOICE_DATES);
       const rows = choiceRows.get(row.subject_id);
       if (rows) rows.push(row);
       else choiceRows.set(row.subject_id, [row]);
@@ -59,17 +82,15 @@ export class ConsentReadModelRepository {
     );
   }
 
-  /** Of these events, those the read model already holds (same event id or idempotency key). */
-  async alreadyApplied(
-    manager: EntityManager,
-    events: readonly ConsentEvent[],
-  ): Promise<Set<string>> {
-    if (events.length === 0) return new Set();
-    const rows: Array<{ event_id: string; subject_id: string; idempotency_key: string }> =
-      await manager.query(
-        // Index lookups only: written with OR, PostgreSQL scans the whole history for each batch
-        // (LIMIT 1 keeps the per-key lookups from being flattened into a join, see deliveredOffsets).
-        `SELECT e.event_id, e.subject_id, e.idempotency_key
+  /**
+   * Finds which of these events the read model already holds (same event id or idempotency
+   * key), to run with others in one round trip; {@link appliedFrom} reads its rows.
+   */
+  alreadyAppliedRead(events: readonly ConsentEvent[]): SqlRead {
+    return {
+      // Index lookups only: written with OR, PostgreSQL scans the whole history for each batch
+      // (LIMIT 1 keeps the per-key lookups from being flattened into a join).
+      sql: `SELECT e.event_id, e.subject_id, e.idempotency_key
            FROM unnest($1::uuid[]) AS k(event_id)
            CROSS JOIN LATERAL (
              SELECT event_id, subject_id, idempotency_key FROM consent_event WHERE event_id = k.event_id LIMIT 1) e
@@ -79,14 +100,23 @@ export class ConsentReadModelRepository {
            CROSS JOIN LATERAL (
              SELECT event_id, subject_id, idempotency_key FROM consent_event
               WHERE subject_id = k.subject_id AND idempotency_key = k.idempotency_key LIMIT 1) e`,
-        [
-          events.map((event) => event.eventId),
-          events.map((event) => event.subjectId),
-          events.map((event) => event.idempotencyKey),
-        ],
-      );
-    const ids = new Set(rows.map((row) => row.event_id));
-    const keys = new Set(rows.map((row) => `${row.subject_id}\u0000${row.idempotency_key}`));
+      params: [
+        events.map((event) => event.eventId),
+        events.map((event) => event.subjectId),
+        events.map((event) => event.idempotencyKey),
+      ],
+    };
+  }
+
+  /** Of these events, the ids of those {@link alreadyAppliedRead}'s rows show as applied. */
+  appliedFrom(events: readonly ConsentEvent[], rows: readonly unknown[]): Set<string> {
+    const found = rows as ReadonlyArray<{
+      event_id: string;
+      subject_id: string;
+      idempotency_key: string;
+    }>;
+    const ids = new Set(found.map((row) => row.event_id));
+    const keys = new Set(found.map((row) => `${row.subject_id}\u0000${row.idempotency_key}`));
     return new Set(
       events
         .filter(
@@ -265,4 +295,17 @@ function decodeCursor(cursor: string): { recordedAt: string; eventId: string } {
   } catch {
     throw new InvalidCursorError(`'${cursor}' is not a cursor issued by this API`);
   }
+}
+
+const SUBJECT_DATES = ['jurisdiction_occurred_at', 'age_band_occurred_at'] as const;
+const CHOICE_DATES = ['occurred_at', 'recorded_at', 'expires_at'] as const;
+
+/** A row read as JSON, with its timestamp columns (ISO strings there) as Dates again. */
+function reviveDates<Row extends object>(row: Row, columns: ReadonlyArray<keyof Row>): Row {
+  const revived = { ...row };
+  for (const column of columns) {
+    const value = row[column];
+    if (typeof value === 'string') revived[column] = new Date(value) as Row[keyof Row];
+  }
+  return revived;
 }

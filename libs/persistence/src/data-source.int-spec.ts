@@ -1,6 +1,7 @@
 import { loadConfig } from '@consent-ledger/config';
 import { createTemporaryDatabase, type TemporaryDatabase } from '@consent-ledger/testing';
 import type { DataSource } from 'typeorm';
+import { EXPECTED_ROWS_MISSED } from './combined-writes';
 import { createDataSource, migrateDatabase } from './data-source.factory';
 import { ProjectionCheckpointEntity } from './entities';
 
@@ -28,6 +29,8 @@ describe('PostgreSQL data source and migrations', () => {
       'MlTraining1795000400000',
       'Audit1795000500000',
       'SinkCallIntent1795000600000',
+      'ExpectedRows1795000700000',
+      'SinkCallSpans1795000800000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -51,6 +54,18 @@ describe('PostgreSQL data source and migrations', () => {
       'training_manifest',
       'training_manifest_subject',
     ]);
+  });
+
+  it('has the row-count guard that combined writes use, failing with its own SQLSTATE', async () => {
+    await expect(
+      dataSource.query(`SELECT consent_ledger_expect_rows(2, 2, 'checkpoints')`),
+    ).resolves.toEqual([{ consent_ledger_expect_rows: '2' }]);
+    await expect(
+      dataSource.query(`SELECT consent_ledger_expect_rows(1, 2, 'checkpoints')`),
+    ).rejects.toMatchObject({
+      code: EXPECTED_ROWS_MISSED,
+      message: 'checkpoints: expected 2 rows, found 1; nothing was written',
+    });
   });
 
   it('writes a row and reads it back, keeping a 64-bit offset exact', async () => {

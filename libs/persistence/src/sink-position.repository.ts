@@ -42,31 +42,39 @@ export class SinkPositionRepository {
   }
 
   /**
-   * Writes a call's intent before it is sent: the updates it carries, for sending it again as it
-   * was if this process stops before recording its deliveries.
+   * Writes the intents of calls before they are sent, in one statement: the updates each carries
+   * and the partitions they come from ('topic:partition'), for sending it again as it was if this
+   * process stops before recording its deliveries.
    */
-  async openCall<T>(
-    callKey: string,
-    topic: string,
-    partition: number,
-    updates: readonly T[],
-  ): Promise<void> {
+  async openCalls<T>(calls: ReadonlyArray<CallIntent<T>>): Promise<void> {
+    if (calls.length === 0) return;
     await this.dataSource.query(
-      `INSERT INTO sink_call_intent (sink, call_key, topic, partition, updates) VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO sink_call_intent (sink, call_key, spans, updates)
+       SELECT $1, c.call_key, ARRAY(SELECT jsonb_array_elements_text(c.spans)), c.updates
+         FROM jsonb_to_recordset($2::jsonb) AS c(call_key text, spans jsonb, updates jsonb)
        ON CONFLICT (sink, call_key) DO NOTHING`,
-      [this.sink, callKey, topic, partition, JSON.stringify(updates)],
+      [
+        this.sink,
+        JSON.stringify(
+          calls.map((call) => ({
+            call_key: call.callKey,
+            spans: call.spans,
+            updates: call.updates,
+          })),
+        ),
+      ],
     );
   }
 
-  /** Calls of this partition sent (or about to be) but never recorded, oldest first. */
-  async openCalls(
+  /** Calls that carry updates of this partition, sent (or about to be) but never recorded, oldest first. */
+  async openCallsOf(
     topic: string,
     partition: number,
   ): Promise<Array<{ callKey: string; updates: unknown[] }>> {
     const rows: Array<{ call_key: string; updates: unknown[] }> = await this.dataSource.query(
-      `SELECT call_key, updates FROM sink_call_intent WHERE sink = $1 AND topic = $2 AND partition = $3
+      `SELECT call_key, updates FROM sink_call_intent WHERE sink = $1 AND $2 = ANY(spans)
         ORDER BY created_at`,
-      [this.sink, topic, partition],
+      [this.sink, `${topic}:${partition}`],
     );
     return rows.map((row) => ({ callKey: row.call_key, updates: row.updates }));
   }
@@ -121,6 +129,14 @@ export class SinkPositionRepository {
 interface Recording {
   readonly deliveries: readonly DeliveredUpdate[];
   readonly closesCall: string | undefined;
+}
+
+/** A vendor call about to be sent: its key, the partitions its updates come from, and them. */
+export interface CallIntent<T> {
+  readonly callKey: string;
+  /** 'topic:partition' of each partition the updates come from. */
+  readonly spans: readonly string[];
+  readonly updates: readonly T[];
 }
 
 /** What a sink told its downstream system about one subject and purpose. */

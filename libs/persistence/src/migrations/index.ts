@@ -5,6 +5,8 @@ import { SinkPosition1795000300000 } from './1795000300000-sink-position';
 import { MlTraining1795000400000 } from './1795000400000-ml-training';
 import { Audit1795000500000 } from './1795000500000-audit';
 import { SinkCallIntent1795000600000 } from './1795000600000-sink-call-intent';
+import { ExpectedRows1795000700000 } from './1795000700000-expected-rows';
+import { SinkCallSpans1795000800000 } from './1795000800000-sink-call-spans';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -15,4 +17,6 @@ export const migrations = [
   MlTraining1795000400000,
   Audit1795000500000,
   SinkCallIntent1795000600000,
+  ExpectedRows1795000700000,
+  SinkCallSpans1795000800000,
 ];
