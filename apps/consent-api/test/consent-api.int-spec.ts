@@ -317,14 +317,34 @@ describe('consent-api against the real stack', () => {
     expect((await call('GET', '/v1/purposes', undefined, TEST_READ_ONLY_KEY)).status).toBe(200);
   });
 
-  it('keeps one linear hash chain per subject under concurrent writes', async () => {
+  it('keeps one linear hash chain per subject under concurrent writes from two API instances', async () => {
+    // A second instance with its own connections: both race to create the new subject's head.
+    const second = await createConsentApi(environment.config);
+    await second.listen(0, '127.0.0.1');
+    const secondUrl = `http://127.0.0.1:${(second.getHttpServer().address() as AddressInfo).port}`;
     const subjectId = uniqueName('busy');
     const bodies = Array.from({ length: 20 }, (_, index) =>
       eventBody({ subjectId, purpose: index % 2 ? 'marketing.sms' : 'marketing.email' }),
     );
-    const responses = await Promise.all(
-      bodies.map((body) => call('POST', '/v1/consent-events', body)),
-    );
+    let responses;
+    try {
+      responses = await Promise.all(
+        bodies.map((body, index) =>
+          index % 2
+            ? fetch(`${secondUrl}/v1/consent-events`, {
+                method: 'POST',
+                headers: {
+                  'content-type': 'application/json',
+                  authorization: `Bearer ${TEST_ADMIN_KEY}`,
+                },
+                body: JSON.stringify(body),
+              })
+            : call('POST', '/v1/consent-events', body),
+        ),
+      );
+    } finally {
+      await second.close();
+    }
     expect(responses.map((response) => response.status)).toEqual(bodies.map(() => 202));
 
     const client = new Client({ connectionString: environment.config.database.url });

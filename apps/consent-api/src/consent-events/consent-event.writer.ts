@@ -196,19 +196,18 @@ export class ConsentEventWriter {
 
   /**
    * Locks each subject's chain head (creating it on first use) in a fixed order: no deadlocks.
-   * Two statements on purpose: the SELECT must take a fresh snapshot after the INSERT, which may
-   * have waited for a concurrent writer of the same new subject, so that it sees that writer's head.
+   * One statement: ON CONFLICT DO UPDATE locks an existing head and works on its latest committed
+   * version, also one a concurrent writer of the same new subject inserted after this statement
+   * began (the INSERT waits for that writer), so RETURNING gives the head to chain to.
    */
   private async lockChainHeads(
     manager: EntityManager,
     subjects: readonly string[],
   ): Promise<Map<string, string | null>> {
-    await manager.query(
-      `INSERT INTO consent_write_head (subject_id) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING`,
-      [subjects],
-    );
     const rows: Array<{ subject_id: string; last_event_hash: string | null }> = await manager.query(
-      `SELECT subject_id, last_event_hash FROM consent_write_head WHERE subject_id = ANY($1) ORDER BY subject_id FOR UPDATE`,
+      `INSERT INTO consent_write_head AS h (subject_id) SELECT unnest($1::text[]) ORDER BY 1
+       ON CONFLICT (subject_id) DO UPDATE SET subject_id = h.subject_id
+       RETURNING h.subject_id, h.last_event_hash`,
       [subjects],
     );
     return new Map(rows.map((row) => [row.subject_id, row.last_event_hash]));
