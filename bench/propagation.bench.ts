@@ -36,6 +36,12 @@ const { values: options } = parseArgs({
      * email platform's event webhook). The rate stays withdrawals per second.
      */
     batch: { type: 'string', default: '1' },
+    /**
+     * Seconds of the same load before the measured window, reported apart: the apps start fresh
+     * for the benchmark, and their first seconds under load (JIT compilation) are not what a
+     * service that has been running sees.
+     */
+    'warmup-seconds': { type: 'string', default: '10' },
     /** Write a V8 CPU profile of each app, covering the load window, to this folder. */
     profile: { type: 'string' },
   },
@@ -146,24 +152,34 @@ async function main(): Promise<void> {
       { timeoutMs: 120_000, description: 'the pipeline to warm up' },
     );
 
+    const warmupTotal =
+      Math.ceil((rate * Number(options['warmup-seconds'])) / batchSize) * batchSize;
     process.stdout.write(
-      `open loop: ${total} withdrawals at ${rate}/s through the API, ${batchSize === 1 ? 'one per request' : `${batchSize} per request (${rate / batchSize} requests/s)`}\n`,
+      `open loop: ${warmupTotal} withdrawals of warm-up, then ${total} measured, at ${rate}/s through the API, ${batchSize === 1 ? 'one per request' : `${batchSize} per request (${rate / batchSize} requests/s)`}\n`,
     );
     const accepted = new Map<string, number>();
+    const warmupAccepted = new Map<string, number>();
     /** When each accepted withdrawal's request was sent: with a queue at the API, the 202 is late. */
     const sent = new Map<string, number>();
     let refused = 0;
     const requestLatencies: number[] = [];
-    toggleProfiles();
-    cpu.start();
-    const start = performance.now();
+    const loadStart = performance.now();
+    let start = loadStart;
+    let loadStartedAt = new Date();
     const inFlight: Array<Promise<void>> = [];
-    for (let index = 0; index < total; index += batchSize) {
-      const due = start + (index * 1000) / rate;
+    for (let index = 0; index < warmupTotal + total; index += batchSize) {
+      const measured = index >= warmupTotal;
+      if (index === warmupTotal) {
+        toggleProfiles();
+        cpu.start();
+        start = performance.now();
+        loadStartedAt = new Date();
+      }
+      const due = loadStart + (index * 1000) / rate;
       const wait = due - performance.now();
       if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
       const subjectIds = Array.from(
-        { length: Math.min(batchSize, total - index) },
+        { length: Math.min(batchSize, warmupTotal + total - index) },
         (_, offset) => `${run}-${index + offset}`,
       );
       const sentAt = performance.now();
@@ -171,11 +187,11 @@ async function main(): Promise<void> {
         post(subjectIds).then(
           (status) => {
             const now = performance.now();
-            requestLatencies.push(now - sentAt);
+            if (measured) requestLatencies.push(now - sentAt);
             if (status === 202)
               subjectIds.forEach((subjectId) => {
-                accepted.set(subjectId, now);
-                sent.set(subjectId, sentAt);
+                (measured ? accepted : warmupAccepted).set(subjectId, now);
+                if (measured) sent.set(subjectId, sentAt);
               });
             else refused += subjectIds.length;
           },
@@ -191,9 +207,14 @@ async function main(): Promise<void> {
     let lastProgress = performance.now();
     await waitFor(
       () => {
-        const arrived = [...accepted.keys()].filter((subjectId) => applied.has(subjectId)).length;
+        const arrived = [...accepted.keys(), ...warmupAccepted.keys()].filter((subjectId) =>
+          applied.has(subjectId),
+        ).length;
         if (arrived !== lastCount) [lastCount, lastProgress] = [arrived, performance.now()];
-        return arrived === accepted.size || performance.now() - lastProgress > 30_000;
+        return (
+          arrived === accepted.size + warmupAccepted.size ||
+          performance.now() - lastProgress > 30_000
+        );
       },
       { timeoutMs: 900_000, intervalMs: 200, description: 'the pipeline to drain' },
     );
@@ -205,15 +226,37 @@ async function main(): Promise<void> {
       const dataSource = createDataSource(environment.config.database);
       await dataSource.initialize();
       try {
-        const [row] = await dataSource.query(`
+        const [row]: Array<
+          Record<'projected_p50' | 'projected_p99' | 'delivered_p50' | 'delivered_p99', number>
+        > = await dataSource.query(
+          `
           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_projected) AS projected_p50,
                  percentile_cont(0.99) WITHIN GROUP (ORDER BY ms_projected) AS projected_p99,
                  percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_delivered) AS delivered_p50,
                  percentile_cont(0.99) WITHIN GROUP (ORDER BY ms_delivered) AS delivered_p99
             FROM (SELECT extract(epoch FROM e.applied_at - e.recorded_at) * 1000 AS ms_projected,
                          extract(epoch FROM p.delivered_at - e.recorded_at) * 1000 AS ms_delivered
-                    FROM consent_event e JOIN sink_position p ON p.cause_event_id = e.event_id) t`);
-        return row as Record<string, number>;
+                    FROM consent_event e JOIN sink_position p ON p.cause_event_id = e.event_id
+                   WHERE e.recorded_at >= $1) t`,
+          [loadStartedAt],
+        );
+        const windows: Array<{ projected_p99: number; delivered_p99: number }> =
+          await dataSource.query(
+            `SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY ms_projected) AS projected_p99,
+                    percentile_cont(0.99) WITHIN GROUP (ORDER BY ms_delivered) AS delivered_p99
+               FROM (SELECT floor(extract(epoch FROM e.recorded_at - $1::timestamptz) / $2) AS slot,
+                            extract(epoch FROM e.applied_at - e.recorded_at) * 1000 AS ms_projected,
+                            extract(epoch FROM p.delivered_at - e.recorded_at) * 1000 AS ms_delivered
+                       FROM consent_event e JOIN sink_position p ON p.cause_event_id = e.event_id
+                      WHERE e.recorded_at >= $1) t
+              GROUP BY slot ORDER BY slot`,
+            [loadStartedAt, TIMELINE_WINDOW_SECONDS],
+          );
+        return {
+          ...row!,
+          projectedP99Timeline: windows.map((window) => Number(window.projected_p99)),
+          deliveredP99Timeline: windows.map((window) => Number(window.delivered_p99)),
+        };
       } finally {
         await dataSource.destroy();
       }
@@ -230,6 +273,19 @@ async function main(): Promise<void> {
       .flatMap(([subjectId, at]) => (applied.has(subjectId) ? [applied.get(subjectId)! - at] : []))
       .sort((a, b) => a - b);
     const lost = accepted.size - latencies.length;
+    const warmupLatencies = [...warmupAccepted]
+      .flatMap(([subjectId, at]) => (applied.has(subjectId) ? [applied.get(subjectId)! - at] : []))
+      .sort((a, b) => a - b);
+    const warmup = {
+      seconds: Number(options['warmup-seconds']),
+      offered: warmupTotal,
+      accepted: warmupAccepted.size,
+      lost: warmupAccepted.size - warmupLatencies.length,
+      p50: percentile(warmupLatencies, 50),
+      p99: percentile(warmupLatencies, 99),
+      max: warmupLatencies[warmupLatencies.length - 1] ?? Number.NaN,
+    };
+    const timeline = latencyTimeline(accepted, applied, start);
     const fromSent = [...sent]
       .flatMap(([subjectId, at]) => (applied.has(subjectId) ? [applied.get(subjectId)! - at] : []))
       .sort((a, b) => a - b);
@@ -292,6 +348,10 @@ async function main(): Promise<void> {
         max: requestLatencies[requestLatencies.length - 1],
       },
       acceptedToAppliedMs: ours,
+      /** The warm-up before the measured window (same rate), accepted -> applied. */
+      warmup,
+      /** accepted -> applied per window of the load (by acceptance time): where the tail happened. */
+      timeline,
       sentToAppliedMs: sentToApplied,
       baseline: {
         tool: 'org.apache.kafka.tools.EndToEndLatency',
@@ -337,6 +397,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nms; offered ${total} at ${rate}/s (achieved ${results.load.achievedRate.toFixed(0)}/s), accepted ${accepted.size}, refused ${refused}, not delivered ${lost} (dead-lettered by the sink: ${deadLettered}); ` +
         `API request p50 ${results.apiRequestMs.p50.toFixed(1)} ms, p99 ${results.apiRequestMs.p99.toFixed(1)} ms; p99 ratio to Kafka ${results.ratioP99.toFixed(1)}x\n` +
+        `warm-up (${warmup.seconds} s before the measured window, same rate): accepted -> applied p50 ${warmup.p50.toFixed(1)} p99 ${warmup.p99.toFixed(1)} max ${warmup.max.toFixed(1)}, lost ${warmup.lost} of ${warmup.accepted}\n` +
+        `p99 per ${TIMELINE_WINDOW_SECONDS} s of load (ms): accepted -> applied ${timeline.map((window) => window.p99.toFixed(0)).join(' ')}; ` +
+        `recorded -> projector ${stages.projectedP99Timeline.map((ms) => ms.toFixed(0)).join(' ')}; ` +
+        `recorded -> connector recorded ${stages.deliveredP99Timeline.map((ms) => ms.toFixed(0)).join(' ')}\n` +
         `stages from recordedAt (ms): projector transaction p50 ${Number(stages.projected_p50).toFixed(1)} p99 ${Number(stages.projected_p99).toFixed(1)}; ` +
         `connector recorded delivery p50 ${Number(stages.delivered_p50).toFixed(1)} p99 ${Number(stages.delivered_p99).toFixed(1)}\n` +
         `CPU from the first withdrawal to the drain (${cpuUsed.wallSeconds.toFixed(1)} s; machine busy ${cpuUsed.machineBusySeconds.toFixed(1)} CPU-s of ${(cpuUsed.wallSeconds * cpus().length).toFixed(1)}), ms per accepted withdrawal: ` +
@@ -362,6 +426,34 @@ async function main(): Promise<void> {
     await environment.dispose();
     await vendor.close();
   }
+}
+
+/** Width of the windows of the latency timeline. */
+const TIMELINE_WINDOW_SECONDS = 5;
+
+/** accepted -> applied in windows of the load by acceptance time: a stall shows as one window. */
+function latencyTimeline(
+  accepted: ReadonlyMap<string, number>,
+  applied: ReadonlyMap<string, number>,
+  loadStart: number,
+): Array<{ fromSecond: number; count: number; p50: number; p99: number; max: number }> {
+  const windows: number[][] = [];
+  for (const [subjectId, at] of accepted) {
+    const appliedAt = applied.get(subjectId);
+    if (appliedAt === undefined) continue;
+    const index = Math.max(0, Math.floor((at - loadStart) / 1000 / TIMELINE_WINDOW_SECONDS));
+    (windows[index] ??= []).push(appliedAt - at);
+  }
+  return [...windows].map((window = [], index) => {
+    const sorted = window.sort((a, b) => a - b);
+    return {
+      fromSecond: index * TIMELINE_WINDOW_SECONDS,
+      count: sorted.length,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      max: sorted[sorted.length - 1] ?? Number.NaN,
+    };
+  });
 }
 
 main().catch((error: unknown) => {
