@@ -3,6 +3,7 @@ import { ACKS_ALL, AvroSerde, valueSubject } from '@consent-ledger/kafka';
 import {
   ConsentOutboxRepository,
   OUTBOX_CHANNEL,
+  preparedStatement,
   type Queryable,
   type StoredOutboxMessage,
 } from '@consent-ledger/persistence';
@@ -61,7 +62,7 @@ export class OutboxRelay {
     await client.connect();
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
     const queries: Queryable = {
-      query: async (sql, params) => (await client.query(sql, params)).rows,
+      query: async (sql, params) => (await client.query(preparedStatement(sql, params))).rows,
     };
     this.session = { client, queries, locked: false };
     return this.session;

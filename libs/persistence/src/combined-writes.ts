@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { queryPrepared } from './prepared-query';
 
 /** One data-modifying statement (INSERT, UPDATE or DELETE) and its $1…$n. */
 export interface SqlWrite {
@@ -35,7 +36,7 @@ export async function runWrites(
   writes: ReadonlyArray<SqlWrite | undefined>,
 ): Promise<void> {
   const statement = combineWrites(writes);
-  if (statement) await manager.query(statement.sql, statement.params);
+  if (statement) await queryPrepared(manager, statement.sql, statement.params);
 }
 
 /**
@@ -79,9 +80,11 @@ export async function runReads(
   reads: readonly SqlRead[],
 ): Promise<unknown[][]> {
   const statement = combineReads(reads);
-  const [row] = (await manager.query(statement.sql, statement.params)) as Array<
-    Record<string, unknown[]>
-  >;
+  const [row] = await queryPrepared<Record<string, unknown[]>>(
+    manager,
+    statement.sql,
+    statement.params,
+  );
   return reads.map((_read, index) => row![`r${index}`]!);
 }
 

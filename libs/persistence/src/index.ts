@@ -10,3 +10,4 @@ export * from './sink-position.repository';
 export * from './audit.repository';
 export * from './group-commit.queue';
 export * from './combined-writes';
+export * from './prepared-query';

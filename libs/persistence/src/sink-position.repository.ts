@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { GroupCommitQueue } from './group-commit.queue';
+import { queryPrepared } from './prepared-query';
 
 /** A connector's record of what it delivered (see the sink_position migration). */
 export class SinkPositionRepository {
@@ -14,7 +15,8 @@ export class SinkPositionRepository {
   ): Promise<Map<string, bigint>> {
     if (pairs.length === 0) return new Map();
     const rows: Array<{ subject_id: string; purpose: string; source_offset: string }> =
-      await this.dataSource.query(
+      await queryPrepared(
+        this.dataSource.manager,
         // One primary-key lookup per pair whatever the statistics say (LIMIT 1 keeps the planner
         // from turning it into a join that, with statistics from when the table was small,
         // reads every position of the sink).
@@ -48,7 +50,8 @@ export class SinkPositionRepository {
    */
   async openCalls<T>(calls: ReadonlyArray<CallIntent<T>>): Promise<void> {
     if (calls.length === 0) return;
-    await this.dataSource.query(
+    await queryPrepared(
+      this.dataSource.manager,
       `INSERT INTO sink_call_intent (sink, call_key, spans, updates)
        SELECT $1, c.call_key, ARRAY(SELECT jsonb_array_elements_text(c.spans)), c.updates
          FROM jsonb_to_recordset($2::jsonb) AS c(call_key text, spans jsonb, updates jsonb)
@@ -71,7 +74,8 @@ export class SinkPositionRepository {
     topic: string,
     partition: number,
   ): Promise<Array<{ callKey: string; updates: unknown[] }>> {
-    const rows: Array<{ call_key: string; updates: unknown[] }> = await this.dataSource.query(
+    const rows: Array<{ call_key: string; updates: unknown[] }> = await queryPrepared(
+      this.dataSource.manager,
       `SELECT call_key, updates FROM sink_call_intent WHERE sink = $1 AND $2 = ANY(spans)
         ORDER BY created_at`,
       [this.sink, `${topic}:${partition}`],
@@ -81,10 +85,11 @@ export class SinkPositionRepository {
 
   /** Removes a call's intent without recording deliveries (its updates go another way). */
   async closeCall(callKey: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM sink_call_intent WHERE sink = $1 AND call_key = $2`, [
-      this.sink,
-      callKey,
-    ]);
+    await queryPrepared(
+      this.dataSource.manager,
+      `DELETE FROM sink_call_intent WHERE sink = $1 AND call_key = $2`,
+      [this.sink, callKey],
+    );
   }
 
   private readonly recordings = new GroupCommitQueue<Recording, void>(
@@ -107,7 +112,8 @@ export class SinkPositionRepository {
         rows.map((row) => row.causeEventId),
         rows.map((row) => row.allowed),
       ];
-      await this.dataSource.query(
+      await queryPrepared(
+        this.dataSource.manager,
         `WITH delivery AS (
            INSERT INTO sink_delivery (sink, subject_id, purpose, source_offset, cause_event_id, allowed)
            SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::boolean[])),

@@ -5,7 +5,7 @@ import { hashConsentEvent, sha256Hex } from '@consent-ledger/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, consentRulesBroken, type FieldProblem } from '@consent-ledger/http';
-import { GroupCommitQueue } from '@consent-ledger/persistence';
+import { GroupCommitQueue, queryPrepared } from '@consent-ledger/persistence';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
 import { ConsentEventPublisher } from './consent-event.publisher';
 
@@ -204,7 +204,8 @@ export class ConsentEventWriter {
     manager: EntityManager,
     subjects: readonly string[],
   ): Promise<Map<string, string | null>> {
-    const rows: Array<{ subject_id: string; last_event_hash: string | null }> = await manager.query(
+    const rows: Array<{ subject_id: string; last_event_hash: string | null }> = await queryPrepared(
+      manager,
       `INSERT INTO consent_write_head AS h (subject_id) SELECT unnest($1::text[]) ORDER BY 1
        ON CONFLICT (subject_id) DO UPDATE SET subject_id = h.subject_id
        RETURNING h.subject_id, h.last_event_hash`,
@@ -222,7 +223,8 @@ export class ConsentEventWriter {
       idempotency_key: string;
       event_id: string;
       request_sha256: string;
-    }> = await manager.query(
+    }> = await queryPrepared(
+      manager,
       // One primary-key lookup per key whatever the statistics say (LIMIT 1: not flattened).
       `SELECT r.subject_id, r.idempotency_key, r.event_id, r.request_sha256
          FROM unnest($1::text[], $2::text[]) AS k(subject_id, idempotency_key)
@@ -249,13 +251,18 @@ export class ConsentEventWriter {
   ): Promise<void> {
     const lastEventIds = new Map(fresh.map(({ event }) => [event.subjectId, event.eventId]));
     const subjects = [...lastEventIds.keys()];
-    await manager.query(
+    await queryPrepared(
+      manager,
+      // The heads exist (locked above): ON CONFLICT finds each through the primary key, a plan no
+      // statistics can turn into a scan of every head (an UPDATE … FROM unnest can become one).
       `WITH keys AS (
          INSERT INTO idempotency_record (subject_id, idempotency_key, event_id, request_sha256)
          SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[])
        )
-       UPDATE consent_write_head h SET last_event_id = u.event_id, last_event_hash = u.hash, updated_at = now()
-         FROM unnest($5::text[], $6::uuid[], $7::text[]) AS u(subject_id, event_id, hash) WHERE h.subject_id = u.subject_id`,
+       INSERT INTO consent_write_head AS h (subject_id, last_event_id, last_event_hash)
+       SELECT * FROM unnest($5::text[], $6::uuid[], $7::text[])
+       ON CONFLICT (subject_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id,
+         last_event_hash = EXCLUDED.last_event_hash, updated_at = now()`,
       [
         fresh.map(({ event }) => event.subjectId),
         fresh.map(({ event }) => event.idempotencyKey),
