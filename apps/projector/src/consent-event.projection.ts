@@ -65,6 +65,11 @@ export interface PartitionBatch {
   readonly messages: readonly KafkaMessage[];
 }
 
+/** A fetch of at least this many records is a backlog: applied in several groups side by side. */
+const BULK_RECORDS = 2_000;
+/** Groups of partitions a backlog fetch is applied in, side by side (one per core, and one more). */
+const BULK_WRITERS = 3;
+
 /** Reads and writes again when another consumer moved a checkpoint meanwhile, this many times. */
 const CHECKPOINT_MOVED_ATTEMPTS = 5;
 
@@ -91,8 +96,31 @@ export class ConsentEventProjection {
     private readonly target: ProjectionTarget,
   ) {}
 
-  /** Applies the batches (one per partition) together; returns each one's outcome, in order. */
+  /**
+   * Applies the batches (one per partition) together; returns each one's outcome, in order. A
+   * large fetch (catching up on a backlog) is split into up to BULK_WRITERS groups of partitions
+   * applied side by side, so that PostgreSQL works on more than one core.
+   */
   async applyBatches(batches: readonly PartitionBatch[]): Promise<BatchOutcome[]> {
+    const records = batches.reduce((sum, batch) => sum + batch.messages.length, 0);
+    if (records < BULK_RECORDS || batches.length < 2) return this.applyGroup(batches);
+    const groups = Math.min(BULK_WRITERS, batches.length);
+    const indexes = batches.map((_batch, index) => index);
+    const outcomes = await Promise.all(
+      Array.from({ length: groups }, (_group, group) => {
+        const members = indexes.filter((index) => index % groups === group);
+        return this.applyGroup(members.map((index) => batches[index]!)).then((results) =>
+          members.map((index, position) => [index, results[position]!] as const),
+        );
+      }),
+    );
+    return outcomes
+      .flat()
+      .sort(([a], [b]) => a - b)
+      .map(([, outcome]) => outcome);
+  }
+
+  private async applyGroup(batches: readonly PartitionBatch[]): Promise<BatchOutcome[]> {
     const decoded = await Promise.all(
       batches.map(({ partition, messages }) =>
         Promise.all(messages.map((message) => this.decode(partition, message))),
