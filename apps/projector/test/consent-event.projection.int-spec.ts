@@ -17,7 +17,7 @@ import {
 import { createTestEnvironment, uniqueName, type TestEnvironment } from '@consent-ledger/testing';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
+import { fixtureEvent } from '../../../libs/consent-domain/src/consent-domain.fixtures';
 import {
   CONSENT_PROJECTION,
   ConsentEventProjection,
@@ -29,31 +29,15 @@ const EVENTS = 400;
 const PARTITIONS = 3;
 const CHUNK = 25;
 
+/** A grant or (every third) a withdrawal, a minute after the one before. */
 function event(index: number, subjectId: string): ConsentEvent {
-  const occurredAt = new Date(Date.UTC(2026, 0, 1) + index * 60_000);
-  const action = index % 3 === 0 ? 'WITHDRAW' : 'GRANT';
-  return {
-    eventId: uuidv7(),
+  const withdrawal = index % 3 === 0;
+  return fixtureEvent({
     subjectId,
     purpose: index % 2 === 0 ? 'marketing.email' : 'ml.training',
-    action,
-    jurisdiction: 'DE',
-    legalBasis: 'CONSENT',
-    channel: 'WEB',
-    method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
-    notice:
-      action === 'GRANT'
-        ? { noticeId: 'privacy', version: '3', textSha256: 'ab'.repeat(32) }
-        : null,
-    occurredAt,
-    recordedAt: occurredAt,
-    expiresAt: null,
-    actor: { type: 'SUBJECT', id: null },
-    evidence: null,
-    ageBand: null,
-    idempotencyKey: `k-${index}`,
-    previousEventHash: null,
-  };
+    occurredAt: new Date(Date.UTC(2026, 0, 1) + index * 60_000),
+    ...(withdrawal ? { action: 'WITHDRAW', method: 'PREFERENCE_CENTRE', notice: null } : {}),
+  });
 }
 
 /**
