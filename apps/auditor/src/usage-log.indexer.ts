@@ -13,6 +13,7 @@ import {
   latestSchemaText,
   NonRetriableError,
   PIPELINE_CONSUMER,
+  PIPELINE_FETCH_PAUSE_MS,
   publishDeadLetters,
   ResilientConsumer,
   createDurableProducer,
@@ -57,6 +58,7 @@ export class UsageLogIndexer implements OnModuleInit, OnApplicationShutdown {
         partitionsConsumedConcurrently: 3,
         eachBatch: (payload) => this.onBatch(payload, topics.deadLetter),
       },
+      fetchPauseMs: PIPELINE_FETCH_PAUSE_MS,
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
     });
   }

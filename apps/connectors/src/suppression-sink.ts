@@ -5,6 +5,7 @@ import {
   GATHERED_PARTITIONS,
   NonRetriableError,
   PIPELINE_CONSUMER,
+  PIPELINE_FETCH_PAUSE_MS,
   ProcessingError,
   publishDeadLetters,
   ResilientConsumer,
@@ -77,6 +78,7 @@ export class SuppressionSink {
         partitionsConsumedConcurrently: GATHERED_PARTITIONS,
         eachBatch: (payload) => this.onBatch(payload),
       },
+      fetchPauseMs: PIPELINE_FETCH_PAUSE_MS,
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
       // A partition that changed hands may hold calls its previous owner never recorded.
       onGroupJoin: () => this.openCallsChecked.clear(),

@@ -450,17 +450,21 @@ describe('propagation to downstream vendors against the real stack', () => {
       externalIds(request).some((subjectId) => subjects.includes(subjectId));
     // The first call is answered at once, the rest after a second: the process is killed with
     // calls in flight, which the vendor still applies after the caller has gone.
-    let answered = 0;
-    emailPlatform.script((request) =>
-      ours(request) && (answered += 1) > 1 ? { delayMs: 1_000 } : undefined,
-    );
+    let received = 0;
+    let held = 0;
+    emailPlatform.script((request) => {
+      if (!ours(request) || (received += 1) === 1) return undefined;
+      held += 1;
+      return { delayMs: 1_000 };
+    });
     await post('/v1/consent-events/batch', {
       events: subjects.map((subjectId) => withdrawal(subjectId)),
     });
-    await waitFor(() => [...emailPlatform.applied.values()].some(ours), {
+    // Killed once an update was delivered and a call is being held: one is surely in flight.
+    await waitFor(() => held > 0 && [...emailPlatform.applied.values()].some(ours), {
       timeoutMs: 60_000,
       intervalMs: 5,
-      description: 'some updates delivered',
+      description: 'some updates delivered and a call held by the vendor',
     });
     connectors?.kill();
     const deliveredAtKill = subjects.filter((subjectId) =>
@@ -472,6 +476,25 @@ describe('propagation to downstream vendors against the real stack', () => {
       () => subjects.every((subjectId) => emailState(emailPlatform, subjectId) === 'unsubscribed'),
       { timeoutMs: 90_000, description: 'every withdrawal at the email platform' },
     );
+    // The held calls reach the vendor after the kill by themselves; the restarted sink must still
+    // send them again (it cannot know) and record every delivery, leaving no call open.
+    const dataSource = createDataSource(environment.config.database);
+    await dataSource.initialize();
+    try {
+      await waitFor(
+        async () => {
+          const [{ recorded, open }] = await dataSource.query(
+            `SELECT (SELECT count(*)::int FROM sink_position WHERE sink = 'email-platform' AND subject_id = ANY($1)) AS recorded,
+                    (SELECT count(*)::int FROM sink_call_intent WHERE sink = 'email-platform') AS open`,
+            [subjects],
+          );
+          return recorded === subjects.length && open === 0;
+        },
+        { timeoutMs: 90_000, description: 'every delivery recorded by the restarted sink' },
+      );
+    } finally {
+      await dataSource.destroy();
+    }
     expect(deliveredAtKill).toBeLessThan(subjects.length);
     const applied = [...emailPlatform.applied.values()];
     const perSubject = subjects.map(

@@ -20,6 +20,7 @@ import {
   KAFKA_CLIENT,
   latestSchemaText,
   PIPELINE_CONSUMER,
+  PIPELINE_FETCH_PAUSE_MS,
   ResilientConsumer,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
@@ -85,6 +86,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         partitionsConsumedConcurrently: GATHERED_PARTITIONS,
         eachBatch: (payload) => this.onBatch(payload),
       },
+      fetchPauseMs: PIPELINE_FETCH_PAUSE_MS,
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
     });
   }

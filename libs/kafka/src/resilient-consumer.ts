@@ -19,6 +19,11 @@ export interface ResilientConsumerOptions {
   readonly restartDelayMs?: number;
   /** Called each time the consumer (re)joins its group: partitions may have changed hands. */
   readonly onGroupJoin?: () => void;
+  /**
+   * After a fetch that returned records, the next fetch leaves this long after they were handled
+   * (see PIPELINE_CONSUMER): records arriving meanwhile are fetched together.
+   */
+  readonly fetchPauseMs?: number;
 }
 
 /**
@@ -68,6 +73,8 @@ export class ResilientConsumer {
                 payload.batch.partition,
                 Math.max(0, Number(payload.batch.highWatermark) - 1 - lastOffset),
               );
+              const pause = this.options.fetchPauseMs ?? 0;
+              if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
             },
           }
         : {}),
