@@ -12,7 +12,11 @@ import {
   sha256Hex,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
-import { SinkPositionRepository } from '@consent-ledger/persistence';
+import {
+  partitionSpan,
+  SinkPositionRepository,
+  type CallIntent,
+} from '@consent-ledger/persistence';
 import type { Batch, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { connectorMetrics } from './connectors.metrics';
@@ -127,26 +131,25 @@ export class SuppressionSink {
         batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
       ),
     );
-    const spans = batches.map(({ batch }) => `${batch.topic}:${batch.partition}`);
+    const spans = batches.map(({ batch }) => partitionSpan(batch.topic, batch.partition));
     try {
-      for (const { batch } of batches) {
-        const span = `${batch.topic}:${batch.partition}`;
-        if (this.openCallsChecked.has(span)) continue;
+      for (const [index, { batch }] of batches.entries()) {
+        if (this.openCallsChecked.has(spans[index]!)) continue;
         await this.resendOpenCalls(batch.topic, batch.partition, heartbeat);
-        this.openCallsChecked.add(span);
+        this.openCallsChecked.add(spans[index]!);
       }
       const updates = decoded.filter((item): item is Pending => item !== undefined);
       const delivered = await this.positions.deliveredOffsets(updates.map(({ update }) => update));
       const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
       connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
-      for (const calls of rounds) {
-        const shared = calls.filter((call) => call.length > 1);
+      for (const round of rounds) {
+        const calls = round.map((items) => ({
+          items,
+          // A call carrying several updates is keyed by them (and its intent written first).
+          callKey: items.length > 1 ? batchCallKey(items.map(({ update }) => update)) : undefined,
+        }));
         await this.positions.openCalls(
-          shared.map((call) => ({
-            callKey: batchCallKey(call.map(({ update }) => update)),
-            spans: [...new Set(call.map(({ topic, partition }) => `${topic}:${partition}`))],
-            updates: call.map(({ update }) => update),
-          })),
+          calls.flatMap(({ items, callKey }) => (callKey ? [callIntent(items, callKey)] : [])),
         );
         await Promise.all(
           Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
@@ -169,13 +172,12 @@ export class SuppressionSink {
    * then delivered on its own, so only the ones the vendor cannot take are dead-lettered.
    */
   private async deliverCall(
-    call: readonly Pending[],
+    { items, callKey }: { readonly items: readonly Pending[]; readonly callKey?: string },
     heartbeat: () => Promise<void>,
   ): Promise<void> {
-    const [single] = call;
-    if (call.length === 1 && single) return this.deliverOne(single, heartbeat);
-    const updates = call.map(({ update }) => update);
-    const callKey = batchCallKey(updates);
+    const [single] = items;
+    if (!callKey) return this.deliverOne(single!, heartbeat);
+    const updates = items.map(({ update }) => update);
     const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
     if (!failure) return this.recorded(updates, callKey);
     this.logger.warn({
@@ -183,7 +185,7 @@ export class SuppressionSink {
       msg: `a call of ${updates.length} updates failed (${failure.message}); delivering them one by one`,
     });
     await this.positions.closeCall(callKey);
-    for (const item of call) await this.deliverOne(item, heartbeat);
+    for (const item of items) await this.deliverOne(item, heartbeat);
   }
 
   /** Sends again, as they were, the calls an earlier run sent without recording them. */
@@ -339,6 +341,15 @@ interface GatheredBatch {
 function batchCallKey(updates: readonly SuppressionUpdate[]): string {
   const members = updates.map((update) => `${update.causeEventId}:${update.purpose}`).join(',');
   return `call:${sha256Hex(members)}`;
+}
+
+/** What is written before a call carrying several updates is sent (see openCalls). */
+function callIntent(items: readonly Pending[], callKey: string): CallIntent<SuppressionUpdate> {
+  return {
+    callKey,
+    spans: [...new Set(items.map(({ topic, partition }) => partitionSpan(topic, partition)))],
+    updates: items.map(({ update }) => update),
+  };
 }
 
 /** An update as stored in a call's intent (JSON: its dates are strings). */

@@ -28,9 +28,20 @@ export async function queryPrepared<Row = Record<string, unknown>>(
 
 /** The statement as node-postgres sends a named prepared statement (for a client of one's own). */
 export function preparedStatement(sql: string, params: readonly unknown[] = []): QueryConfig {
-  return {
-    name: `cl_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`,
-    text: sql,
-    values: [...params],
-  };
+  return { name: statementName(sql), text: sql, values: [...params] };
+}
+
+/**
+ * Names by statement text, so the hot path hashes each text once. The texts are the code's own
+ * (a few dozen, combined statements included), so the map stays small.
+ */
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `cl_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
 }

@@ -78,7 +78,7 @@ export class SinkPositionRepository {
       this.dataSource.manager,
       `SELECT call_key, updates FROM sink_call_intent WHERE sink = $1 AND $2 = ANY(spans)
         ORDER BY created_at`,
-      [this.sink, `${topic}:${partition}`],
+      [this.sink, partitionSpan(topic, partition)],
     );
     return rows.map((row) => ({ callKey: row.call_key, updates: row.updates }));
   }
@@ -137,10 +137,15 @@ interface Recording {
   readonly closesCall: string | undefined;
 }
 
+/** How an intent names a partition its updates come from ('topic:partition'). */
+export function partitionSpan(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
 /** A vendor call about to be sent: its key, the partitions its updates come from, and them. */
 export interface CallIntent<T> {
   readonly callKey: string;
-  /** 'topic:partition' of each partition the updates come from. */
+  /** {@link partitionSpan} of each partition the updates come from. */
   readonly spans: readonly string[];
   readonly updates: readonly T[];
 }
