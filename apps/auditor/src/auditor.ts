@@ -293,7 +293,7 @@ export class Auditor {
     const projected = (partition: number, offset: string) =>
       !isLiveLog || BigInt(offset) < (checkpoints.get(partition) ?? 0n);
     await readEventLog<ConsentEvent>({
-      kafka: this.deps.kafka,
+      kafka: this.deps.config.kafka,
       serde: this.deps.serde,
       topic,
       readerSchema: this.readerSchema,
@@ -490,7 +490,7 @@ export class Auditor {
     const from = options.from.getTime();
     const to = options.to.getTime();
     await readEventLog<ConsentEvent>({
-      kafka: this.deps.kafka,
+      kafka: this.deps.config.kafka,
       serde: this.deps.serde,
       topic: options.topic ?? this.eventsTopic,
       readerSchema: this.readerSchema,

@@ -1,5 +1,13 @@
+import type { KafkaSettings } from '@consent-ledger/config';
 import type { FoldableEvent, LogLocation } from '@consent-ledger/consent-domain';
-import { AvroSerde, NonRetriableError } from '@consent-ledger/kafka';
+import {
+  AvroSerde,
+  canScanLog,
+  createKafkaClient,
+  NonRetriableError,
+  scanLog,
+  type RecordBatchCursor,
+} from '@consent-ledger/kafka';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 
@@ -50,7 +58,9 @@ export interface LogRecord<E extends FoldableEvent> extends LogLocation {
 }
 
 export interface EventLogReadOptions<E extends FoldableEvent> {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaSettings;
+  /** Names this read's clients to the brokers (`<client id>-<suffix>`); default `auditor`. */
+  readonly clientIdSuffix?: string;
   readonly serde: AvroSerde;
   readonly topic: string;
   /**
@@ -81,128 +91,299 @@ export interface EventLogReadResult {
   /** Time from the first fetched record to the last, without the consumer's start-up. */
   readonly fetchMs: number;
   readonly totalMs: number;
+  /** How the log was read: Fetch requests to the leaders, or a kafkajs consumer (SASL clusters). */
+  readonly reader: LogReaderKind;
+}
+
+export type LogReaderKind = 'direct-fetch' | 'kafkajs-consumer';
+
+/** One partition's share of a read: where it ends, and the offset after what was read of it. */
+interface PartitionProgress {
+  readonly end: number;
+  next: number;
+}
+
+/** What both ways of reading share: ends, progress, decoding, counting, reporting. */
+class EventLogRead<E extends FoldableEvent> {
+  records = 0;
+  unreadable = 0;
+  firstFetchAt = 0;
+  readonly total: number;
+
+  constructor(
+    private readonly options: EventLogReadOptions<E>,
+    readonly partitions: ReadonlyMap<number, PartitionProgress>,
+  ) {
+    this.total = [...partitions.values()].reduce((sum, p) => sum + p.end - p.next, 0);
+  }
+
+  /**
+   * Hands on the records of one fetch of `partition` in log order, skipping those before where
+   * the read is (a batch can start earlier) and at or past its end. Returns when the partition
+   * is finished.
+   */
+  async take(partition: number, records: RecordSource): Promise<boolean> {
+    if (this.firstFetchAt === 0) this.firstFetchAt = Date.now();
+    const progress = this.partitions.get(partition)!;
+    const { end } = progress;
+    const from = progress.next;
+    const events: LogRecord<E>[] = [];
+    let taken = 0;
+    while (records.next()) {
+      const offset = records.offset;
+      if (offset < from || offset >= end) continue;
+      taken += 1;
+      progress.next = offset + 1;
+      const item =
+        this.decodeKnown(partition, records) ??
+        (await this.decodeFetchingSchema(partition, records));
+      if ('event' in item) events.push(item);
+      else {
+        this.unreadable += 1;
+        this.options.onUnreadable?.(item);
+      }
+    }
+    if (taken > 0) {
+      if (events.length > 0) this.options.onEvents(events);
+      this.records += taken;
+      this.options.onProgress?.({ read: this.records, total: this.total });
+    }
+    return progress.next >= end;
+  }
+
+  /** The record decoded without waiting when its schema is known; undefined otherwise. */
+  private decodeKnown(
+    partition: number,
+    record: RecordSource,
+  ): LogRecord<E> | UnreadableRecord | undefined {
+    if (record.valueLength < 0) return undefined;
+    let event: E | undefined;
+    try {
+      event = this.options.serde.decodeKnownAt<E>(
+        record.buffer,
+        record.valueStart,
+        record.valueLength,
+        this.options.readerSchema,
+      );
+    } catch (error) {
+      if (error instanceof NonRetriableError) return unreadableAt(partition, record, error);
+      throw error;
+    }
+    return event && this.checkedKey(partition, record, event);
+  }
+
+  private async decodeFetchingSchema(
+    partition: number,
+    record: RecordSource,
+  ): Promise<LogRecord<E> | UnreadableRecord> {
+    const value =
+      record.valueLength < 0
+        ? null
+        : record.buffer.subarray(record.valueStart, record.valueStart + record.valueLength);
+    try {
+      const event = await this.options.serde.decode<E>(value, this.options.readerSchema);
+      return this.checkedKey(partition, record, event);
+    } catch (error) {
+      if (error instanceof NonRetriableError) return unreadableAt(partition, record, error);
+      throw error;
+    }
+  }
+
+  /** The event with its position, or unreadable when its key is not its subject (if checked). */
+  private checkedKey(
+    partition: number,
+    record: RecordSource,
+    event: E,
+  ): LogRecord<E> | UnreadableRecord {
+    const offset = String(record.offset);
+    if (this.options.checkKeys === false) return { partition, offset, event };
+    const key = record.keyText();
+    if (key !== event.subjectId) {
+      return {
+        partition,
+        offset,
+        code: 'RECORD.KEY_MISMATCH',
+        reason: `record key '${key ?? ''}' is not the event's subject id '${event.subjectId}'`,
+      };
+    }
+    return { partition, offset, event };
+  }
+}
+
+/** The records of one fetch, one at a time: a {@link RecordBatchCursor}, or kafkajs's messages. */
+type RecordSource = Pick<
+  RecordBatchCursor,
+  'next' | 'buffer' | 'offset' | 'valueStart' | 'valueLength' | 'keyText'
+>;
+
+function unreadableAt(
+  partition: number,
+  record: RecordSource,
+  error: NonRetriableError,
+): UnreadableRecord {
+  return { partition, offset: String(record.offset), code: error.code, reason: error.message };
 }
 
 /**
- * Reads a topic of consent events from its beginning to where it ended when the read began, with
- * a consumer group of its own that commits nothing (so it never disturbs the pipeline's groups)
- * and is deleted afterwards. Records that cannot be decoded are reported with their position and
- * skipped; the events behind them are still read.
+ * Reads a topic of consent events from its beginning to where it ended when the read began.
+ * Records that cannot be decoded are reported with their position and skipped; the events behind
+ * them are still read. The log is read with Fetch requests sent straight to the partitions'
+ * leaders (`scanLog`: no consumer group, no object per record before decoding); on a cluster that
+ * needs SASL, which that reader does not speak, with a kafkajs consumer of a group of its own that
+ * commits nothing and is deleted afterwards. Either way only committed records are read.
  */
 export async function readEventLog<E extends FoldableEvent>(
   options: EventLogReadOptions<E>,
 ): Promise<EventLogReadResult> {
   const started = Date.now();
-  const groupId = `consent-ledger-auditor-${uuidv4()}`;
-  const ranges = options.endOffsets ?? (await partitionRanges(options.kafka, options.topic));
+  const suffix = options.clientIdSuffix ?? 'auditor';
+  const kafka = createKafkaClient(options.kafka, suffix);
+  const ranges = options.endOffsets ?? (await partitionRanges(kafka, options.topic));
   const owned = new Set(options.partitions ?? Object.keys(ranges).map(Number));
-  let groupUsed = false;
-  try {
-    // Offsets as numbers: exact below 2^53, far beyond any partition's length.
-    const ends = new Map(
-      Object.entries(ranges).map(([p, range]) => [Number(p), Number(range.high)]),
-    );
-    const mine = Object.entries(ranges).filter(([p]) => owned.has(Number(p)));
-    const total = mine.reduce((sum, [, range]) => sum + Number(range.high) - Number(range.low), 0);
-    const open = new Set(
-      mine.filter(([, range]) => Number(range.high) > Number(range.low)).map(([p]) => Number(p)),
-    );
-    const next = new Map<number, number>();
-    let records = 0;
-    let unreadable = 0;
-    let firstFetchAt = 0;
-    if (open.size > 0) {
-      groupUsed = true;
-      const consumer = options.kafka.consumer({
-        groupId,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
-        maxBytesPerPartition: 16 * 1024 * 1024,
-        maxBytes: 64 * 1024 * 1024,
-        maxWaitTimeInMs: 100,
-        retry: { retries: 8 },
+  // Offsets as numbers: exact below 2^53, far beyond any partition's length.
+  const partitions = new Map(
+    Object.entries(ranges)
+      .filter(
+        ([partition, range]) =>
+          owned.has(Number(partition)) && Number(range.high) > Number(range.low),
+      )
+      .map(([partition, range]) => [
+        Number(partition),
+        { next: Number(range.low), end: Number(range.high) },
+      ]),
+  );
+  const read = new EventLogRead(options, partitions);
+  const reader: LogReaderKind = canScanLog(options.kafka) ? 'direct-fetch' : 'kafkajs-consumer';
+  if (partitions.size > 0) {
+    if (reader === 'direct-fetch') {
+      await scanLog({
+        kafka: options.kafka,
+        clientIdSuffix: suffix,
+        topic: options.topic,
+        ranges: new Map([...partitions].map(([p, { next, end }]) => [p, { from: next, to: end }])),
+        onRecords: (partition, records) => read.take(partition, records).then(() => undefined),
       });
-      await consumer.connect();
-      try {
-        const others = [...ends.keys()].filter((partition) => !owned.has(partition));
-        await new Promise<void>((resolve, reject) => {
-          consumer.on(consumer.events.CRASH, ({ payload }) => {
-            if (!payload.restart) reject(payload.error);
-          });
-          const finish = (partition: number) => {
-            open.delete(partition);
-            consumer.pause([{ topic: options.topic, partitions: [partition] }]);
-            if (open.size === 0) resolve();
-          };
-          // A partition whose last records are transaction markers (a channel that produces
-          // with transactions) never hands them to eachBatch; kafkajs still reports the batch.
-          consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-            if (payload.topic !== options.topic || !open.has(payload.partition)) return;
-            if (Number(payload.lastOffset) + 1 >= ends.get(payload.partition)!)
-              finish(payload.partition);
-          });
-          // Another reader's partitions are paused as soon as the group is joined, before the
-          // first fetch, so that they are not fetched and decoded for nothing.
-          if (others.length > 0)
-            consumer.on(consumer.events.GROUP_JOIN, () =>
-              consumer.pause([{ topic: options.topic, partitions: others }]),
-            );
-          consumer
-            .subscribe({ topic: options.topic, fromBeginning: true })
-            .then(() =>
-              consumer.run({
-                autoCommit: false,
-                partitionsConsumedConcurrently: Math.max(1, open.size),
-                eachBatch: async ({ batch }) => {
-                  if (!owned.has(batch.partition)) {
-                    // Another reader's partition (each reader has a group of its own).
-                    consumer.pause([{ topic: options.topic, partitions: [batch.partition] }]);
-                    return;
-                  }
-                  if (!open.has(batch.partition)) return;
-                  if (firstFetchAt === 0) firstFetchAt = Date.now();
-                  const end = ends.get(batch.partition)!;
-                  // Nothing is committed, so a rebalance restarts a partition from its
-                  // beginning: what was read already is skipped, never folded twice.
-                  const from = next.get(batch.partition) ?? 0;
-                  const events: LogRecord<E>[] = [];
-                  let taken = 0;
-                  let lastTaken = -1;
-                  for (const message of batch.messages) {
-                    const offset = Number(message.offset);
-                    if (offset < from || offset >= end) continue;
-                    taken += 1;
-                    lastTaken = offset;
-                    const item =
-                      decodeKnownRecord(options, batch.partition, message) ??
-                      (await decodeRecord(options, batch.partition, message));
-                    if ('event' in item) events.push(item);
-                    else {
-                      unreadable += 1;
-                      options.onUnreadable?.(item);
-                    }
-                  }
-                  if (taken === 0) return;
-                  next.set(batch.partition, lastTaken + 1);
-                  if (events.length > 0) options.onEvents(events);
-                  records += taken;
-                  options.onProgress?.({ read: records, total });
-                  if (lastTaken + 1 >= end) finish(batch.partition);
-                },
-              }),
-            )
-            .catch(reject);
-        });
-      } finally {
-        await consumer.disconnect();
-      }
+    } else {
+      await readWithConsumer(kafka, options.topic, Object.keys(ranges).map(Number), read);
     }
-    const fetchMs = firstFetchAt === 0 ? 0 : Date.now() - firstFetchAt;
-    return { records, unreadable, firstFetchAt, fetchMs, totalMs: Date.now() - started };
+  }
+  const fetchMs = read.firstFetchAt === 0 ? 0 : Date.now() - read.firstFetchAt;
+  return {
+    records: read.records,
+    unreadable: read.unreadable,
+    firstFetchAt: read.firstFetchAt,
+    fetchMs,
+    totalMs: Date.now() - started,
+    reader,
+  };
+}
+
+/**
+ * The read through a kafkajs consumer, with a group of its own that commits nothing (so it never
+ * disturbs the pipeline's groups) and is deleted afterwards.
+ */
+async function readWithConsumer<E extends FoldableEvent>(
+  kafka: Kafka,
+  topic: string,
+  allPartitions: readonly number[],
+  read: EventLogRead<E>,
+): Promise<void> {
+  const groupId = `consent-ledger-auditor-${uuidv4()}`;
+  const open = new Set(read.partitions.keys());
+  const others = allPartitions.filter((partition) => !read.partitions.has(partition));
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 16 * 1024 * 1024,
+    maxBytes: 64 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+    retry: { retries: 8 },
+  });
+  try {
+    await consumer.connect();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (!payload.restart) reject(payload.error);
+        });
+        const finish = (partition: number) => {
+          open.delete(partition);
+          consumer.pause([{ topic, partitions: [partition] }]);
+          if (open.size === 0) resolve();
+        };
+        // A partition whose last records are transaction markers (a channel that produces
+        // with transactions) never hands them to eachBatch; kafkajs still reports the batch.
+        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+          if (payload.topic !== topic || !open.has(payload.partition)) return;
+          if (Number(payload.lastOffset) + 1 >= read.partitions.get(payload.partition)!.end)
+            finish(payload.partition);
+        });
+        // Another reader's partitions are paused as soon as the group is joined, before the
+        // first fetch, so that they are not fetched and decoded for nothing.
+        if (others.length > 0)
+          consumer.on(consumer.events.GROUP_JOIN, () =>
+            consumer.pause([{ topic, partitions: others }]),
+          );
+        consumer
+          .subscribe({ topic, fromBeginning: true })
+          .then(() =>
+            consumer.run({
+              autoCommit: false,
+              partitionsConsumedConcurrently: Math.max(1, open.size),
+              eachBatch: async ({ batch }) => {
+                if (!read.partitions.has(batch.partition)) {
+                  // Another reader's partition (each reader has a group of its own).
+                  consumer.pause([{ topic, partitions: [batch.partition] }]);
+                  return;
+                }
+                if (!open.has(batch.partition)) return;
+                // Nothing is committed, so a rebalance restarts a partition from its
+                // beginning: what was read already is skipped, never folded twice.
+                if (await read.take(batch.partition, new MessageCursor(batch.messages)))
+                  finish(batch.partition);
+              },
+            }),
+          )
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
   } finally {
-    if (groupUsed) await deleteGroup(options.kafka, groupId);
+    await deleteGroup(kafka, groupId);
   }
 }
+
+/** kafkajs's messages of one batch, walked as a {@link RecordSource}. */
+class MessageCursor implements RecordSource {
+  buffer: Buffer = EMPTY;
+  offset = -1;
+  valueStart = 0;
+  valueLength = -1;
+  private index = -1;
+  private key: Buffer | null = null;
+
+  constructor(private readonly messages: readonly KafkaMessage[]) {}
+
+  next(): boolean {
+    this.index += 1;
+    const message = this.messages[this.index];
+    if (!message) return false;
+    this.offset = Number(message.offset);
+    this.key = message.key;
+    this.buffer = message.value ?? EMPTY;
+    this.valueStart = 0;
+    this.valueLength = message.value ? message.value.length : -1;
+    return true;
+  }
+
+  keyText(): string | undefined {
+    return this.key?.toString('utf8');
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** The throwaway group is removed so that audits leave nothing behind on the cluster. */
 async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
@@ -214,57 +395,5 @@ async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
     // Best effort: an empty group with no offsets expires on its own.
   } finally {
     await admin.disconnect().catch(() => undefined);
-  }
-}
-
-/** The record decoded without waiting, when its schema is known; undefined otherwise. */
-function decodeKnownRecord<E extends FoldableEvent>(
-  options: EventLogReadOptions<E>,
-  partition: number,
-  message: KafkaMessage,
-): LogRecord<E> | UnreadableRecord | undefined {
-  let event: E | undefined;
-  try {
-    event = options.serde.decodeKnown<E>(message.value, options.readerSchema);
-  } catch (error) {
-    if (error instanceof NonRetriableError)
-      return { partition, offset: message.offset, code: error.code, reason: error.message };
-    throw error;
-  }
-  return event && checkedKey(options, partition, message, event);
-}
-
-/** The event with its position, or unreadable when its key is not its subject (if checked). */
-function checkedKey<E extends FoldableEvent>(
-  options: EventLogReadOptions<E>,
-  partition: number,
-  message: KafkaMessage,
-  event: E,
-): LogRecord<E> | UnreadableRecord {
-  if (options.checkKeys === false) return { partition, offset: message.offset, event };
-  const key = message.key?.toString();
-  if (key !== event.subjectId) {
-    return {
-      partition,
-      offset: message.offset,
-      code: 'RECORD.KEY_MISMATCH',
-      reason: `record key '${key ?? ''}' is not the event's subject id '${event.subjectId}'`,
-    };
-  }
-  return { partition, offset: message.offset, event };
-}
-
-async function decodeRecord<E extends FoldableEvent>(
-  options: EventLogReadOptions<E>,
-  partition: number,
-  message: KafkaMessage,
-): Promise<LogRecord<E> | UnreadableRecord> {
-  try {
-    const event = await options.serde.decode<E>(message.value, options.readerSchema);
-    return checkedKey(options, partition, message, event);
-  } catch (error) {
-    if (error instanceof NonRetriableError)
-      return { partition, offset: message.offset, code: error.code, reason: error.message };
-    throw error;
   }
 }

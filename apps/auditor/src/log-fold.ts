@@ -5,7 +5,7 @@ import {
   type FoldableEvent,
   type SubjectConsentState,
 } from '@consent-ledger/consent-domain';
-import { AvroSerde, createKafkaClient } from '@consent-ledger/kafka';
+import { AvroSerde } from '@consent-ledger/kafka';
 import {
   readEventLog,
   type LogReadProgress,
@@ -58,7 +58,8 @@ export async function foldLogPartitions(
   const unreadable: UnreadableRecord[] = [];
   let eventsApplied = 0;
   const read = await readEventLog<FoldableEvent>({
-    kafka: createKafkaClient(task.kafka, task.clientSuffix),
+    kafka: task.kafka,
+    clientIdSuffix: task.clientSuffix,
     serde: AvroSerde.connect(task.schemaRegistry),
     topic: task.topic,
     readerSchema: task.readerSchema,

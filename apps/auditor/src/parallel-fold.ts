@@ -75,8 +75,9 @@ function foldOnWorker(task: LogFoldTask, onRead: (read: number) => void): Promis
 
 /**
  * Folds the log's partitions with `readers` readers (default: {@link defaultReaderCount} for the
- * log's size): on this thread when one, otherwise one worker thread each (each with its own consumer, group and schema cache). The folds are merged
- * by union, which is exact because no subject spans two partitions.
+ * log's size): this thread and, past the first, one worker thread each (each with its own
+ * connections and schema cache). The folds are merged by union, which is exact because no
+ * subject spans two partitions.
  */
 export async function foldLog(
   base: Omit<LogFoldTask, 'partitions' | 'clientSuffix'>,
@@ -95,14 +96,20 @@ export async function foldLog(
     );
     return { ...result, readers: 1 };
   }
+  // This thread folds the first share itself (it would otherwise wait), a worker each of the
+  // rest; only the workers' states are copied back.
   const readSoFar = shares.map(() => 0);
+  const reportRead = (index: number) => (read: number) => {
+    readSoFar[index] = read;
+    onProgress?.({ read: readSoFar.reduce((a, b) => a + b, 0), total });
+  };
   const results = await Promise.all(
-    shares.map((partitions, index) =>
-      foldOnWorker({ ...base, partitions, clientSuffix: `auditor-${index}` }, (read) => {
-        readSoFar[index] = read;
-        onProgress?.({ read: readSoFar.reduce((a, b) => a + b, 0), total });
-      }),
-    ),
+    shares.map((partitions, index) => {
+      const task = { ...base, partitions, clientSuffix: `auditor-${index}` };
+      return index === 0
+        ? foldLogPartitions(task, ({ read }) => reportRead(0)(read))
+        : foldOnWorker(task, reportRead(index));
+    }),
   );
   const states = new Map(results.flatMap((result) => [...result.states]));
   const started = results.map((r) => r.firstFetchAt).filter((at) => at > 0);

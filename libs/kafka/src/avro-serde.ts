@@ -165,6 +165,39 @@ export class AvroSerde {
     return writer ? this.decodeWith<T>(buffer, id, writer, readerSchema) : undefined;
   }
 
+  /**
+   * {@link decodeKnown} for a value lying in `buffer` at `start` (a record in a fetched batch),
+   * read in place. The value must end exactly at `start + length`: a value cut short, or with
+   * bytes left over, is a {@link NonRetriableError} rather than a misread.
+   */
+  decodeKnownAt<T>(
+    buffer: Buffer,
+    start: number,
+    length: number,
+    readerSchema: string,
+  ): T | undefined {
+    if (length < 5 || buffer[start] !== 0) return undefined;
+    const id = buffer.readInt32BE(start + 1);
+    const writer = this.writers.get(id);
+    if (!writer) return undefined;
+    const reader = this.readerType(readerSchema);
+    let decoded: { value: unknown; offset: number };
+    try {
+      decoded = reader.decode(buffer, start + 5, this.resolver(id, reader, writer));
+    } catch (error) {
+      throw new NonRetriableError(
+        'RECORD.UNDECODABLE',
+        `cannot decode value with schema id ${id}: ${(error as Error).message}`,
+      );
+    }
+    if (decoded.offset !== start + length)
+      throw new NonRetriableError(
+        'RECORD.UNDECODABLE',
+        `cannot decode value with schema id ${id}: ${decoded.offset < 0 || decoded.offset > start + length ? 'the value is cut short' : 'bytes left over after the value'}`,
+      );
+    return decoded.value as T;
+  }
+
   /** Writer schemas by id, as the registry returned them (ids are immutable). */
   private readonly writers = new Map<number, Type>();
 

@@ -15,3 +15,5 @@ export * from './resilient-consumer';
 export * from './consent-decision.record';
 export * from './usage-log.publisher';
 export * from './fetch-batch-gatherer';
+export * from './log-scan/log-scanner';
+export * from './log-scan/record-batch-cursor';
