@@ -35,6 +35,7 @@ import type { DataSource } from 'typeorm';
 import {
   partitionRanges,
   readEventLog,
+  type LogReaderKind,
   type LogReadProgress,
   type UnreadableRecord,
 } from './event-log.reader';
@@ -69,6 +70,8 @@ export interface ReplayOptions {
   readonly readers?: number;
   /** Which time `asOf` is on: when events were recorded (default) or when people acted. */
   readonly timeAxis?: TimeAxis;
+  /** How to read the log (default: Fetch requests to the leaders where the cluster allows). */
+  readonly logReader?: LogReaderKind;
   readonly onProgress?: (progress: LogReadProgress) => void;
 }
 
@@ -79,8 +82,9 @@ export interface ReplayResult {
   readonly eventsApplied: number;
   readonly subjects: number;
   readonly unreadable: readonly UnreadableRecord[];
-  /** Threads that read the log. */
+  /** Threads that read the log, and how. */
   readonly readers: number;
+  readonly logReader: LogReaderKind;
   /** From the first fetched record to the merged result (the consumers' start-up left out). */
   readonly fetchMs: number;
   readonly totalMs: number;
@@ -191,6 +195,7 @@ export class Auditor {
         asOf: options.asOf.getTime(),
         timeAxis: options.timeAxis ?? 'recorded',
         subjectIds: options.subjectIds ?? null,
+        ...(options.logReader ? { logReader: options.logReader } : {}),
       },
       options.readers,
       options.onProgress,
@@ -208,6 +213,7 @@ export class Auditor {
       subjects: states.size,
       unreadable: folded.unreadable,
       readers: folded.readers,
+      logReader: folded.logReader,
       fetchMs: folded.firstFetchAt === 0 ? 0 : finished - folded.firstFetchAt,
       totalMs: finished - started,
       states,
@@ -275,6 +281,7 @@ export class Auditor {
   async verify(options: {
     asOf?: Date;
     topic?: string;
+    logReader?: LogReaderKind;
     onProgress?: (progress: LogReadProgress) => void;
   }): Promise<VerifyReport> {
     const topic = options.topic ?? this.eventsTopic;
@@ -294,6 +301,7 @@ export class Auditor {
       !isLiveLog || BigInt(offset) < (checkpoints.get(partition) ?? 0n);
     await readEventLog<ConsentEvent>({
       kafka: this.deps.config.kafka,
+      ...(options.logReader ? { logReader: options.logReader } : {}),
       serde: this.deps.serde,
       topic,
       readerSchema: this.readerSchema,

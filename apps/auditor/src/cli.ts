@@ -14,7 +14,12 @@ import { createDataSource } from '@consent-ledger/persistence';
 import type { DataSource } from 'typeorm';
 import { Auditor } from './auditor';
 import { timeAxes } from './log-fold';
-import { UnknownTopicError, type LogReadProgress } from './event-log.reader';
+import {
+  logReaderKinds,
+  LogReaderUnavailableError,
+  UnknownTopicError,
+  type LogReadProgress,
+} from './event-log.reader';
 import { formatRows, outputFormats, type OutputFormat } from './output-format';
 import { renderProofHtml } from './proof-report';
 
@@ -33,6 +38,10 @@ const topicOption = new Option(
   '--topic <topic>',
   'read another topic of consent events (a copy or archive of the log)',
 );
+const logReaderOption = new Option(
+  '--log-reader <reader>',
+  "how to read the log: direct-fetch (Fetch requests to the partitions' leaders; plaintext or TLS) or kafkajs-consumer (any cluster, slower). Default: direct-fetch unless SASL is configured",
+).choices(logReaderKinds);
 const zoneOption = new Option(
   '--time-zone <zone>',
   'IANA time zone for local times without an offset (e.g. Europe/Berlin)',
@@ -164,6 +173,7 @@ export function auditorProgram(): Command {
         .choices(timeAxes)
         .default('recorded'),
     )
+    .addOption(logReaderOption)
     .option('--stats <file>', 'also write the read statistics as JSON to this file')
     .addOption(formatOption('table'))
     .addOption(outputOption)
@@ -178,6 +188,7 @@ export function auditorProgram(): Command {
           ...(options.subject ? { subjectIds: options.subject } : {}),
           ...(options.topic ? { topic: options.topic } : {}),
           ...(options.readers ? { readers: options.readers } : {}),
+          ...(options.logReader ? { logReader: options.logReader } : {}),
           timeAxis: options.timeAxis,
           onProgress: progress.update,
         });
@@ -190,6 +201,7 @@ export function auditorProgram(): Command {
           subjects: result.subjects,
           unreadable: result.unreadable.length,
           readers: result.readers,
+          logReader: result.logReader,
           fetchMs: result.fetchMs,
           totalMs: result.totalMs,
           recordsPerSecond: Math.round(result.recordsRead / Math.max(0.001, result.fetchMs / 1000)),
@@ -200,7 +212,7 @@ export function auditorProgram(): Command {
           options.output,
         );
         process.stderr.write(
-          `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events ${options.timeAxis === 'occurred' ? 'acted on' : 'recorded'} by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)} (${stats.recordsPerSecond} records/s once fetching, ${result.readers} reader${result.readers > 1 ? 's' : ''})\n`,
+          `replayed ${result.recordsRead} records of ${result.topic}: ${result.eventsApplied} events ${options.timeAxis === 'occurred' ? 'acted on' : 'recorded'} by ${result.asOf}, ${result.subjects} subjects, ${result.unreadable.length} unreadable, in ${seconds(result.totalMs)} (${stats.recordsPerSecond} records/s once fetching, ${result.readers} reader${result.readers > 1 ? 's' : ''}, ${result.logReader})\n`,
         );
         for (const record of result.unreadable)
           process.stderr.write(
@@ -217,6 +229,7 @@ export function auditorProgram(): Command {
     .option('--as-of <time>', 'compare the state at this moment (from the stored history)')
     .addOption(zoneOption)
     .addOption(topicOption)
+    .addOption(logReaderOption)
     .addOption(formatOption('table'))
     .addOption(outputOption)
     .addOption(progressOption)
@@ -227,6 +240,7 @@ export function auditorProgram(): Command {
         const result = await auditor.verify({
           ...(at ? { asOf: at } : {}),
           ...(options.topic ? { topic: options.topic } : {}),
+          ...(options.logReader ? { logReader: options.logReader } : {}),
           onProgress: progress.update,
         });
         progress.stop();
@@ -339,7 +353,8 @@ async function main(argv: readonly string[]): Promise<void> {
     if (
       error instanceof UsageError ||
       error instanceof UnknownPurposeError ||
-      error instanceof UnknownTopicError
+      error instanceof UnknownTopicError ||
+      error instanceof LogReaderUnavailableError
     ) {
       process.stderr.write(`auditor: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;

@@ -1,13 +1,11 @@
 import type { KafkaSettings } from '@consent-ledger/config';
 import type { FoldableEvent, LogLocation } from '@consent-ledger/consent-domain';
-import {
-  AvroSerde,
-  canScanLog,
-  createKafkaClient,
-  NonRetriableError,
-  scanLog,
-  type RecordBatchCursor,
-} from '@consent-ledger/kafka';
+// Imported file by file: a replay's worker threads start faster without the rest of the library.
+import type { AvroSerde } from '@consent-ledger/kafka/avro-serde';
+import { createKafkaClient } from '@consent-ledger/kafka/kafka-client.factory';
+import { canScanLog, scanLog } from '@consent-ledger/kafka/log-scan/log-scanner';
+import type { RecordBatchCursor } from '@consent-ledger/kafka/log-scan/record-batch-cursor';
+import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 
@@ -57,8 +55,25 @@ export interface LogRecord<E extends FoldableEvent> extends LogLocation {
   readonly event: E;
 }
 
-export interface EventLogReadOptions<E extends FoldableEvent> {
+/**
+ * How the events read are handed on: a partition's fetch at a time with their positions
+ * (`onEvents`), or one at a time without them (`onEvent`: a replay's fold needs no positions,
+ * and a million of them cost a wrapper and an offset string each).
+ */
+export type EventLogReadOptions<E extends FoldableEvent> = EventLogReadSettings &
+  (
+    | { readonly onEvents: (events: readonly LogRecord<E>[]) => void; readonly onEvent?: never }
+    | { readonly onEvent: (event: E) => void; readonly onEvents?: never }
+  );
+
+interface EventLogReadSettings {
   readonly kafka: KafkaSettings;
+  /**
+   * How to read: `direct-fetch` (default where the cluster allows: it speaks plaintext and TLS,
+   * not SASL) or `kafkajs-consumer` (any cluster; slower). Two independent clients, so an auditor
+   * can read the same log both ways.
+   */
+  readonly logReader?: LogReaderKind;
   /** Names this read's clients to the brokers (`<client id>-<suffix>`); default `auditor`. */
   readonly clientIdSuffix?: string;
   readonly serde: AvroSerde;
@@ -68,8 +83,6 @@ export interface EventLogReadOptions<E extends FoldableEvent> {
    * projection of it that leaves out fields the caller does not read (`foldReaderSchema`).
    */
   readonly readerSchema: string;
-  /** Called with each partition's events in log order (partitions may interleave). */
-  readonly onEvents: (events: readonly LogRecord<E>[]) => void;
   /**
    * Refuse records whose key is not the event's subject id (default true). A replay may skip the
    * check: the fold does not depend on which partition an event sat in.
@@ -95,7 +108,18 @@ export interface EventLogReadResult {
   readonly reader: LogReaderKind;
 }
 
-export type LogReaderKind = 'direct-fetch' | 'kafkajs-consumer';
+export const logReaderKinds = ['direct-fetch', 'kafkajs-consumer'] as const;
+export type LogReaderKind = (typeof logReaderKinds)[number];
+
+/** Asked to read with Fetch requests a cluster that needs SASL, which that reader does not speak. */
+export class LogReaderUnavailableError extends Error {
+  readonly code = 'AUDIT.LOG_READER_UNAVAILABLE';
+  constructor() {
+    super(
+      "the direct-fetch log reader does not speak SASL, which this cluster's settings use: read with --log-reader kafkajs-consumer",
+    );
+  }
+}
 
 /** One partition's share of a read: where it ends, and the offset after what was read of it. */
 interface PartitionProgress {
@@ -127,6 +151,7 @@ class EventLogRead<E extends FoldableEvent> {
     const progress = this.partitions.get(partition)!;
     const { end } = progress;
     const from = progress.next;
+    const { onEvent } = this.options;
     const events: LogRecord<E>[] = [];
     let taken = 0;
     while (records.next()) {
@@ -137,14 +162,14 @@ class EventLogRead<E extends FoldableEvent> {
       const item =
         this.decodeKnown(partition, records) ??
         (await this.decodeFetchingSchema(partition, records));
-      if ('event' in item) events.push(item);
-      else {
+      if (isUnreadable(item)) {
         this.unreadable += 1;
         this.options.onUnreadable?.(item);
-      }
+      } else if (onEvent) onEvent(item);
+      else events.push({ partition, offset: String(offset), event: item });
     }
     if (taken > 0) {
-      if (events.length > 0) this.options.onEvents(events);
+      if (events.length > 0) this.options.onEvents?.(events);
       this.records += taken;
       this.options.onProgress?.({ read: this.records, total: this.total });
     }
@@ -152,10 +177,7 @@ class EventLogRead<E extends FoldableEvent> {
   }
 
   /** The record decoded without waiting when its schema is known; undefined otherwise. */
-  private decodeKnown(
-    partition: number,
-    record: RecordSource,
-  ): LogRecord<E> | UnreadableRecord | undefined {
+  private decodeKnown(partition: number, record: RecordSource): E | UnreadableRecord | undefined {
     if (record.valueLength < 0) return undefined;
     let event: E | undefined;
     try {
@@ -175,7 +197,7 @@ class EventLogRead<E extends FoldableEvent> {
   private async decodeFetchingSchema(
     partition: number,
     record: RecordSource,
-  ): Promise<LogRecord<E> | UnreadableRecord> {
+  ): Promise<E | UnreadableRecord> {
     const value =
       record.valueLength < 0
         ? null
@@ -189,25 +211,24 @@ class EventLogRead<E extends FoldableEvent> {
     }
   }
 
-  /** The event with its position, or unreadable when its key is not its subject (if checked). */
-  private checkedKey(
-    partition: number,
-    record: RecordSource,
-    event: E,
-  ): LogRecord<E> | UnreadableRecord {
-    const offset = String(record.offset);
-    if (this.options.checkKeys === false) return { partition, offset, event };
+  /** The event, or unreadable when its key is not its subject (if keys are checked). */
+  private checkedKey(partition: number, record: RecordSource, event: E): E | UnreadableRecord {
+    if (this.options.checkKeys === false) return event;
     const key = record.keyText();
-    if (key !== event.subjectId) {
-      return {
-        partition,
-        offset,
-        code: 'RECORD.KEY_MISMATCH',
-        reason: `record key '${key ?? ''}' is not the event's subject id '${event.subjectId}'`,
-      };
-    }
-    return { partition, offset, event };
+    if (key === event.subjectId) return event;
+    return {
+      partition,
+      offset: String(record.offset),
+      code: 'RECORD.KEY_MISMATCH',
+      reason: `record key '${key ?? ''}' is not the event's subject id '${event.subjectId}'`,
+    };
   }
+}
+
+function isUnreadable<E extends FoldableEvent>(
+  item: E | UnreadableRecord,
+): item is UnreadableRecord {
+  return 'code' in item && 'reason' in item;
 }
 
 /** The records of one fetch, one at a time: a {@link RecordBatchCursor}, or kafkajs's messages. */
@@ -253,7 +274,10 @@ export async function readEventLog<E extends FoldableEvent>(
       ]),
   );
   const read = new EventLogRead(options, partitions);
-  const reader: LogReaderKind = canScanLog(options.kafka) ? 'direct-fetch' : 'kafkajs-consumer';
+  const reader: LogReaderKind =
+    options.logReader ?? (canScanLog(options.kafka) ? 'direct-fetch' : 'kafkajs-consumer');
+  if (reader === 'direct-fetch' && !canScanLog(options.kafka))
+    throw new LogReaderUnavailableError();
   if (partitions.size > 0) {
     if (reader === 'direct-fetch') {
       await scanLog({

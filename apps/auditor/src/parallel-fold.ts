@@ -119,6 +119,7 @@ export async function foldLog(
     eventsApplied: results.reduce((sum, r) => sum + r.eventsApplied, 0),
     unreadable: results.flatMap((r) => r.unreadable),
     firstFetchAt: started.length > 0 ? Math.min(...started) : 0,
+    logReader: results[0]!.logReader,
     readers: shares.length,
   };
 }

@@ -34,7 +34,7 @@ import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createAuditorApi } from '../src/auditor-api.factory';
 import { AuditorService } from '../src/auditor.service';
-import { partitionRanges } from '../src/event-log.reader';
+import { logReaderKinds, partitionRanges } from '../src/event-log.reader';
 import type { ConsentProof, ReplayRow, VerifyReport } from '../src/auditor';
 
 const runFile = promisify(execFile);
@@ -368,12 +368,22 @@ describe('audit: replay to any moment, verification, proof and usage against the
     const asOf = new Date(Date.now() + 1_000);
     const oneThread = await service.replay({ asOf, readers: 1 });
     const twoThreads = await service.replay({ asOf, readers: 2 });
+    const twoThroughKafkajs = await service.replay({
+      asOf,
+      readers: 2,
+      logReader: 'kafkajs-consumer',
+    });
     expect(twoThreads.readers).toBe(2);
     expect(oneThread.readers).toBe(1);
     expect(twoThreads.recordsRead).toBe(oneThread.recordsRead);
     expect(twoThreads.eventsApplied).toBe(eventsRecorded);
     expect(twoThreads.states.size).toBeGreaterThanOrEqual(12);
     expect(service.rows(twoThreads.states, asOf)).toEqual(service.rows(oneThread.states, asOf));
+    expect(twoThroughKafkajs).toMatchObject({ readers: 2, logReader: 'kafkajs-consumer' });
+    expect(twoThroughKafkajs.eventsApplied).toBe(eventsRecorded);
+    expect(service.rows(twoThroughKafkajs.states, asOf)).toEqual(
+      service.rows(oneThread.states, asOf),
+    );
   });
 
   describe('tampering with a copy of the log', () => {
@@ -501,13 +511,17 @@ describe('audit: replay to any moment, verification, proof and usage against the
         ...original,
         value: await serde.encode(valueSubject(eventsTopic), { ...decoded, action: 'WITHDRAW' }),
       };
-      const report = await verifyCopy(await writeCopy(partitions));
-      expect(report.consistent).toBe(false);
-      expect(findingsAbout(report)).toEqual([
-        { kind: 'BROKEN_LINK', partition, offset: String(indexes[2]) },
-        { kind: 'ALTERED', partition, offset: String(indexes[1]) },
-        { kind: 'STATE_MISMATCH', partition: null, offset: null },
-      ]);
+      const copy = await writeCopy(partitions);
+      // Both log readers (Fetch requests of our own, and the kafkajs consumer) find the same.
+      for (const logReader of logReaderKinds) {
+        const report = await auditor.get(AuditorService).verify({ topic: copy, logReader });
+        expect(report.consistent).toBe(false);
+        expect(findingsAbout(report)).toEqual([
+          { kind: 'BROKEN_LINK', partition, offset: String(indexes[2]) },
+          { kind: 'ALTERED', partition, offset: String(indexes[1]) },
+          { kind: 'STATE_MISMATCH', partition: null, offset: null },
+        ]);
+      }
     });
 
     it('a dropped event is caught at the next link and named from the read model', async () => {
@@ -589,13 +603,21 @@ describe('audit: replay to any moment, verification, proof and usage against the
       );
       const asOf = new Date(Date.now() + 1_000);
       const service = auditor.get(AuditorService);
-      const [fromCopy, fromLog] = await Promise.all([
+      const [fromCopy, fromCopyThroughKafkajs, fromLog] = await Promise.all([
         service.replay({ asOf, topic: copy }),
+        service.replay({ asOf, topic: copy, logReader: 'kafkajs-consumer' }),
         service.replay({ asOf }),
       ]);
-      expect(fromCopy.eventsApplied).toBe(fromLog.eventsApplied);
-      expect(service.rows(fromCopy.states, asOf)).toEqual(service.rows(fromLog.states, asOf));
-      expect((await service.verify({ topic: copy })).consistent).toBe(true);
+      expect([fromCopy.logReader, fromCopyThroughKafkajs.logReader]).toEqual([
+        'direct-fetch',
+        'kafkajs-consumer',
+      ]);
+      for (const replayed of [fromCopy, fromCopyThroughKafkajs]) {
+        expect(replayed.eventsApplied).toBe(fromLog.eventsApplied);
+        expect(service.rows(replayed.states, asOf)).toEqual(service.rows(fromLog.states, asOf));
+      }
+      for (const logReader of logReaderKinds)
+        expect((await service.verify({ topic: copy, logReader })).consistent).toBe(true);
     });
 
     it('replays from the CLI as CSV', async () => {

@@ -11,9 +11,8 @@ export interface BrokerAddress {
 /**
  * One connection to a broker for size-prefixed requests and responses, answered in the order
  * they were sent (as Kafka answers a connection). A response's bytes are copied once, however
- * many socket chunks they arrive in, into one of two buffers used in turn: a response stays valid
- * until the response after the next one arrives, so a caller must be done with response N before
- * it waits for response N + 2 (a scan with one fetch in flight while it reads the last one is).
+ * many socket chunks they arrive in; a caller that reads many large responses hands each back
+ * with {@link release} when done, and the next is assembled in its memory.
  */
 export class BrokerConnection {
   private readonly waiting: Array<{
@@ -25,8 +24,7 @@ export class BrokerConnection {
   /** The response being received, and how much of it has arrived. */
   private response: Buffer | null = null;
   private filled = 0;
-  private readonly buffers: Array<Buffer | undefined> = [undefined, undefined];
-  private turn = 1;
+  private readonly spare: Buffer[] = [];
   private failure: Error | null = null;
 
   private constructor(private readonly socket: Socket) {
@@ -69,10 +67,7 @@ export class BrokerConnection {
     });
   }
 
-  /**
-   * Sends a size-prefixed request; resolves with its response's body (without the size), valid
-   * until the response after the next one arrives.
-   */
+  /** Sends a size-prefixed request; resolves with its response's body (without the size). */
   request(frame: Buffer): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
@@ -117,17 +112,18 @@ export class BrokerConnection {
   }
 
   /**
-   * Responses are assembled in two buffers used in turn, each as large as the largest response
-   * it held: a read of a whole log then copies each byte once into memory already mapped, instead
-   * of into a new allocation of tens of megabytes per fetch.
+   * Hands a response's bytes back once the caller is done with them, for a later response to be
+   * assembled in: a read of a whole log then copies each byte once into memory already mapped
+   * instead of into a new allocation of megabytes per fetch. The body must not be used after.
    */
+  release(body: Buffer): void {
+    if (this.spare.length < 2) this.spare.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
+  }
+
+  /** A released buffer large enough, or a new one (never from Node's shared pool). */
   private nextResponseBuffer(size: number): Buffer {
-    this.turn = 1 - this.turn;
-    let buffer = this.buffers[this.turn];
-    if (!buffer || buffer.length < size) {
-      buffer = Buffer.allocUnsafe(size);
-      this.buffers[this.turn] = buffer;
-    }
+    const index = this.spare.findIndex((buffer) => buffer.length >= size);
+    const buffer = index >= 0 ? this.spare.splice(index, 1)[0]! : Buffer.allocUnsafeSlow(size);
     return buffer.subarray(0, size);
   }
 }

@@ -230,6 +230,7 @@ async function scanFromLeader(
         else handed.set(partition, after);
         progress.fetches += 1;
       }
+      connection.release(body);
     }
   } finally {
     connection.close();

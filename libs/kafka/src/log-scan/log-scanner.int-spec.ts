@@ -1,0 +1,252 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { loadConfig } from '@consent-ledger/config';
+import { uniqueName, waitFor } from '@consent-ledger/testing';
+import type { Admin, Kafka } from 'kafkajs';
+import { createKafkaClient } from '../kafka-client.factory';
+import { NonRetriableError } from '../processing-errors';
+import { BrokerConnection } from './broker-connection';
+import { scanLog, type ScanRange } from './log-scanner';
+
+interface Read {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string;
+}
+
+/** Everything `scanLog` hands on, as plain records (records outside the ranges left out). */
+async function scan(
+  kafka: ReturnType<typeof loadConfig>['kafka'],
+  topic: string,
+  ranges: Map<number, ScanRange>,
+) {
+  const read: Read[] = [];
+  await scanLog({
+    kafka,
+    clientIdSuffix: 'scan-test',
+    topic,
+    ranges,
+    // Small fetches, so that a partition takes several and batches are cut short.
+    maxBytes: 4096,
+    partitionMaxBytes: 1024,
+    onRecords: (partition, records) => {
+      while (records.next()) {
+        const range = ranges.get(partition)!;
+        if (records.offset < range.from || records.offset >= range.to) continue;
+        read.push({
+          partition,
+          offset: records.offset,
+          key: records.keyText() ?? null,
+          value: records.buffer.toString(
+            'utf8',
+            records.valueStart,
+            records.valueStart + records.valueLength,
+          ),
+        });
+      }
+    },
+  });
+  return read;
+}
+
+/** The same topic read by a kafkajs consumer (read-committed, its default). */
+async function consumeAll(kafka: Kafka, topic: string, expected: number): Promise<Read[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('scan-test-reference') });
+  const read: Read[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        read.push({
+          partition,
+          offset: Number(message.offset),
+          key: message.key?.toString() ?? null,
+          value: message.value!.toString(),
+        });
+      },
+    });
+    await waitFor(() => read.length >= expected, {
+      timeoutMs: 30_000,
+      description: `${expected} records read by kafkajs`,
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return read;
+}
+
+const byPosition = (a: Read, b: Read) => a.partition - b.partition || a.offset - b.offset;
+
+describe('scanLog against the real broker', () => {
+  const config = loadConfig();
+  const kafka = createKafkaClient(config.kafka, 'scan-test');
+  let admin: Admin;
+  const topics: string[] = [];
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  async function topicWith(partitions: number): Promise<string> {
+    const topic = uniqueName('test.scan');
+    topics.push(topic);
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    });
+    return topic;
+  }
+
+  async function endOffsets(topic: string): Promise<Map<number, ScanRange>> {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, { from: Number(o.low), to: Number(o.high) }]));
+  }
+
+  it('reads what a read-committed kafkajs consumer reads: plain, committed, not aborted, in order', async () => {
+    const topic = await topicWith(3);
+    const plain = kafka.producer();
+    const transactional = kafka.producer({
+      transactionalId: uniqueName('scan-test-tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await Promise.all([plain.connect(), transactional.connect()]);
+    try {
+      const messages = (label: string, count: number) =>
+        Array.from({ length: count }, (_, i) => ({
+          key: `subject-${i % 7}`,
+          value: `${label}-${i}-${'x'.repeat(i % 50)}`,
+        }));
+      await plain.send({ topic, messages: messages('plain', 200) });
+      const aborted = await transactional.transaction();
+      await aborted.send({ topic, messages: messages('aborted', 60) });
+      await aborted.abort();
+      await plain.send({ topic, messages: messages('between', 40) });
+      const committed = await transactional.transaction();
+      await committed.send({ topic, messages: messages('committed', 60) });
+      await committed.commit();
+      await plain.send({ topic, messages: [{ key: null, value: 'no key' }] });
+    } finally {
+      await Promise.all([plain.disconnect(), transactional.disconnect()]);
+    }
+
+    const ranges = await endOffsets(topic);
+    const scanned = await scan(config.kafka, topic, ranges);
+    const reference = await consumeAll(kafka, topic, 301);
+
+    expect(scanned.filter((r) => r.value.startsWith('aborted'))).toEqual([]);
+    expect(scanned.filter((r) => r.value.startsWith('committed'))).toHaveLength(60);
+    expect(scanned).toHaveLength(301);
+    // Each partition in log order, and the same records at the same positions as kafkajs.
+    for (const partition of ranges.keys()) {
+      const offsets = scanned.filter((r) => r.partition === partition).map((r) => r.offset);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    }
+    expect([...scanned].sort(byPosition)).toEqual([...reference].sort(byPosition));
+  });
+
+  it('reads only the range asked for: from a middle offset, to before the end', async () => {
+    const topic = await topicWith(1);
+    const producer = kafka.producer();
+    await producer.connect();
+    for (let i = 0; i < 5; i += 1)
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 20 }, (_, j) => ({ key: 'k', value: `v${i * 20 + j}` })),
+      });
+    await producer.disconnect();
+    const scanned = await scan(config.kafka, topic, new Map([[0, { from: 25, to: 70 }]]));
+    expect(scanned.map((r) => r.offset)).toEqual(Array.from({ length: 45 }, (_, i) => 25 + i));
+    expect(scanned.map((r) => r.value)).toEqual(Array.from({ length: 45 }, (_, i) => `v${25 + i}`));
+  });
+
+  it('fails with a clear, non-retriable error when records were deleted before they were read', async () => {
+    const topic = await topicWith(1);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `v${i}` })),
+    });
+    await producer.disconnect();
+    await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs finds the leader in its cache
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '5' }] });
+    const failure = scan(config.kafka, topic, new Map([[0, { from: 0, to: 10 }]]));
+    await expect(failure).rejects.toThrow(NonRetriableError);
+    await expect(failure).rejects.toThrow(
+      /partition 0 of .* at offset 0: OFFSET_OUT_OF_RANGE \(no longer in the log/,
+    );
+  });
+});
+
+describe('BrokerConnection over a real socket', () => {
+  let server: Server;
+  let port: number;
+  /** Each request's payload is answered as two responses' worth of bytes in awkward pieces. */
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      let pending = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+          const body = pending.subarray(4, 4 + pending.readInt32BE(0));
+          pending = pending.subarray(4 + body.length);
+          const answer = Buffer.concat([Buffer.alloc(4), Buffer.from(`answer to ${body}`)]);
+          answer.writeInt32BE(answer.length - 4, 0);
+          // One byte at a time for the size prefix, then the rest in two pieces.
+          for (let i = 0; i < 4; i += 1) socket.write(answer.subarray(i, i + 1));
+          socket.write(answer.subarray(4, 9));
+          socket.write(answer.subarray(9));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const frame = (text: string) => {
+    const buffer = Buffer.alloc(4 + Buffer.byteLength(text));
+    buffer.writeInt32BE(buffer.length - 4, 0);
+    buffer.write(text, 4);
+    return buffer;
+  };
+
+  it('assembles responses split anywhere, in the order the requests were sent', async () => {
+    const connection = await BrokerConnection.open({ host: '127.0.0.1', port, ssl: false }, 2_000);
+    try {
+      const answers = await Promise.all(
+        ['first', 'second, a little longer', 'third'].map((text) =>
+          connection.request(frame(text)).then((body) => body.toString()),
+        ),
+      );
+      expect(answers).toEqual([
+        'answer to first',
+        'answer to second, a little longer',
+        'answer to third',
+      ]);
+    } finally {
+      connection.close();
+    }
+  });
+
+  it('fails waiting requests when the connection drops, and refuses to connect where nothing listens', async () => {
+    const connection = await BrokerConnection.open({ host: '127.0.0.1', port, ssl: false }, 2_000);
+    const waiting = connection.request(Buffer.from([0, 0, 0, 10, 1])); // never completes
+    connection.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const unused = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    await expect(
+      BrokerConnection.open({ host: '127.0.0.1', port: unused, ssl: false }, 2_000),
+    ).rejects.toThrow(new RegExp(`cannot connect to 127.0.0.1:${unused}`));
+  });
+});
