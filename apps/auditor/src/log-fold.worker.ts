@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { packStates } from './folded-states.transfer';
 import { foldLogPartitions, type LogFoldTask } from './log-fold';
 
 /** A worker thread folding its share of the log's partitions (see parallel replay). */
@@ -6,7 +7,13 @@ const port = parentPort!;
 foldLogPartitions(workerData as LogFoldTask, ({ read }) =>
   port.postMessage({ type: 'progress', read }),
 )
-  .then((result) => port.postMessage({ type: 'done', result }))
+  .then((result) => {
+    const states = packStates(result.states);
+    port.postMessage({ type: 'done', result: { ...result, states } }, [
+      states.ints.buffer as ArrayBuffer,
+      states.times.buffer as ArrayBuffer,
+    ]);
+  })
   .catch((error: unknown) =>
     port.postMessage({
       type: 'failed',

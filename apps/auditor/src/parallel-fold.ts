@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LogReadProgress, PartitionRange } from './event-log.reader';
+import { unpackStates, type PackedStates } from './folded-states.transfer';
 import { foldLogPartitions, type LogFoldResult, type LogFoldTask } from './log-fold';
 
 /** Below this many records a replay folds on the calling thread: threads cost more than they save. */
@@ -52,11 +53,16 @@ function foldOnWorker(task: LogFoldTask, onRead: (read: number) => void): Promis
     let settled = false;
     worker.on(
       'message',
-      (message: { type: string; read?: number; result?: LogFoldResult; message?: string }) => {
+      (message: {
+        type: string;
+        read?: number;
+        result?: Omit<LogFoldResult, 'states'> & { states: PackedStates };
+        message?: string;
+      }) => {
         if (message.type === 'progress') onRead(message.read!);
         else if (message.type === 'done') {
           settled = true;
-          resolve(message.result!);
+          resolve({ ...message.result!, states: unpackStates(message.result!.states) });
         } else if (message.type === 'failed') {
           settled = true;
           reject(new Error(message.message));
