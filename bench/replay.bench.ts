@@ -141,6 +141,7 @@ async function main(): Promise<void> {
         process.execPath,
         [
           '--max-semi-space-size=128',
+          '--min-semi-space-size=128',
           '-r',
           'tsconfig-paths/register',
           'dist/apps/auditor/src/cli.js',
