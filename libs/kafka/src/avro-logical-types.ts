@@ -14,10 +14,11 @@ export class TimestampMillisType extends types.LogicalType {
     return typeof value === 'number' ? value : undefined;
   }
 
-  protected override _resolve(writer: Type): ((value: number) => Date) | undefined {
-    return Type.isType(writer, 'long', 'logical:timestamp-millis')
-      ? (value: number) => new Date(value)
-      : undefined;
+  protected override _resolve(writer: Type): ((value: number | Date) => Date) | undefined {
+    // A writer compiled with this logical type has already made the Date: one per value, not two.
+    if (Type.isType(writer, 'logical:timestamp-millis'))
+      return (value: number | Date) => (value instanceof Date ? value : new Date(value));
+    return Type.isType(writer, 'long') ? (value: number | Date) => new Date(value) : undefined;
   }
 }
 
