@@ -67,11 +67,28 @@ export class BrokerConnection {
     });
   }
 
-  /** Sends a size-prefixed request; resolves with its response's body (without the size). */
-  request(frame: Buffer): Promise<Buffer> {
+  /**
+   * Sends a size-prefixed request; resolves with its response's body (without the size). A
+   * broker that has not answered within `timeoutMs` fails the connection: responses come in
+   * order, so nothing after a lost one can be trusted.
+   */
+  request(frame: Buffer, timeoutMs: number): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.failure ??= new Error(`no answer within ${timeoutMs} ms`);
+        this.socket.destroy();
+      }, timeoutMs);
+      this.waiting.push({
+        resolve: (body) => {
+          clearTimeout(timer);
+          resolve(body);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       this.socket.write(frame);
     });
   }

@@ -223,7 +223,7 @@ describe('BrokerConnection over a real socket', () => {
     try {
       const answers = await Promise.all(
         ['first', 'second, a little longer', 'third'].map((text) =>
-          connection.request(frame(text)).then((body) => body.toString()),
+          connection.request(frame(text), 2_000).then((body) => body.toString()),
         ),
       );
       expect(answers).toEqual([
@@ -236,11 +236,19 @@ describe('BrokerConnection over a real socket', () => {
     }
   });
 
-  it('fails waiting requests when the connection drops, and refuses to connect where nothing listens', async () => {
+  it('fails waiting requests when the connection drops or the server does not answer in time, and refuses to connect where nothing listens', async () => {
     const connection = await BrokerConnection.open({ host: '127.0.0.1', port, ssl: false }, 2_000);
-    const waiting = connection.request(Buffer.from([0, 0, 0, 10, 1])); // never completes
+    const waiting = connection.request(Buffer.from([0, 0, 0, 10, 1]), 10_000); // never completes
     connection.close();
     await expect(waiting).rejects.toThrow(/closed/);
+    // A request the server never answers fails after its timeout, and so does the connection.
+    const silent = await BrokerConnection.open({ host: '127.0.0.1', port, ssl: false }, 2_000);
+    await expect(silent.request(Buffer.from([0, 0, 0, 10, 1]), 200)).rejects.toThrow(
+      'no answer within 200 ms',
+    );
+    await expect(silent.request(frame('too late'), 2_000)).rejects.toThrow(
+      'no answer within 200 ms',
+    );
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const unused = (closed.address() as AddressInfo).port;

@@ -37,6 +37,9 @@ export interface LogScanOptions {
 /** Attempts in a row without progress before a scan gives up on an unreachable leader. */
 const SCAN_ATTEMPTS = 8;
 const CONNECT_TIMEOUT_MS = 5_000;
+/** How long the broker may hold a fetch for data, and how long past that an answer may take. */
+const FETCH_WAIT_MS = 500;
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Whether {@link scanLog} can reach this cluster: it speaks plaintext and TLS, not SASL (a cluster
@@ -163,14 +166,14 @@ async function scanFromLeader(
           offset,
           maxBytes: partitionMaxBytes,
         })),
-        maxWaitMs: 500,
+        maxWaitMs: FETCH_WAIT_MS,
         minBytes: 1,
         maxBytes,
       },
       correlationId,
       clientId,
     );
-    const response = connection.request(request);
+    const response = connection.request(request, FETCH_WAIT_MS + REQUEST_TIMEOUT_MS);
     response.catch(() => undefined); // awaited below, or abandoned with the connection
     return { correlationId, response };
   };
