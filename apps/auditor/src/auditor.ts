@@ -40,6 +40,7 @@ import {
   type UnreadableRecord,
 } from './event-log.reader';
 import type { TimeAxis } from './log-fold';
+import type { FoldWorkers } from './fold-workers';
 import { foldLog } from './parallel-fold';
 
 /** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
@@ -72,6 +73,8 @@ export interface ReplayOptions {
   readonly timeAxis?: TimeAxis;
   /** How to read the log (default: Fetch requests to the leaders where the cluster allows). */
   readonly logReader?: LogReaderKind;
+  /** Worker threads started ahead (see {@link FoldWorkers}); others are started as needed. */
+  readonly workers?: FoldWorkers;
   readonly onProgress?: (progress: LogReadProgress) => void;
 }
 
@@ -199,6 +202,7 @@ export class Auditor {
       },
       options.readers,
       options.onProgress,
+      options.workers,
     );
     const states = folded.states;
     for (const subjectId of options.subjectIds ?? []) {

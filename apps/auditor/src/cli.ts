@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, loadConsentPolicy } from '@consent-ledger/config';
 import {
   InvalidAsOfError,
   resolveAsOf,
@@ -9,17 +9,16 @@ import {
   subjectIdPattern,
   UnknownPurposeError,
 } from '@consent-ledger/consent-domain';
-import { AvroSerde, createKafkaClient } from '@consent-ledger/kafka';
-import { createDataSource } from '@consent-ledger/persistence';
 import type { DataSource } from 'typeorm';
-import { Auditor } from './auditor';
-import { timeAxes } from './log-fold';
+import type { Auditor } from './auditor';
+import type { LogReadProgress } from './event-log.reader';
+import { FoldWorkers } from './fold-workers';
 import {
   logReaderKinds,
   LogReaderUnavailableError,
+  timeAxes,
   UnknownTopicError,
-  type LogReadProgress,
-} from './event-log.reader';
+} from './replay-options';
 import { formatRows, outputFormats, type OutputFormat } from './output-format';
 import { renderProofHtml } from './proof-report';
 
@@ -116,7 +115,23 @@ function emit(text: string, output: string | undefined): void {
 }
 
 /** Builds the auditor from the environment (same settings as every app) and runs `work`. */
+/**
+ * Runs `work` with an Auditor connected to the configured cluster, registry and database. The
+ * libraries behind it (TypeORM above all: most of a second) load here, not when the CLI starts,
+ * so that `--help` is quick and a replay's worker threads start while they load.
+ */
 async function withAuditor<T>(work: (auditor: Auditor) => Promise<T>): Promise<T> {
+  const [
+    { loadConfig, loadConsentPolicy },
+    { AvroSerde, createKafkaClient },
+    { createDataSource },
+    { Auditor },
+  ] = await Promise.all([
+    import('@consent-ledger/config'),
+    import('@consent-ledger/kafka'),
+    import('@consent-ledger/persistence'),
+    import('./auditor'),
+  ]);
   const config = loadConfig();
   const kafka = createKafkaClient(config.kafka, 'auditor');
   const dataSource: DataSource = createDataSource({ ...config.database, poolSize: 4 });
@@ -180,6 +195,8 @@ export function auditorProgram(): Command {
     .addOption(progressOption)
     .action(async (options) => {
       const at = asOf(options.asOf, options.timeZone);
+      // The workers a large log is folded with start now, while this thread connects.
+      const workers = FoldWorkers.start((options.readers ?? availableParallelism()) - 1);
       await withAuditor(async (auditor) => {
         if (options.purpose) auditor.assertPurposes(options.purpose);
         const progress = progressReporter(options.progress, 'replay');
@@ -190,8 +207,10 @@ export function auditorProgram(): Command {
           ...(options.readers ? { readers: options.readers } : {}),
           ...(options.logReader ? { logReader: options.logReader } : {}),
           timeAxis: options.timeAxis,
+          workers,
           onProgress: progress.update,
         });
+        workers.close(); // those the log's size did not call for
         progress.stop();
         const stats = {
           topic: result.topic,
@@ -218,7 +237,7 @@ export function auditorProgram(): Command {
           process.stderr.write(
             `  unreadable: partition ${record.partition} offset ${record.offset}: ${record.reason}\n`,
           );
-      });
+      }).finally(() => workers.close());
     });
 
   program

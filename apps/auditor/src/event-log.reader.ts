@@ -7,6 +7,14 @@ import { canScanLog, scanLog } from '@consent-ledger/kafka/log-scan/log-scanner'
 import type { RecordBatchCursor } from '@consent-ledger/kafka/log-scan/record-batch-cursor';
 import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { LogReaderUnavailableError, UnknownTopicError, type LogReaderKind } from './replay-options';
+
+export {
+  logReaderKinds,
+  LogReaderUnavailableError,
+  UnknownTopicError,
+  type LogReaderKind,
+} from './replay-options';
 import { v4 as uuidv4 } from 'uuid';
 
 /** A record of the events topic that is not a readable consent event. */
@@ -19,14 +27,6 @@ export interface UnreadableRecord extends LogLocation {
 export interface PartitionRange {
   readonly low: string;
   readonly high: string;
-}
-
-/** The topic to read is not on the cluster (a mistyped --topic, say). */
-export class UnknownTopicError extends Error {
-  readonly code = 'AUDIT.UNKNOWN_TOPIC';
-  constructor(readonly topic: string) {
-    super(`topic '${topic}' does not exist on the cluster`);
-  }
 }
 
 /** Each partition's range now: what a read of the whole log covers. */
@@ -106,19 +106,6 @@ export interface EventLogReadResult {
   readonly totalMs: number;
   /** How the log was read: Fetch requests to the leaders, or a kafkajs consumer (SASL clusters). */
   readonly reader: LogReaderKind;
-}
-
-export const logReaderKinds = ['direct-fetch', 'kafkajs-consumer'] as const;
-export type LogReaderKind = (typeof logReaderKinds)[number];
-
-/** Asked to read with Fetch requests a cluster that needs SASL, which that reader does not speak. */
-export class LogReaderUnavailableError extends Error {
-  readonly code = 'AUDIT.LOG_READER_UNAVAILABLE';
-  constructor() {
-    super(
-      "the direct-fetch log reader does not speak SASL, which this cluster's settings use: read with --log-reader kafkajs-consumer",
-    );
-  }
 }
 
 /** One partition's share of a read: where it ends, and the offset after what was read of it. */

@@ -7,6 +7,7 @@ import {
 } from '@consent-ledger/consent-domain';
 // Imported file by file: a replay's worker threads start faster without the rest of the library.
 import { AvroSerde } from '@consent-ledger/kafka/avro-serde';
+import type { TimeAxis } from './replay-options';
 import {
   readEventLog,
   type LogReaderKind,
@@ -15,8 +16,7 @@ import {
   type UnreadableRecord,
 } from './event-log.reader';
 
-export const timeAxes = ['recorded', 'occurred'] as const;
-export type TimeAxis = (typeof timeAxes)[number];
+export { timeAxes, type TimeAxis } from './replay-options';
 
 /** What one reader folds: plain data, so it can be handed to a worker thread. */
 export interface LogFoldTask {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startFoldWorker, type FoldWorkers } from './fold-workers';
 import type { LogReadProgress, PartitionRange } from './event-log.reader';
 import { unpackStates, type PackedStates } from './folded-states.transfer';
 import { foldLogPartitions, type LogFoldResult, type LogFoldTask } from './log-fold';
@@ -40,18 +40,17 @@ export function defaultReaderCount(records: number): number {
   return records < PARALLEL_REPLAY_MIN_RECORDS ? 1 : availableParallelism();
 }
 
-/** Runs one fold task on a worker thread (TypeScript sources under ts-node, or compiled). */
-function foldOnWorker(task: LogFoldTask, onRead: (read: number) => void): Promise<LogFoldResult> {
-  const typescript = extname(__filename) === '.ts';
-  const worker = new Worker(join(__dirname, `log-fold.worker${extname(__filename)}`), {
-    workerData: task,
-    execArgv: typescript
-      ? ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register']
-      : ['-r', 'tsconfig-paths/register'],
-  });
+/**
+ * Runs one fold task on a worker thread. The task is sent at once: a thread still loading
+ * receives it when it starts listening.
+ */
+function foldOnWorker(
+  thread: Worker,
+  task: LogFoldTask,
+  onRead: (read: number) => void,
+): Promise<LogFoldResult> {
   return new Promise<LogFoldResult>((resolve, reject) => {
-    let settled = false;
-    worker.on(
+    thread.on(
       'message',
       (message: {
         type: string;
@@ -60,23 +59,17 @@ function foldOnWorker(task: LogFoldTask, onRead: (read: number) => void): Promis
         message?: string;
       }) => {
         if (message.type === 'progress') onRead(message.read!);
-        else if (message.type === 'done') {
-          settled = true;
+        else if (message.type === 'done')
           resolve({ ...message.result!, states: unpackStates(message.result!.states) });
-        } else if (message.type === 'failed') {
-          settled = true;
-          reject(new Error(message.message));
-        }
+        else if (message.type === 'failed') reject(new Error(message.message));
       },
     );
-    worker.on('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`replay worker exited with code ${code} before finishing`));
-    });
-  }).finally(() => void worker.terminate());
+    thread.on('error', reject);
+    thread.on('exit', (code) =>
+      reject(new Error(`replay worker exited with code ${code} before finishing`)),
+    );
+    thread.postMessage(task);
+  }).finally(() => void thread.terminate());
 }
 
 /**
@@ -89,6 +82,7 @@ export async function foldLog(
   base: Omit<LogFoldTask, 'partitions' | 'clientSuffix'>,
   readers: number | undefined,
   onProgress?: (progress: LogReadProgress) => void,
+  workers?: FoldWorkers,
 ): Promise<LogFoldResult & { readonly readers: number }> {
   const total = Object.values(base.ranges).reduce(
     (sum, range) => sum + Number(range.high) - Number(range.low),
@@ -114,7 +108,7 @@ export async function foldLog(
       const task = { ...base, partitions, clientSuffix: `auditor-${index}` };
       return index === 0
         ? foldLogPartitions(task, ({ read }) => reportRead(0)(read))
-        : foldOnWorker(task, reportRead(index));
+        : foldOnWorker(workers?.take() ?? startFoldWorker(), task, reportRead(index));
     }),
   );
   const states = new Map(results.flatMap((result) => [...result.states]));
