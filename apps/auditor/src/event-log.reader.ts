@@ -7,6 +7,7 @@ import { canScanLog, scanLog } from '@consent-ledger/kafka/log-scan/log-scanner'
 import type { RecordBatchCursor } from '@consent-ledger/kafka/log-scan/record-batch-cursor';
 import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { v4 as uuidv4 } from 'uuid';
 import { LogReaderUnavailableError, UnknownTopicError, type LogReaderKind } from './replay-options';
 
 export {
@@ -15,7 +16,6 @@ export {
   UnknownTopicError,
   type LogReaderKind,
 } from './replay-options';
-import { v4 as uuidv4 } from 'uuid';
 
 /** A record of the events topic that is not a readable consent event. */
 export interface UnreadableRecord extends LogLocation {
