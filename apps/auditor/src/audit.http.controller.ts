@@ -16,7 +16,7 @@ import {
 import type { Response } from 'express';
 import { z } from 'zod';
 import { AuditorService } from './auditor.service';
-import { timeAxes } from './log-fold';
+import { timeAxes } from './replay-options';
 import { renderProofHtml } from './proof-report';
 
 const timeText = z.string().min(4).max(100);

@@ -35,11 +35,10 @@ import type { DataSource } from 'typeorm';
 import {
   partitionRanges,
   readEventLog,
-  type LogReaderKind,
   type LogReadProgress,
   type UnreadableRecord,
 } from './event-log.reader';
-import type { TimeAxis } from './log-fold';
+import type { LogReaderKind, TimeAxis } from './replay-options';
 import type { FoldWorkers } from './fold-workers';
 import { foldLog } from './parallel-fold';
 

@@ -10,13 +10,6 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import { v4 as uuidv4 } from 'uuid';
 import { LogReaderUnavailableError, UnknownTopicError, type LogReaderKind } from './replay-options';
 
-export {
-  logReaderKinds,
-  LogReaderUnavailableError,
-  UnknownTopicError,
-  type LogReaderKind,
-} from './replay-options';
-
 /** A record of the events topic that is not a readable consent event. */
 export interface UnreadableRecord extends LogLocation {
   readonly code: string;

@@ -7,16 +7,13 @@ import {
 } from '@consent-ledger/consent-domain';
 // Imported file by file: a replay's worker threads start faster without the rest of the library.
 import { AvroSerde } from '@consent-ledger/kafka/avro-serde';
-import type { TimeAxis } from './replay-options';
+import type { LogReaderKind, TimeAxis } from './replay-options';
 import {
   readEventLog,
-  type LogReaderKind,
   type LogReadProgress,
   type PartitionRange,
   type UnreadableRecord,
 } from './event-log.reader';
-
-export { timeAxes, type TimeAxis } from './replay-options';
 
 /** What one reader folds: plain data, so it can be handed to a worker thread. */
 export interface LogFoldTask {

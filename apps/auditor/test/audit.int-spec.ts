@@ -34,7 +34,8 @@ import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createAuditorApi } from '../src/auditor-api.factory';
 import { AuditorService } from '../src/auditor.service';
-import { logReaderKinds, partitionRanges } from '../src/event-log.reader';
+import { partitionRanges } from '../src/event-log.reader';
+import { logReaderKinds } from '../src/replay-options';
 import type { ConsentProof, ReplayRow, VerifyReport } from '../src/auditor';
 
 const runFile = promisify(execFile);

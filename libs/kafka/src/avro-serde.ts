@@ -154,21 +154,12 @@ export class AvroSerde {
   }
 
   /**
-   * Decodes without waiting when the writer's schema is already known (every record after the
-   * first of each schema): replaying millions of events should not pay a promise per record.
-   * Returns undefined when the schema must first be fetched: use {@link decode} then.
-   */
-  decodeKnown<T>(buffer: Buffer | null, readerSchema?: string): T | undefined {
-    if (!buffer || buffer.length < 5 || buffer.readUInt8(0) !== 0) return undefined;
-    const id = buffer.readInt32BE(1);
-    const writer = this.writers.get(id);
-    return writer ? this.decodeWith<T>(buffer, id, writer, readerSchema) : undefined;
-  }
-
-  /**
-   * {@link decodeKnown} for a value lying in `buffer` at `start` (a record in a fetched batch),
-   * read in place. The value must end exactly at `start + length`: a value cut short, or with
-   * bytes left over, is a {@link NonRetriableError} rather than a misread.
+   * Decodes a value lying in `buffer` at `start` (a record in a fetched batch) in place and
+   * without waiting, when the writer's schema is already known (every record after the first of
+   * each schema: replaying millions of events should not pay a promise per record). Returns
+   * undefined when the schema must first be fetched, or the value is not in the wire format: use
+   * {@link decode} then. The value must end exactly at `start + length`: a value cut short, or
+   * with bytes left over, is a {@link NonRetriableError} rather than a misread.
    */
   decodeKnownAt<T>(
     buffer: Buffer,
@@ -185,15 +176,14 @@ export class AvroSerde {
     try {
       decoded = reader.decode(buffer, start + 5, this.resolver(id, reader, writer));
     } catch (error) {
-      throw new NonRetriableError(
-        'RECORD.UNDECODABLE',
-        `cannot decode value with schema id ${id}: ${(error as Error).message}`,
-      );
+      throw undecodable(id, (error as Error).message);
     }
     if (decoded.offset !== start + length)
-      throw new NonRetriableError(
-        'RECORD.UNDECODABLE',
-        `cannot decode value with schema id ${id}: ${decoded.offset < 0 || decoded.offset > start + length ? 'the value is cut short' : 'bytes left over after the value'}`,
+      throw undecodable(
+        id,
+        decoded.offset < 0 || decoded.offset > start + length
+          ? 'the value is cut short'
+          : 'bytes left over after the value',
       );
     return decoded.value as T;
   }
@@ -224,10 +214,7 @@ export class AvroSerde {
       const reader = this.readerType(readerSchema);
       return reader.fromBuffer(buffer.subarray(5), this.resolver(id, reader, writer)) as T;
     } catch (error) {
-      throw new NonRetriableError(
-        'RECORD.UNDECODABLE',
-        `cannot decode value with schema id ${id}: ${(error as Error).message}`,
-      );
+      throw undecodable(id, (error as Error).message);
     }
   }
 
@@ -258,4 +245,11 @@ export class AvroSerde {
     }
     return resolver;
   }
+}
+
+function undecodable(schemaId: number, reason: string): NonRetriableError {
+  return new NonRetriableError(
+    'RECORD.UNDECODABLE',
+    `cannot decode value with schema id ${schemaId}: ${reason}`,
+  );
 }

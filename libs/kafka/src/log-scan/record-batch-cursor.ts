@@ -53,7 +53,13 @@ export class RecordBatchCursor {
   /** Moves to the next record; false when the fetched bytes hold no further complete record. */
   next(): boolean {
     while (this.left === 0) if (!this.openBatch()) return false;
-    const buffer = this.buffer;
+    this.readRecord();
+    this.left -= 1;
+    return true;
+  }
+
+  /** Reads the record at `at` into the cursor's fields and moves past it. */
+  private readRecord(): void {
     const length = this.varint();
     const recordEnd = this.at + length;
     this.at += 1; // attributes (unused)
@@ -64,11 +70,12 @@ export class RecordBatchCursor {
     if (this.keyLength > 0) this.at += this.keyLength;
     this.valueLength = this.varint();
     this.valueStart = this.at;
-    if (recordEnd > buffer.length || this.valueStart + Math.max(0, this.valueLength) > recordEnd)
+    if (
+      recordEnd > this.buffer.length ||
+      this.valueStart + Math.max(0, this.valueLength) > recordEnd
+    )
       throw new RecordBatchError(this.offset, 'record runs past its batch');
     this.at = recordEnd; // headers are not read
-    this.left -= 1;
-    return true;
   }
 
   /** Enters the next batch with records to hand out; false at the end of the complete batches. */
@@ -94,19 +101,12 @@ export class RecordBatchCursor {
     if (transactional) {
       while (this.aborted.length > 0 && this.aborted[0]!.firstOffset <= lastOffset)
         this.abortedProducers.add(this.aborted.shift()!.producerId);
-      if (control) {
-        if (this.isAbortMarker(at, batchEnd, attributes & 0x07))
-          this.abortedProducers.delete(producerId);
-        return true;
-      }
-      if (this.abortedProducers.has(producerId)) return true;
+      if (!control && this.abortedProducers.has(producerId)) return true;
     }
-    if (control) return true;
-    const count = source.readInt32BE(at + 57);
     const compression = attributes & 0x07;
     this.baseOffset = baseOffset;
     this.baseTimestamp = Number(source.readBigInt64BE(at + 27));
-    this.left = count;
+    this.left = source.readInt32BE(at + 57);
     if (compression === 0) {
       this.buffer = source;
       this.at = at + BATCH_HEADER_BYTES;
@@ -118,27 +118,16 @@ export class RecordBatchCursor {
       );
       this.at = 0;
     }
+    if (control) {
+      // A transaction marker: its one record's key is a version (int16), then a type (0 = abort).
+      if (transactional && this.left > 0) {
+        this.readRecord();
+        if (this.keyLength >= 4 && this.buffer.readInt16BE(this.keyStart + 2) === 0)
+          this.abortedProducers.delete(producerId);
+      }
+      this.left = 0;
+    }
     return true;
-  }
-
-  /** A control batch's first record key: version (int16), then type (int16; 0 = abort). */
-  private isAbortMarker(at: number, batchEnd: number, compression: number): boolean {
-    const records =
-      compression === 0
-        ? this.source.subarray(at + BATCH_HEADER_BYTES, batchEnd)
-        : decompress(compression, this.source.subarray(at + BATCH_HEADER_BYTES, batchEnd), 0);
-    const saved = { buffer: this.buffer, at: this.at };
-    this.buffer = records;
-    this.at = 0;
-    this.varint(); // length
-    this.at += 1;
-    this.varlong();
-    this.varint();
-    const keyLength = this.varint();
-    const type = keyLength >= 4 ? records.readInt16BE(this.at + 2) : -1;
-    this.buffer = saved.buffer;
-    this.at = saved.at;
-    return type === 0;
   }
 
   /** A zig-zag varint of up to 32 bits. */
