@@ -305,17 +305,18 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       'data.sale_sharing',
       'ads.targeted',
     ]);
-    // The browser retries the same request: nothing new is recorded.
-    const retried = await record(request, { 'Sec-GPC': '1' });
-    expect(retried.duplicate).toBe(true);
-    expect(
-      retried.globalPrivacyControl?.optOuts.map((optOut) => [optOut.eventId, optOut.duplicate]),
-    ).toEqual(first.globalPrivacyControl?.optOuts.map((optOut) => [optOut.eventId, true]));
     const saleOptOut = first.globalPrivacyControl!.optOuts[0]!;
     await decisionBecomes(
       { subjectId: californian, purpose: 'data.sale_sharing' },
       { allowed: false, reason: 'GPC_OPT_OUT', decidingEventId: saleOptOut.eventId },
     );
+    // The browser retries the same request once the opt-outs are applied: nothing new is
+    // recorded, and the answer names the opt-outs recorded the first time.
+    const retried = await record(request, { 'Sec-GPC': '1' });
+    expect(retried.duplicate).toBe(true);
+    expect(
+      retried.globalPrivacyControl?.optOuts.map((optOut) => [optOut.eventId, optOut.duplicate]),
+    ).toEqual(first.globalPrivacyControl?.optOuts.map((optOut) => [optOut.eventId, true]));
     await decisionBecomes(
       { subjectId: californian, purpose: 'ads.targeted' },
       { allowed: false, reason: 'GPC_OPT_OUT' },

@@ -39,6 +39,21 @@ export class GlobalPrivacyControlService {
     const honoured = gpcHonouredIn(request.jurisdiction, policy);
     gpcSignals.inc({ honoured: String(honoured) });
     if (!honoured) return { honoured, optOuts: [] };
+    // A retried request gets the opt-outs recorded with it the first time, not a new plan from a
+    // read model that may already hold them (and would then plan none).
+    const keyOf = (purpose: string) => `gpc:${purpose}:${request.idempotencyKey}`.slice(0, 200);
+    const candidates = policy.globalPrivacyControl.optOutOf;
+    const recorded = await this.recordedKeys(request.subjectId, [
+      request.idempotencyKey,
+      ...candidates.map(keyOf),
+    ]);
+    if (recorded.has(request.idempotencyKey))
+      return {
+        honoured,
+        optOuts: candidates
+          .filter((purpose) => recorded.has(keyOf(purpose)))
+          .map((purpose) => optOutOf(request, purpose, keyOf(purpose))),
+      };
     const state = (
       await this.readModel.loadStates(this.dataSource.manager, [request.subjectId])
     ).get(request.subjectId)!;
@@ -50,23 +65,41 @@ export class GlobalPrivacyControlService {
     });
     return {
       honoured,
-      optOuts: optOuts.map(({ purpose }) => ({
-        subjectId: request.subjectId,
-        purpose,
-        action: 'WITHDRAW',
-        jurisdiction: request.jurisdiction,
-        legalBasis: 'OPT_OUT_NOTICE',
-        channel: request.channel,
-        method: 'GLOBAL_PRIVACY_CONTROL',
-        notice: null,
-        occurredAt: request.occurredAt,
-        expiresAt: null,
-        actor: { type: 'SUBJECT', id: null },
-        evidence: request.evidence,
-        ageBand: request.ageBand,
-        // Derived from the request's key: a retried request records the same opt-outs once.
-        idempotencyKey: `gpc:${purpose}:${request.idempotencyKey}`.slice(0, 200),
-      })),
+      optOuts: optOuts.map(({ purpose }) => optOutOf(request, purpose, keyOf(purpose))),
     };
   }
+
+  /** Which of `keys` the subject's requests already used. */
+  private async recordedKeys(subjectId: string, keys: readonly string[]): Promise<Set<string>> {
+    const rows = (await this.dataSource.query(
+      'SELECT idempotency_key FROM idempotency_record WHERE subject_id = $1 AND idempotency_key = ANY($2::text[])',
+      [subjectId, keys],
+    )) as Array<{ idempotency_key: string }>;
+    return new Set(rows.map((row) => row.idempotency_key));
+  }
+}
+
+/** The withdrawal a GPC signal records for `purpose`, keyed from the request's own key. */
+function optOutOf(
+  request: ConsentEventRequest,
+  purpose: string,
+  idempotencyKey: string,
+): ConsentEventRequest {
+  return {
+    subjectId: request.subjectId,
+    purpose,
+    action: 'WITHDRAW',
+    jurisdiction: request.jurisdiction,
+    legalBasis: 'OPT_OUT_NOTICE',
+    channel: request.channel,
+    method: 'GLOBAL_PRIVACY_CONTROL',
+    notice: null,
+    occurredAt: request.occurredAt,
+    expiresAt: null,
+    actor: { type: 'SUBJECT', id: null },
+    evidence: request.evidence,
+    ageBand: request.ageBand,
+    // Derived from the request's key: a retried request records the same opt-outs once.
+    idempotencyKey,
+  };
 }
