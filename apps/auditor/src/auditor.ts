@@ -87,7 +87,7 @@ export interface ReplayResult {
   /** Threads that read the log, and how. */
   readonly readers: number;
   readonly logReader: LogReaderKind;
-  /** From the first fetched record to the merged result (the consumers' start-up left out). */
+  /** From the first fetch sent to the merged result (the start-up before it left out). */
   readonly fetchMs: number;
   readonly totalMs: number;
   readonly states: ReadonlyMap<string, SubjectConsentState>;

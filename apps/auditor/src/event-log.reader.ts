@@ -92,9 +92,12 @@ interface EventLogReadSettings {
 export interface EventLogReadResult {
   readonly records: number;
   readonly unreadable: number;
-  /** When the first record arrived (ms since the epoch; 0 when there was none). */
+  /** When the first fetch was sent (ms since the epoch; 0 when there was none). */
   readonly firstFetchAt: number;
-  /** Time from the first fetched record to the last, without the consumer's start-up. */
+  /**
+   * Time from the first fetch sent to the last record handed on: without the start-up (for the
+   * kafkajs consumer, its group's), as Kafka's consumer tools measure.
+   */
   readonly fetchMs: number;
   readonly totalMs: number;
   /** How the log was read: Fetch requests to the leaders, or a kafkajs consumer (SASL clusters). */
@@ -127,7 +130,6 @@ class EventLogRead<E extends FoldableEvent> {
    * is finished.
    */
   async take(partition: number, records: RecordSource): Promise<boolean> {
-    if (this.firstFetchAt === 0) this.firstFetchAt = Date.now();
     const progress = this.partitions.get(partition)!;
     const { end } = progress;
     const from = progress.next;
@@ -260,13 +262,14 @@ export async function readEventLog<E extends FoldableEvent>(
     throw new LogReaderUnavailableError();
   if (partitions.size > 0) {
     if (reader === 'direct-fetch') {
-      await scanLog({
+      const scan = await scanLog({
         kafka: options.kafka,
         clientIdSuffix: suffix,
         topic: options.topic,
         ranges: new Map([...partitions].map(([p, { next, end }]) => [p, { from: next, to: end }])),
         onRecords: (partition, records) => read.take(partition, records).then(() => undefined),
       });
+      read.firstFetchAt = scan.firstFetchAt;
     } else {
       await readWithConsumer(kafka, options.topic, Object.keys(ranges).map(Number), read);
     }
@@ -310,6 +313,9 @@ async function readWithConsumer<E extends FoldableEvent>(
       await new Promise<void>((resolve, reject) => {
         consumer.on(consumer.events.CRASH, ({ payload }) => {
           if (!payload.restart) reject(payload.error);
+        });
+        consumer.on(consumer.events.FETCH_START, () => {
+          if (read.firstFetchAt === 0) read.firstFetchAt = Date.now();
         });
         const finish = (partition: number) => {
           open.delete(partition);

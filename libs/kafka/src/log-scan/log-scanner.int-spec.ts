@@ -27,8 +27,7 @@ async function scan(
     topic,
     ranges,
     // Small fetches, so that a partition takes several and batches are cut short.
-    maxBytes: 4096,
-    partitionMaxBytes: 1024,
+    fetchMaxBytes: 1024,
     onRecords: (partition, records) => {
       while (records.next()) {
         const range = ranges.get(partition)!;
@@ -149,6 +148,28 @@ describe('scanLog against the real broker', () => {
       expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
     }
     expect([...scanned].sort(byPosition)).toEqual([...reference].sort(byPosition));
+  });
+
+  it("reads one leader's partitions in turn: all of one's records, then the next one's", async () => {
+    const topic = await topicWith(3);
+    const producer = kafka.producer();
+    await producer.connect();
+    // Small batches in every partition, so that each fetch could hold some of all three.
+    for (let i = 0; i < 30; i += 1)
+      await producer.send({
+        topic,
+        messages: [0, 1, 2].flatMap((partition) =>
+          Array.from({ length: 5 }, (_, j) => ({ partition, value: `p${partition}-${i}-${j}` })),
+        ),
+      });
+    await producer.disconnect();
+    const ranges = await endOffsets(topic);
+    const scanned = await scan(config.kafka, topic, ranges);
+    expect(scanned).toHaveLength(450);
+    const turns = scanned
+      .map((r) => r.partition)
+      .filter((partition, i, all) => i === 0 || partition !== all[i - 1]);
+    expect(turns).toEqual([...ranges.keys()]);
   });
 
   it('reads only the range asked for: from a middle offset, to before the end', async () => {
