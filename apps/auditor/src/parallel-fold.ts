@@ -111,7 +111,10 @@ export async function foldLog(
         : foldOnWorker(workers?.take() ?? startFoldWorker(), task, reportRead(index));
     }),
   );
-  const states = new Map(results.flatMap((result) => [...result.states]));
+  // Each subject is in one result: the others' states are added to the first's.
+  const [{ states }, ...others] = results;
+  for (const other of others)
+    for (const [subjectId, state] of other.states) states.set(subjectId, state);
   const started = results.map((r) => r.firstFetchAt).filter((at) => at > 0);
   return {
     states,
