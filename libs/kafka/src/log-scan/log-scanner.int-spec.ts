@@ -1,11 +1,11 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { loadConfig } from '@consent-ledger/config';
 import { uniqueName, waitFor } from '@consent-ledger/testing';
 import type { Admin, Kafka } from 'kafkajs';
 import { createKafkaClient } from '../kafka-client.factory';
 import { NonRetriableError } from '../processing-errors';
 import { BrokerConnection } from './broker-connection';
-import { scanLog, type ScanRange } from './log-scanner';
+import { scanLog, type LogScanOptions, type ScanRange } from './log-scanner';
 
 interface Read {
   partition: number;
@@ -19,9 +19,11 @@ async function scan(
   kafka: ReturnType<typeof loadConfig>['kafka'],
   topic: string,
   ranges: Map<number, ScanRange>,
+  options: Pick<LogScanOptions, 'connectVia'> = {},
 ) {
   const read: Read[] = [];
   await scanLog({
+    ...options,
     kafka,
     clientIdSuffix: 'scan-test',
     topic,
@@ -76,6 +78,74 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
 }
 
 const byPosition = (a: Read, b: Read) => a.partition - b.partition || a.offset - b.offset;
+
+/** What a {@link FaultyProxy} does to the first response it forwards on its first connection. */
+type Fault = 'drop-mid-response' | 'not-leader';
+
+/**
+ * A TCP proxy in front of the broker that spoils the first response of its first connection:
+ * it drops the connection halfway through it, or marks its partition NOT_LEADER_OR_FOLLOWER (as
+ * a broker that lost leadership answers). Later connections pass everything through.
+ */
+class FaultyProxy {
+  connections = 0;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    private readonly broker: { host: string; port: number },
+    private readonly fault: Fault,
+  ) {
+    this.server = createServer((client) => this.accept(client));
+  }
+
+  async start(): Promise<{ host: string; port: number }> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return { host: '127.0.0.1', port: (this.server.address() as AddressInfo).port };
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    this.connections += 1;
+    const faulty = this.connections === 1;
+    const upstream = connect(this.broker.port, this.broker.host);
+    for (const socket of [client, upstream]) {
+      this.sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    if (!faulty) {
+      upstream.pipe(client);
+      return;
+    }
+    // The first response is held whole, then spoiled; the rest passes through.
+    let held = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      held = Buffer.concat([held, chunk]);
+      if (held.length < 4 || held.length < 4 + held.readInt32BE(0)) return;
+      upstream.off('data', onData);
+      const frame = held.subarray(0, 4 + held.readInt32BE(0));
+      if (this.fault === 'drop-mid-response') {
+        client.write(frame.subarray(0, frame.length >> 1), () => client.destroy());
+        return;
+      }
+      // Fetch v4: size, correlation id, throttle, topics (1), name, partitions (1), index, error.
+      const nameLength = frame.readInt16BE(16);
+      frame.writeInt16BE(6, 18 + nameLength + 8); // NOT_LEADER_OR_FOLLOWER
+      client.write(held);
+      upstream.pipe(client);
+    };
+    upstream.on('data', onData);
+  }
+}
 
 describe('scanLog against the real broker', () => {
   const config = loadConfig();
@@ -204,6 +274,41 @@ describe('scanLog against the real broker', () => {
       /partition 0 of .* at offset 0: OFFSET_OUT_OF_RANGE \(no longer in the log/,
     );
   });
+
+  it.each<Fault>(['drop-mid-response', 'not-leader'])(
+    'resumes where it was, nothing lost or read twice, when a leader connection fails (%s)',
+    async (fault) => {
+      const topic = await topicWith(2);
+      const producer = kafka.producer();
+      await producer.connect();
+      for (let i = 0; i < 20; i += 1)
+        await producer.send({
+          topic,
+          messages: [0, 1].flatMap((partition) =>
+            Array.from({ length: 5 }, (_, j) => ({ partition, value: `p${partition}-${i}-${j}` })),
+          ),
+        });
+      await producer.disconnect();
+      const [host, port] = config.kafka.brokers[0]!.split(':');
+      const proxy = new FaultyProxy({ host: host!, port: Number(port) }, fault);
+      const via = await proxy.start();
+      try {
+        const ranges = await endOffsets(topic);
+        const scanned = await scan(config.kafka, topic, ranges, {
+          connectVia: (leader) => ({ ...leader, ...via }),
+        });
+        expect(proxy.connections).toBeGreaterThanOrEqual(2);
+        // Every record once, each partition in log order.
+        expect(scanned).toHaveLength(200);
+        for (const partition of [0, 1])
+          expect(scanned.filter((r) => r.partition === partition).map((r) => r.offset)).toEqual(
+            Array.from({ length: 100 }, (_, offset) => offset),
+          );
+      } finally {
+        await proxy.stop();
+      }
+    },
+  );
 });
 
 describe('BrokerConnection over a real socket', () => {

@@ -31,6 +31,11 @@ export interface LogScanOptions {
   readonly onRecords: (partition: number, records: RecordBatchCursor) => void | Promise<void>;
   /** Bytes a fetch (of one partition) may return; default 8 MiB. */
   readonly fetchMaxBytes?: number;
+  /**
+   * Where to connect to reach a leader (default: the address the cluster advertises for it), for
+   * a broker reached through a proxy or a forwarded port.
+   */
+  readonly connectVia?: (leader: BrokerAddress) => BrokerAddress;
 }
 
 /** What a scan reports when it is done. */
@@ -158,7 +163,10 @@ async function scanFromLeader(
 ): Promise<void> {
   let connection: BrokerConnection;
   try {
-    connection = await BrokerConnection.open(address, CONNECT_TIMEOUT_MS);
+    connection = await BrokerConnection.open(
+      options.connectVia?.(address) ?? address,
+      CONNECT_TIMEOUT_MS,
+    );
   } catch (error) {
     throw new RetriableError('LOG_SCAN.CONNECT', (error as Error).message);
   }
