@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { loadConfig } from '@consent-ledger/config';
 import { uniqueName, waitFor } from '@consent-ledger/testing';
 import type { Admin, Kafka } from 'kafkajs';
@@ -78,6 +81,12 @@ async function consumeAll(kafka: Kafka, topic: string, expected: number): Promis
 }
 
 const byPosition = (a: Read, b: Read) => a.partition - b.partition || a.offset - b.offset;
+
+/** A self-signed certificate for localhost and 127.0.0.1 (valid to 2126) and its key: test only. */
+const testTls = {
+  cert: readFileSync(join(__dirname, 'testing', 'tls-localhost.crt'), 'utf8'),
+  key: readFileSync(join(__dirname, 'testing', 'tls-localhost.key'), 'utf8'),
+};
 
 /** What a {@link FaultyProxy} does to the first response it forwards on its first connection. */
 type Fault = 'drop-mid-response' | 'not-leader';
@@ -309,6 +318,38 @@ describe('scanLog against the real broker', () => {
       }
     },
   );
+
+  it('reads over TLS, checking the broker against the CA it is given', async () => {
+    const topic = await topicWith(1);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: `v${i}` })),
+    });
+    await producer.disconnect();
+    // The local broker listens in plaintext: TLS is ended by a proxy in front of it.
+    const [host, port] = config.kafka.brokers[0]!.split(':');
+    const terminator = createTlsServer(testTls, (client) => {
+      const upstream = connect(Number(port), host);
+      for (const socket of [client, upstream]) socket.on('error', () => undefined);
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => terminator.listen(0, '127.0.0.1', resolve));
+    try {
+      const via = { host: 'localhost', port: (terminator.address() as AddressInfo).port };
+      const scanned = await scan(config.kafka, topic, await endOffsets(topic), {
+        connectVia: () => ({ ...via, ssl: { ca: testTls.cert } }),
+      });
+      expect(scanned.map((r) => r.value)).toEqual(Array.from({ length: 50 }, (_, i) => `v${i}`));
+      // Without that CA the broker's certificate is refused.
+      await expect(BrokerConnection.open({ ...via, ssl: {} }, 2_000)).rejects.toThrow(
+        /self-signed certificate/,
+      );
+    } finally {
+      await new Promise<void>((resolve) => terminator.close(() => resolve()));
+    }
+  });
 });
 
 describe('BrokerConnection over a real socket', () => {
