@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { loadConfig } from '@consent-ledger/config';
 import { uniqueName, waitFor } from '@consent-ledger/testing';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, Message } from 'kafkajs';
 import { createKafkaClient } from '../kafka-client.factory';
 import { NonRetriableError } from '../processing-errors';
 import { BrokerConnection } from './broker-connection';
@@ -181,6 +181,32 @@ describe('scanLog against the real broker', () => {
     return topic;
   }
 
+  /** Writes each batch with a send of its own (a record batch per partition per send). */
+  async function produce(topic: string, batches: Message[][]): Promise<void> {
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      for (const messages of batches) await producer.send({ topic, messages });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  /** Small batches of `perBatch` records in each of `partitions`, `sends` times over. */
+  const smallBatches = (partitions: readonly number[], sends: number, perBatch: number) =>
+    Array.from({ length: sends }, (_, i) =>
+      partitions.flatMap((partition) =>
+        Array.from({ length: perBatch }, (_, j) => ({
+          partition,
+          value: `p${partition}-${i}-${j}`,
+        })),
+      ),
+    );
+
+  /** The local broker's address (the proxies below stand in front of it). */
+  const [brokerHost, brokerPort] = config.kafka.brokers[0]!.split(':');
+  const broker = { host: brokerHost!, port: Number(brokerPort) };
+
   async function endOffsets(topic: string): Promise<Map<number, ScanRange>> {
     const offsets = await admin.fetchTopicOffsets(topic);
     return new Map(offsets.map((o) => [o.partition, { from: Number(o.low), to: Number(o.high) }]));
@@ -231,17 +257,8 @@ describe('scanLog against the real broker', () => {
 
   it("reads one leader's partitions in turn: all of one's records, then the next one's", async () => {
     const topic = await topicWith(3);
-    const producer = kafka.producer();
-    await producer.connect();
     // Small batches in every partition, so that each fetch could hold some of all three.
-    for (let i = 0; i < 30; i += 1)
-      await producer.send({
-        topic,
-        messages: [0, 1, 2].flatMap((partition) =>
-          Array.from({ length: 5 }, (_, j) => ({ partition, value: `p${partition}-${i}-${j}` })),
-        ),
-      });
-    await producer.disconnect();
+    await produce(topic, smallBatches([0, 1, 2], 30, 5));
     const ranges = await endOffsets(topic);
     const scanned = await scan(config.kafka, topic, ranges);
     expect(scanned).toHaveLength(450);
@@ -253,14 +270,12 @@ describe('scanLog against the real broker', () => {
 
   it('reads only the range asked for: from a middle offset, to before the end', async () => {
     const topic = await topicWith(1);
-    const producer = kafka.producer();
-    await producer.connect();
-    for (let i = 0; i < 5; i += 1)
-      await producer.send({
-        topic,
-        messages: Array.from({ length: 20 }, (_, j) => ({ key: 'k', value: `v${i * 20 + j}` })),
-      });
-    await producer.disconnect();
+    await produce(
+      topic,
+      Array.from({ length: 5 }, (_, i) =>
+        Array.from({ length: 20 }, (_, j) => ({ key: 'k', value: `v${i * 20 + j}` })),
+      ),
+    );
     const scanned = await scan(config.kafka, topic, new Map([[0, { from: 25, to: 70 }]]));
     expect(scanned.map((r) => r.offset)).toEqual(Array.from({ length: 45 }, (_, i) => 25 + i));
     expect(scanned.map((r) => r.value)).toEqual(Array.from({ length: 45 }, (_, i) => `v${25 + i}`));
@@ -268,13 +283,7 @@ describe('scanLog against the real broker', () => {
 
   it('fails with a clear, non-retriable error when records were deleted before they were read', async () => {
     const topic = await topicWith(1);
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic,
-      messages: Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `v${i}` })),
-    });
-    await producer.disconnect();
+    await produce(topic, [Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: `v${i}` }))]);
     await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs finds the leader in its cache
     await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '5' }] });
     const failure = scan(config.kafka, topic, new Map([[0, { from: 0, to: 10 }]]));
@@ -288,18 +297,8 @@ describe('scanLog against the real broker', () => {
     'resumes where it was, nothing lost or read twice, when a leader connection fails (%s)',
     async (fault) => {
       const topic = await topicWith(2);
-      const producer = kafka.producer();
-      await producer.connect();
-      for (let i = 0; i < 20; i += 1)
-        await producer.send({
-          topic,
-          messages: [0, 1].flatMap((partition) =>
-            Array.from({ length: 5 }, (_, j) => ({ partition, value: `p${partition}-${i}-${j}` })),
-          ),
-        });
-      await producer.disconnect();
-      const [host, port] = config.kafka.brokers[0]!.split(':');
-      const proxy = new FaultyProxy({ host: host!, port: Number(port) }, fault);
+      await produce(topic, smallBatches([0, 1], 20, 5));
+      const proxy = new FaultyProxy(broker, fault);
       const via = await proxy.start();
       try {
         const ranges = await endOffsets(topic);
@@ -321,17 +320,10 @@ describe('scanLog against the real broker', () => {
 
   it('reads over TLS, checking the broker against the CA it is given', async () => {
     const topic = await topicWith(1);
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic,
-      messages: Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: `v${i}` })),
-    });
-    await producer.disconnect();
+    await produce(topic, [Array.from({ length: 50 }, (_, i) => ({ key: 'k', value: `v${i}` }))]);
     // The local broker listens in plaintext: TLS is ended by a proxy in front of it.
-    const [host, port] = config.kafka.brokers[0]!.split(':');
     const terminator = createTlsServer(testTls, (client) => {
-      const upstream = connect(Number(port), host);
+      const upstream = connect(broker.port, broker.host);
       for (const socket of [client, upstream]) socket.on('error', () => undefined);
       client.pipe(upstream).pipe(client);
     });
