@@ -11,6 +11,7 @@ import {
   AppError,
   RequireScopes,
   subjectIdSchema,
+  textField,
   ZodPipe,
 } from '@consent-ledger/http';
 import type { Response } from 'express';
@@ -19,13 +20,13 @@ import { AuditorService } from './auditor.service';
 import { timeAxes } from './replay-options';
 import { renderProofHtml } from './proof-report';
 
-const timeText = z.string().min(4).max(100);
+const timeText = textField(100, { minLength: 4 });
 
 /** Most rows one replay answer carries; larger replays are the CLI's work (it streams to a file). */
 const MAX_REPLAY_ROWS = 100_000;
-const zone = z.string().min(1).max(100).optional();
+const zone = textField(100).optional();
 const list = z
-  .union([z.string(), z.array(z.string())])
+  .union([textField(200_000), z.array(textField(200))])
   .transform((value) => (Array.isArray(value) ? value : value.split(',')))
   .optional();
 
@@ -41,8 +42,8 @@ const exportQuery = z.strictObject({ from: timeText, to: timeText, timeZone: zon
 const proofQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
 const usageQuery = z
   .strictObject({
-    campaignId: z.string().min(1).max(200).optional(),
-    jobId: z.string().min(1).max(200).optional(),
+    campaignId: textField(200).optional(),
+    jobId: textField(200).optional(),
     limit: z.coerce.number().int().min(1).max(100_000).default(10_000),
   })
   .refine((query) => query.campaignId || query.jobId, {

@@ -303,6 +303,39 @@ describe('consent-api against the real stack', () => {
     expect(await recordsInTopic()).toBe(before);
   });
 
+  it('refuses control characters, unpaired surrogates and over-long text with a 422 naming the field, and writes nothing', async () => {
+    const before = await recordsInTopic();
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ actor: { type: 'AGENT', id: 'agent\u0000x' } }, 'actor.id', 'REQUEST.CONTROL_CHARACTER'],
+      [
+        { evidence: { userAgent: 'Mozilla\u0000', ipAddressHash: null, reference: null } },
+        'evidence.userAgent',
+        'REQUEST.CONTROL_CHARACTER',
+      ],
+      [{ idempotencyKey: 'key\u0000' }, 'idempotencyKey', 'REQUEST.CONTROL_CHARACTER'],
+      [{ idempotencyKey: 'k'.repeat(201) }, 'idempotencyKey', 'REQUEST.TEXT_TOO_LONG'],
+      [
+        { notice: { noticeId: 'privacy', version: '3\ud800', textSha256 } },
+        'notice.version',
+        'REQUEST.UNPAIRED_SURROGATE',
+      ],
+      [
+        { evidence: { userAgent: null, ipAddressHash: null, reference: 'line\u001bnext' } },
+        'evidence.reference',
+        'REQUEST.CONTROL_CHARACTER',
+      ],
+    ];
+    for (const [override, field, code] of cases) {
+      const response = await call('POST', '/v1/consent-events', eventBody(override));
+      expect({ field, status: response.status, body: response.body }).toMatchObject({
+        field,
+        status: 422,
+        body: { code: 'REQUEST.TEXT_REFUSED', errors: [expect.objectContaining({ field, code })] },
+      });
+    }
+    expect(await recordsInTopic()).toBe(before);
+  });
+
   it('asks for a key, and for the right scope', async () => {
     expect((await call('POST', '/v1/consent-events', eventBody(), null)).body).toMatchObject({
       status: 401,

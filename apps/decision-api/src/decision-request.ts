@@ -1,17 +1,21 @@
 import { jurisdictionPattern } from '@consent-ledger/consent-domain';
-import { subjectIdSchema } from '@consent-ledger/http';
+import { subjectIdSchema, textField } from '@consent-ledger/http';
 import { z } from 'zod';
 
 /** Most subjects one batch decision may ask about. */
 export const MAX_BATCH_SUBJECTS = 10_000;
 
-export const purposeSchema = z.string().min(1).max(200);
-export const jurisdictionSchema = z
-  .string()
-  .regex(jurisdictionPattern, 'must be ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA)');
+export const purposeSchema = textField(200);
+export const jurisdictionSchema = textField(10, {
+  minLength: 2,
+  pattern: {
+    regex: jurisdictionPattern,
+    message: 'must be ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA)',
+  },
+});
 
 /** A campaign or job id, recorded in the usage log with the decision. */
-export const usageReferenceSchema = z.string().min(1).max(200);
+export const usageReferenceSchema = textField(200);
 
 /** Who is using the answer: a campaign or a training job (recorded with the decision). */
 const usage = {

@@ -15,7 +15,9 @@ import {
 import {
   ConsentOutboxRepository,
   ConsentReadModelRepository,
+  dataRefusalReason,
   EXPECTED_ROWS_MISSED,
+  isDataRefusal,
   type CheckpointMove,
   type OutboxMessage,
   ProjectionCheckpointRepository,
@@ -121,23 +123,93 @@ export class ConsentEventProjection {
   }
 
   private async applyGroup(batches: readonly PartitionBatch[]): Promise<BatchOutcome[]> {
-    const decoded = await Promise.all(
+    let decoded = await Promise.all(
       batches.map(({ partition, messages }) =>
         Promise.all(messages.map((message) => this.decode(partition, message))),
       ),
     );
+    // Dead letters already on the topic ('partition:offset'): a retry of the fetch does not send
+    // them again.
+    const published = new Set<string>();
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.applyDecoded(batches, decoded);
+        return await this.applyDecoded(batches, decoded, published);
       } catch (error) {
-        if (!isCheckpointMoved(error) || attempt >= CHECKPOINT_MOVED_ATTEMPTS) throw error;
+        if (isDataRefusal(error)) {
+          // Some record in the fetch holds a value PostgreSQL refuses (NUL in a text, a key of
+          // kilobytes): find it, dead-letter it, and apply the rest, instead of retrying forever.
+          const found = await this.quarantineRefused(batches, decoded);
+          if (found === undefined) throw error;
+          decoded = found;
+        } else if (!isCheckpointMoved(error) || attempt >= CHECKPOINT_MOVED_ATTEMPTS) {
+          throw error;
+        }
       }
+    }
+  }
+
+  /**
+   * The decoded records with each one PostgreSQL refuses on its own turned into a dead letter
+   * with the reason; undefined when none does alone (then the failure is not one record's data,
+   * and the caller retries as for any other failure). Each event is tried in a transaction that is
+   * rolled back: one round trip per event, paid only when a fetch was refused.
+   */
+  private async quarantineRefused(
+    batches: readonly PartitionBatch[],
+    decoded: ReadonlyArray<readonly Decoded[]>,
+  ): Promise<Decoded[][] | undefined> {
+    let refused = 0;
+    const checked: Decoded[][] = [];
+    for (const [index, items] of decoded.entries()) {
+      const partition = batches[index]!.partition;
+      const out: Decoded[] = [];
+      for (const item of items) {
+        const reason = item.kind === 'event' ? await this.refusalOf(item.entry) : undefined;
+        if (reason === undefined) {
+          out.push(item);
+          continue;
+        }
+        refused += 1;
+        const message = batches[index]!.messages.find(
+          (candidate) => item.kind === 'event' && candidate.offset === item.entry.position.offset,
+        )!;
+        const error = new NonRetriableError('RECORD.DATA_REFUSED', reason);
+        out.push({
+          kind: 'poison',
+          letter: { message, sourceTopic: this.target.eventsTopic, partition, error },
+        });
+      }
+      checked.push(out);
+    }
+    return refused > 0 ? checked : undefined;
+  }
+
+  /** Why PostgreSQL refuses this event's writes on their own, if it does (nothing is kept). */
+  private async refusalOf(entry: PositionedEvent): Promise<string | undefined> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const subjectId = entry.event.subjectId;
+      const [subjects, choices] = await runReads(
+        runner.manager,
+        this.readModel.statesReads([subjectId]),
+      );
+      const states = this.readModel.statesFrom([subjectId], subjects!, choices!);
+      await runWrites(runner.manager, this.apply([entry], states));
+      return undefined;
+    } catch (error) {
+      return isDataRefusal(error) ? dataRefusalReason(error) : undefined;
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
     }
   }
 
   private async applyDecoded(
     batches: readonly PartitionBatch[],
     decoded: ReadonlyArray<readonly Decoded[]>,
+    published: Set<string>,
   ): Promise<BatchOutcome[]> {
     const manager = this.dataSource.manager;
     const topic = this.target.eventsTopic;
@@ -155,16 +227,20 @@ export class ConsentEventProjection {
     const unknown = batches.map((batch) => batch.partition).filter((p) => !nextOffsets.has(p));
     if (unknown.length > 0) {
       await this.checkpoints.create(manager, topic, unknown);
-      return this.applyDecoded(batches, decoded);
+      return this.applyDecoded(batches, decoded, published);
     }
     const plan = this.plan(batches, decoded, nextOffsets);
-    const letters = plan.outcomes.flatMap((outcome) => outcome.deadLettered);
+    const letterKey = (letter: DeadLetter) => `${letter.partition}:${letter.message.offset}`;
+    const letters = plan.outcomes
+      .flatMap((outcome) => outcome.deadLettered)
+      .filter((letter) => !published.has(letterKey(letter)));
     await publishDeadLetters(
       this.deadLetterProducer,
       this.target.deadLetterTopic,
       this.target.consumerGroup,
       letters,
     );
+    letters.forEach((letter) => published.add(letterKey(letter)));
     const applied = this.readModel.appliedFrom(
       plan.fresh.map(({ event }) => event),
       appliedRows!,

@@ -162,11 +162,17 @@ describe('projector (child process) against the real stack', () => {
     }
   });
 
-  it('dead-letters a poison record with its reason and applies the events behind it', async () => {
+  it('dead-letters poison records (not Avro, wrong key, refused by PostgreSQL) with their reasons and applies the events behind them', async () => {
     const subjectId = uniqueName('poisoned');
     const before = randomEvent(1, subjectId);
     const after = [randomEvent(2, subjectId), randomEvent(3, subjectId)];
     const mismatched = randomEvent(4, uniqueName('other'));
+    // Valid Avro that PostgreSQL refuses (NUL in text), written straight to the topic.
+    const nulActor = { ...randomEvent(5, subjectId), actor: { type: 'AGENT', id: 'agent\u0000x' } };
+    const nulEvidence = {
+      ...randomEvent(6, subjectId),
+      evidence: { ipAddressHash: null, userAgent: 'Mozilla\u0000', reference: null },
+    } as ConsentEvent;
     await produce([before]);
     await producer.send({
       topic: topics().events,
@@ -176,6 +182,7 @@ describe('projector (child process) against the real stack', () => {
         { key: subjectId, value: await serde.encode(valueSubject(topics().events), mismatched) },
       ],
     });
+    await produce([nulActor as ConsentEvent, nulEvidence]);
     await produce(after);
     projector = startProjector();
 
@@ -204,14 +211,16 @@ describe('projector (child process) against the real stack', () => {
       },
     });
     try {
-      await waitFor(() => letters.length >= 2, {
+      await waitFor(() => letters.length >= 4, {
         timeoutMs: 30_000,
-        description: 'two dead letters',
+        description: 'four dead letters',
       });
     } finally {
       await consumer.disconnect();
     }
     expect(letters.map((letter) => letter.code).sort()).toEqual([
+      'RECORD.DATA_REFUSED',
+      'RECORD.DATA_REFUSED',
       'RECORD.KEY_MISMATCH',
       'RECORD.NOT_AVRO',
     ]);

@@ -11,3 +11,4 @@ export * from './audit.repository';
 export * from './group-commit.queue';
 export * from './combined-writes';
 export * from './prepared-query';
+export * from './data-refusal';

@@ -1,5 +1,12 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, RequireScopes, ZodPipe, type Caller } from '@consent-ledger/http';
+import {
+  ApiKeyGuard,
+  RequireScopes,
+  subjectIdSchema,
+  textField,
+  ZodPipe,
+  type Caller,
+} from '@consent-ledger/http';
 import { z } from 'zod';
 import {
   TrainingManifestService,
@@ -11,10 +18,10 @@ import {
 export const MAX_MANIFEST_SUBJECTS = 100_000;
 
 const manifestRequestSchema = z.strictObject({
-  jobId: z.string().min(1).max(200),
-  datasetId: z.string().min(1).max(200),
-  purpose: z.string().min(1).max(200),
-  subjectIds: z.array(z.string().min(1).max(128)).min(1).max(MAX_MANIFEST_SUBJECTS),
+  jobId: textField(200),
+  datasetId: textField(200),
+  purpose: textField(200),
+  subjectIds: z.array(subjectIdSchema).min(1).max(MAX_MANIFEST_SUBJECTS),
 });
 
 /** Training jobs ask which subjects they may use; auditors ask which models used withdrawn data. */

@@ -7,6 +7,7 @@ import {
   subjectIdPattern,
   type ProposedEvent,
 } from '@consent-ledger/consent-domain';
+import { textField } from '@consent-ledger/http';
 import { z } from 'zod';
 
 /** Most events a batch request may carry (imports). */
@@ -26,24 +27,18 @@ export const consentEventRequestSchema = z
       .max(128)
       .regex(subjectIdPattern, 'must be a pseudonymous id of letters, digits and . _ : @ -')
       .describe('Pseudonymous id of the person. Never an email address or phone number.'),
-    purpose: z
-      .string()
-      .min(1)
-      .max(200)
-      .describe('Purpose id from GET /v1/purposes, e.g. marketing.email'),
+    purpose: textField(200).describe('Purpose id from GET /v1/purposes, e.g. marketing.email'),
     action: z.enum(['GRANT', 'WITHDRAW', 'EXPIRE']),
-    jurisdiction: z
-      .string()
-      .min(2)
-      .max(10)
-      .describe('ISO 3166-1 alpha-2 or ISO 3166-2 (DE, GB, US-CA); ZZ when unknown'),
+    jurisdiction: textField(10, { minLength: 2 }).describe(
+      'ISO 3166-1 alpha-2 or ISO 3166-2 (DE, GB, US-CA); ZZ when unknown',
+    ),
     legalBasis: z.enum(legalBases).default('CONSENT'),
     channel: z.enum(collectionChannels),
     method: z.enum(collectionMethods),
     notice: z
       .strictObject({
-        noticeId: z.string().min(1).max(200),
-        version: z.string().min(1).max(50),
+        noticeId: textField(200),
+        version: textField(50),
         textSha256: z
           .string()
           .regex(/^[0-9a-f]{64}$/, 'must be the lowercase hex SHA-256 of the text shown'),
@@ -55,23 +50,21 @@ export const consentEventRequestSchema = z
     actor: z
       .strictObject({
         type: z.enum(actorTypes),
-        id: z.string().min(1).max(200).nullable().default(null),
+        id: textField(200).nullable().default(null),
       })
       .default({ type: 'SUBJECT', id: null }),
     evidence: z
       .strictObject({
-        ipAddressHash: z.string().max(128).nullable().default(null),
-        userAgent: z.string().max(1000).nullable().default(null),
-        reference: z.string().max(500).nullable().default(null),
+        ipAddressHash: textField(128, { minLength: 0 }).nullable().default(null),
+        userAgent: textField(1000, { minLength: 0 }).nullable().default(null),
+        reference: textField(500, { minLength: 0 }).nullable().default(null),
       })
       .nullable()
       .default(null),
     ageBand: z.enum(ageBands).nullable().default(null),
-    idempotencyKey: z
-      .string()
-      .min(1)
-      .max(200)
-      .describe('Chosen by the channel: the same key always yields the same event'),
+    idempotencyKey: textField(200).describe(
+      'Chosen by the channel: the same key always yields the same event',
+    ),
   })
   .describe('A consent event');
 

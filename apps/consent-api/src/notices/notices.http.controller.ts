@@ -2,7 +2,14 @@ import { Body, Controller, Get, HttpCode, Param, Put, Res, UseGuards } from '@ne
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { sha256Hex } from '@consent-ledger/kafka';
 import { AuditRepository } from '@consent-ledger/persistence';
-import { ApiKeyGuard, AppError, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import {
+  ApiKeyGuard,
+  AppError,
+  CallerId,
+  RequireScopes,
+  textField,
+  ZodPipe,
+} from '@consent-ledger/http';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -15,9 +22,9 @@ const noticeKey = z
 
 const noticeBodySchema = z.strictObject({
   /** The exact text shown to people, byte for byte: its SHA-256 is what events record. */
-  text: z.string().min(1).max(1_000_000),
-  language: z.string().min(2).max(35).optional(),
-  title: z.string().min(1).max(500).optional(),
+  text: textField(1_000_000, { multiline: true }),
+  language: textField(35, { minLength: 2 }).optional(),
+  title: textField(500).optional(),
 });
 
 /**

@@ -20,14 +20,15 @@ import {
   RequireScopes,
   AppError,
   subjectIdSchema,
+  textField,
   ZodPipe,
 } from '@consent-ledger/http';
 
 const consentsQuerySchema = z.strictObject({
-  jurisdiction: z
-    .string()
-    .regex(jurisdictionPattern, 'must be ISO 3166-1 alpha-2 or ISO 3166-2')
-    .optional(),
+  jurisdiction: textField(10, {
+    minLength: 2,
+    pattern: { regex: jurisdictionPattern, message: 'must be ISO 3166-1 alpha-2 or ISO 3166-2' },
+  }).optional(),
   asOf: z.iso
     .datetime({
       offset: true,
@@ -37,7 +38,7 @@ const consentsQuerySchema = z.strictObject({
 });
 const eventsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  after: z.string().min(1).max(500).optional(),
+  after: textField(500).optional(),
 });
 
 interface PurposeConsent extends ConsentDecision {

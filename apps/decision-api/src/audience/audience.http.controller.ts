@@ -1,7 +1,14 @@
 import { once } from 'node:events';
 import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AppError, ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import {
+  AppError,
+  ApiKeyGuard,
+  CallerId,
+  RequireScopes,
+  textField,
+  ZodPipe,
+} from '@consent-ledger/http';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -18,7 +25,7 @@ import { DecisionViewService, type DecisionSnapshot } from '../decision-view.ser
 const audienceQuerySchema = z.strictObject({
   jurisdiction: jurisdictionSchema.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
-  after: z.string().min(1).max(40).optional(),
+  after: textField(40).optional(),
   follow: booleanQuery.default(false),
   campaignId: usageReferenceSchema.optional(),
   jobId: usageReferenceSchema.optional(),

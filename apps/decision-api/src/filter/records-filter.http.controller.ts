@@ -3,7 +3,15 @@ import { createInterface } from 'node:readline';
 import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/config';
-import { AppError, ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import {
+  AppError,
+  ApiKeyGuard,
+  CallerId,
+  isSubjectId,
+  RequireScopes,
+  textField,
+  ZodPipe,
+} from '@consent-ledger/http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
@@ -24,7 +32,7 @@ const filteredRecords = new Counter({
 
 const filterQuerySchema = z.strictObject({
   purpose: purposeSchema,
-  subjectField: z.string().min(1).max(100).default('subjectId'),
+  subjectField: textField(100).default('subjectId'),
   mode: z.enum(['filter', 'anonymize']).default('filter'),
   jurisdiction: jurisdictionSchema.optional(),
   campaignId: usageReferenceSchema.optional(),
@@ -109,7 +117,7 @@ export class RecordsFilterHttpController {
   @ApiOperation({
     summary: 'Keep only the records whose subject allowed the purpose, or anonymise the rest',
     description:
-      'Body: a JSON array (application/json) or one record per line (application/x-ndjson); the answer has the same format and streams. Records without the subject field count as denied. Headers: Consent-Log-Position and Consent-Policy-Version at the start; trailer Consent-Filter-Counts at the end. A malformed record mid-stream aborts the response (the body is then incomplete, never silently short).',
+      'Body: a JSON array (application/json) or one record per line (application/x-ndjson); the answer has the same format and streams. Records without the subject field, or whose subject field is not a subject id, count as denied (and are not recorded in the usage log). Headers: Consent-Log-Position and Consent-Policy-Version at the start; trailer Consent-Filter-Counts at the end. A malformed record mid-stream aborts the response (the body is then incomplete, never silently short).',
   })
   @ApiBody({ schema: { type: 'array', items: { type: 'object' } } })
   async filter(
@@ -193,7 +201,9 @@ export class RecordsFilterHttpController {
     const fields = record as Record<string, unknown>;
     const subjectId = fields[query.subjectField];
     let allowed = false;
-    if (typeof subjectId === 'string') {
+    // A value that is not a subject id (control characters, megabytes) names nobody the ledger
+    // holds: denied, and kept out of the usage log, whose Kafka key it would otherwise become.
+    if (typeof subjectId === 'string' && isSubjectId(subjectId)) {
       const decision = this.decisions.decide(
         subjectId,
         query.purpose,
