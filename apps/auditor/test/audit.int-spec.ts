@@ -717,6 +717,8 @@ describe('audit: replay to any moment, verification, proof and usage against the
       allowed: boolean;
       decidingEventId: string | null;
       askedBy: string;
+      regime: string | null;
+      jurisdiction: string | null;
     };
     let usage: Usage[] = [];
     await waitFor(
@@ -739,6 +741,8 @@ describe('audit: replay to any moment, verification, proof and usage against the
       kind: 'DECISION',
       askedBy: 'admin',
       jobId: null,
+      regime: 'GDPR',
+      jurisdiction: null,
     });
     expect(usage.find((u) => u.kind === 'MANIFEST')).toMatchObject({
       jobId,

@@ -27,7 +27,7 @@ import {
   latestSchemaText,
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
-import { AppError } from '@consent-ledger/http';
+import { AppError, type Caller } from '@consent-ledger/http';
 import type { Kafka } from 'kafkajs';
 import { Gauge } from 'prom-client';
 
@@ -54,6 +54,23 @@ new Gauge({
     if (measuredView) this.set(measuredView.subjectCount);
   },
 });
+
+/** The jurisdiction a request names, and whether its caller may loosen an answer by it. */
+export interface AskedJurisdiction {
+  readonly jurisdiction?: string | undefined;
+  readonly mayLoosen?: boolean;
+}
+
+/** What a caller's request asks about jurisdiction, by the scopes of its key. */
+export function askedJurisdiction(
+  jurisdiction: string | undefined,
+  caller: Pick<Caller, 'scopes'>,
+): AskedJurisdiction {
+  return {
+    jurisdiction,
+    mayLoosen: caller.scopes.includes('decision:override-jurisdiction'),
+  };
+}
 
 /** Where a batch of answers stands: the view's position and whether it was fresh enough. */
 export interface DecisionSnapshot {
@@ -141,7 +158,7 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
     subjectId: string,
     purpose: string,
     snapshot: DecisionSnapshot,
-    jurisdiction?: string,
+    asked: AskedJurisdiction = {},
   ): ViewDecision {
     return decideFromView(
       this.view.decision(subjectId, purpose),
@@ -152,7 +169,8 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
         policy: this.consentPolicy.policy,
         // A key whose latest record could not be read is as unknown as a view that is behind.
         viewBehind: snapshot.viewBehind || this.view.isUnreadable(subjectId, purpose),
-        ...(jurisdiction ? { jurisdiction } : {}),
+        ...(asked.jurisdiction ? { jurisdiction: asked.jurisdiction } : {}),
+        jurisdictionMayLoosen: asked.mayLoosen ?? false,
       },
     );
   }

@@ -15,7 +15,10 @@ export interface UsageContext {
 /** The usage-log record of one answer. */
 export function usageEntry(
   subjectId: string,
-  decision: Pick<ViewDecision, 'allowed' | 'reason' | 'decidingEventId' | 'policyVersion'>,
+  decision: Pick<
+    ViewDecision,
+    'allowed' | 'reason' | 'decidingEventId' | 'policyVersion' | 'regime' | 'jurisdiction'
+  >,
   context: UsageContext,
 ): UsageEntry {
   return {
@@ -30,6 +33,8 @@ export function usageEntry(
     reason: decision.reason,
     decidingEventId: decision.decidingEventId,
     policyVersion: decision.policyVersion,
+    regime: decision.regime,
+    jurisdiction: decision.jurisdiction,
     logPosition: context.logPosition,
   };
 }

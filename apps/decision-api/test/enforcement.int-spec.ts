@@ -11,6 +11,7 @@ import {
   createTestEnvironment,
   freezeLocalBroker,
   TEST_ADMIN_KEY,
+  TEST_JURISDICTION_OVERRIDE_KEY,
   TEST_READ_ONLY_KEY,
   uniqueName,
   waitFor,
@@ -127,6 +128,52 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     await environment?.dispose();
   });
 
+  it('lets a requested jurisdiction tighten an answer, and loosen it only for a key with the override scope', async () => {
+    const german = uniqueName('de');
+    await record(event(german, 'marketing.email', 'GRANT', 'DE'));
+    await decisionBecomes({ subjectId: german, purpose: 'marketing.email' }, { allowed: true });
+    const asCalifornian = { subjectId: german, purpose: 'ads.targeted', jurisdiction: 'US-CA' };
+
+    const refused = await decision(asCalifornian);
+    expect(refused).toMatchObject({
+      allowed: false,
+      reason: 'OPT_IN_REQUIRED',
+      regime: 'GDPR',
+      jurisdiction: null,
+    });
+    const batch = await send(`${decisionsUrl}/v1/decisions/batch`, {
+      purpose: 'ads.targeted',
+      subjectIds: [german],
+      jurisdiction: 'US-CA',
+    });
+    expect(((await batch.json()) as { decisions: Decision[] }).decisions[0]).toMatchObject({
+      allowed: false,
+      reason: 'OPT_IN_REQUIRED',
+    });
+    const filtered = await fetch(
+      `${decisionsUrl}/v1/filter?purpose=ads.targeted&jurisdiction=US-CA`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          authorization: `Bearer ${TEST_ADMIN_KEY}`,
+        },
+        body: JSON.stringify({ subjectId: german }),
+      },
+    );
+    expect((await filtered.text()).trim()).toBe('');
+
+    const overridden = await send(`${decisionsUrl}/v1/decisions`, asCalifornian, {
+      authorization: `Bearer ${TEST_JURISDICTION_OVERRIDE_KEY}`,
+    });
+    expect(await overridden.json()).toMatchObject({
+      allowed: true,
+      reason: 'OPT_OUT_NOT_EXERCISED',
+      regime: 'CCPA_CPRA',
+      jurisdiction: 'US-CA',
+    });
+  });
+
   it('answers across the regimes, naming the deciding event and the policy version', async () => {
     const german = uniqueName('de');
     const virginian = uniqueName('va');
@@ -157,7 +204,8 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       [virginian, 'ads.targeted', undefined, true, 'OPT_OUT_NOT_EXERCISED'],
       [virginian, 'ads.targeted', 'FR', false, 'OPT_IN_REQUIRED'],
       [unseen, 'marketing.email', undefined, false, 'NO_CONSENT_ON_RECORD'],
-      [unseen, 'data.sale_sharing', 'US-CA', true, 'OPT_OUT_NOT_EXERCISED'],
+      // The caller's jurisdiction may not loosen the strictest rule that applies to the unseen.
+      [unseen, 'data.sale_sharing', 'US-CA', false, 'NO_CONSENT_ON_RECORD'],
       [unseen, 'sensitive.processing', 'US-VA', false, 'SENSITIVE_OPT_IN_REQUIRED'],
     ];
     for (const [subjectId, purpose, jurisdiction, allowed, reason] of table) {

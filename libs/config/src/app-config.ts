@@ -44,6 +44,8 @@ export const apiScopes = [
   'consent:write',
   'consent:read',
   'decision:read',
+  /** Lets a decision's requested jurisdiction loosen the subject's own regime (not only tighten). */
+  'decision:override-jurisdiction',
   'audit:read',
   'admin',
 ] as const;

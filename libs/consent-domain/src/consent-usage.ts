@@ -21,6 +21,13 @@ export interface ConsentUsageRecord {
   /** The consent event the answer rested on; null when a regime default decided. */
   readonly decidingEventId: string | null;
   readonly policyVersion: string;
+  /** The regime the answer was decided under; null for manifest entries and older records. */
+  readonly regime: string | null;
+  /**
+   * The jurisdiction named in the request when the answer was decided under it; null when the
+   * subject's own regime decided.
+   */
+  readonly jurisdiction: string | null;
   /** How far the deciding view had read the log. */
   readonly logPosition: string;
   readonly decidedAt: Date;

@@ -54,13 +54,13 @@ describe('decideFromView', () => {
       'OPT_IN_REQUIRED',
     ],
     [
-      'an unseen subject asked under CCPA',
+      'an unseen subject asked under CCPA (it may not loosen the strictest rule)',
       undefined,
       unseen,
       'data.sale_sharing',
       'US-CA',
-      true,
-      'OPT_OUT_NOT_EXERCISED',
+      false,
+      'NO_CONSENT_ON_RECORD',
     ],
     [
       'an unseen subject asked under Virginia law, sensitive',
@@ -157,6 +157,48 @@ describe('decideFromView', () => {
     expect(decision).toMatchObject({ purpose, allowed, reason });
   });
 
+  describe('a jurisdiction named in the request', () => {
+    const gdprSubject: SubjectFacts = { regime: 'GDPR', minor: false };
+
+    it('does not turn an EU subject\'s "no consent" into allowed', () => {
+      const answer = decideFromView(undefined, 'ads.targeted', gdprSubject, {
+        ...context,
+        jurisdiction: 'US-CA',
+      });
+      expect(answer).toMatchObject({
+        allowed: false,
+        reason: 'OPT_IN_REQUIRED',
+        regime: 'GDPR',
+        jurisdiction: null,
+      });
+    });
+
+    it('loosens it for a caller that may override, and says under which jurisdiction', () => {
+      const answer = decideFromView(undefined, 'ads.targeted', gdprSubject, {
+        ...context,
+        jurisdiction: 'US-CA',
+        jurisdictionMayLoosen: true,
+      });
+      expect(answer).toMatchObject({
+        allowed: true,
+        reason: 'OPT_OUT_NOT_EXERCISED',
+        regime: 'CCPA_CPRA',
+        jurisdiction: 'US-CA',
+      });
+    });
+
+    it('makes an answer stricter without any scope', () => {
+      const virginian: SubjectFacts = { regime: 'US_STATE_OPT_OUT', minor: false };
+      const own = decideFromView(undefined, 'ads.targeted', virginian, context);
+      const asked = decideFromView(undefined, 'ads.targeted', virginian, {
+        ...context,
+        jurisdiction: 'FR',
+      });
+      expect([own.allowed, own.jurisdiction]).toEqual([true, null]);
+      expect(asked).toMatchObject({ allowed: false, regime: 'GDPR', jurisdiction: 'FR' });
+    });
+  });
+
   it('names the deciding event and the policy version of an explicit choice', () => {
     expect(decideFromView(published({}), 'marketing.email', unseen, context)).toMatchObject({
       decidingEventId: 'event-1',
@@ -186,7 +228,11 @@ describe('decideFromView', () => {
           at: new Date(),
           jurisdiction,
         });
-        const fromView = decideFromView(undefined, purpose, unseen, { ...context, jurisdiction });
+        const fromView = decideFromView(undefined, purpose, unseen, {
+          ...context,
+          jurisdiction,
+          jurisdictionMayLoosen: true,
+        });
         expect([purpose, jurisdiction, fromView.allowed, fromView.reason]).toEqual([
           purpose,
           jurisdiction,

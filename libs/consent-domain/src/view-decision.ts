@@ -34,6 +34,11 @@ export interface ViewDecision {
   readonly decidingEventId: string | null;
   /** The policy version the answer rests on. */
   readonly policyVersion: string;
+  /**
+   * The requested jurisdiction when the answer was decided under it; null when the subject's
+   * own regime decided (nothing requested, or a requested one that would have loosened it).
+   */
+  readonly jurisdiction: string | null;
 }
 
 /** What the view knows about the subject beyond the purpose asked about. */
@@ -47,8 +52,14 @@ export interface SubjectFacts {
 export interface ViewDecisionContext {
   readonly taxonomy: PurposeTaxonomy;
   readonly policy: ConsentPolicy;
-  /** Decide under this jurisdiction instead of the subject's last known one. */
+  /**
+   * Decide under this jurisdiction instead of the subject's last known one, as far as that makes
+   * the answer stricter: an answer it would turn from denied into allowed stays denied unless
+   * {@link jurisdictionMayLoosen}.
+   */
   readonly jurisdiction?: string;
+  /** The caller may loosen an answer by the jurisdiction it names (a scope of its own). */
+  readonly jurisdictionMayLoosen?: boolean;
   /** The view is further behind the log than the configured bound. */
   readonly viewBehind: boolean;
 }
@@ -68,10 +79,27 @@ export function decideFromView(
   subject: SubjectFacts,
   context: ViewDecisionContext,
 ): ViewDecision {
+  const own = decideUnder(null, published, purposeId, subject, context);
+  if (!context.jurisdiction) return own;
+  const requested = decideUnder(context.jurisdiction, published, purposeId, subject, context);
+  // A jurisdiction named in the request is the caller's claim, not the subject's record: it may
+  // deny what the subject's own regime allows, but allow what it denies only with the scope.
+  if (requested.allowed && !own.allowed && !context.jurisdictionMayLoosen) return own;
+  return requested;
+}
+
+/** The decision under a requested jurisdiction, or under the subject's own regime (null). */
+function decideUnder(
+  jurisdiction: string | null,
+  published: PublishedDecision | undefined,
+  purposeId: string,
+  subject: SubjectFacts,
+  context: ViewDecisionContext,
+): ViewDecision {
   const purpose = context.taxonomy.purposes.get(purposeId);
   if (!purpose) throw new UnknownPurposeError(purposeId);
-  const regime: Regime | null = context.jurisdiction
-    ? regimeFor(context.jurisdiction, context.policy)
+  const regime: Regime | null = jurisdiction
+    ? regimeFor(jurisdiction, context.policy)
     : published
       ? asRegime(published.regime)
       : subject.regime;
@@ -89,6 +117,7 @@ export function decideFromView(
     regime: regime ?? 'UNKNOWN',
     decidingEventId,
     policyVersion,
+    jurisdiction,
   });
 
   if (purpose.basis === 'contract') return answer(true, 'CONTRACT_BASIS', 'CONTRACT');

@@ -103,6 +103,15 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
+/** The caller the guard admitted: its key id and scopes (none on public routes). */
+export const CurrentCaller = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Caller =>
+    context.switchToHttp().getRequest<{ caller?: Caller }>().caller ?? {
+      keyId: 'anonymous',
+      scopes: [],
+    },
+);
+
 /** The API key id of the caller the guard admitted, for the usage log ('anonymous' on public routes). */
 export const CallerId = createParamDecorator(
   (_data: unknown, context: ExecutionContext): string =>

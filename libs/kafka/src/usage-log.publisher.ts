@@ -102,6 +102,8 @@ export class UsageLogPublisher {
         reason: entry.reason,
         decidingEventId: entry.decidingEventId,
         policyVersion: entry.policyVersion,
+        regime: entry.regime,
+        jurisdiction: entry.jurisdiction,
         logPosition: entry.logPosition,
         decidedAt: entry.decidedAt ?? now,
       });

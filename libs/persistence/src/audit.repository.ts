@@ -41,7 +41,8 @@ export type StoredEvent = ConsentEvent & { readonly position: LogPosition };
 
 const usageColumns = `usage_id AS "usageId", kind, subject_id AS "subjectId", purpose, asked_by AS "askedBy",
   campaign_id AS "campaignId", job_id AS "jobId", manifest_id AS "manifestId", allowed, reason,
-  deciding_event_id AS "decidingEventId", policy_version AS "policyVersion", log_position AS "logPosition",
+  deciding_event_id AS "decidingEventId", policy_version AS "policyVersion", regime, jurisdiction,
+  log_position AS "logPosition",
   decided_at AS "decidedAt"`;
 
 const positioned = (row: ConsentEventRow): StoredEvent => ({
@@ -161,9 +162,11 @@ export class AuditRepository {
     const column = <T>(pick: (record: IndexedUsage) => T) => records.map(pick);
     await manager.query(
       `INSERT INTO consent_usage (usage_id, kind, subject_id, purpose, asked_by, campaign_id, job_id, manifest_id,
-         allowed, reason, deciding_event_id, policy_version, log_position, decided_at, source_partition, source_offset)
+         allowed, reason, deciding_event_id, policy_version, log_position, decided_at, source_partition, source_offset,
+         regime, jurisdiction)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-         $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::int[], $16::bigint[])
+         $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[], $15::int[], $16::bigint[],
+         $17::text[], $18::text[])
        ON CONFLICT (usage_id) DO NOTHING`,
       [
         column((r) => r.usageId),
@@ -182,6 +185,8 @@ export class AuditRepository {
         column((r) => r.decidedAt),
         column((r) => r.partition),
         column((r) => r.offset),
+        column((r) => r.regime ?? null),
+        column((r) => r.jurisdiction ?? null),
       ],
     );
   }

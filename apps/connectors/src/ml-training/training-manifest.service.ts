@@ -193,6 +193,8 @@ export class TrainingManifestService implements OnModuleInit, OnApplicationShutd
         reason: allowed.has(subjectId) ? 'IN_MANIFEST' : 'EXCLUDED',
         decidingEventId: null,
         policyVersion: this.consentPolicy.policy.version,
+        regime: null,
+        jurisdiction: null,
         logPosition: position,
       })),
     );

@@ -4,10 +4,11 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   ApiKeyGuard,
-  CallerId,
+  CurrentCaller,
   RequireScopes,
   textField,
   ZodPipe,
+  type Caller,
 } from '@consent-ledger/http';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,7 +21,11 @@ import {
 } from '../decision-request';
 import { usageEntry } from '../usage-entry';
 import { UsageLogService } from '../usage-log.service';
-import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+import {
+  askedJurisdiction,
+  DecisionViewService,
+  type DecisionSnapshot,
+} from '../decision-view.service';
 
 const audienceQuerySchema = z.strictObject({
   jurisdiction: jurisdictionSchema.optional(),
@@ -75,17 +80,19 @@ export class AudienceHttpController {
     @Query(new ZodPipe(audienceQuerySchema)) query: AudienceQuery,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
-    @CallerId() askedBy: string,
+    @CurrentCaller() caller: Caller,
   ): Promise<void> {
     this.decisions.assertKnownPurpose(purpose);
+    const askedBy = caller.keyId;
+    const asked = askedJurisdiction(query.jurisdiction, caller);
     this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
     const allowed = (subjectId: string, at: DecisionSnapshot) =>
-      this.decisions.decide(subjectId, purpose, at, query.jurisdiction).allowed;
+      this.decisions.decide(subjectId, purpose, at, asked).allowed;
     /** Each subject the caller is told about (listed, joined or left) goes to the usage log. */
     const told = (subjectId: string, at: DecisionSnapshot) =>
       this.usageLog.record([
-        usageEntry(subjectId, this.decisions.decide(subjectId, purpose, at, query.jurisdiction), {
+        usageEntry(subjectId, this.decisions.decide(subjectId, purpose, at, asked), {
           kind: 'AUDIENCE',
           purpose,
           askedBy,

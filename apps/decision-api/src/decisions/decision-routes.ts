@@ -16,7 +16,7 @@ export function decisionRoutes(decisions: DecisionsService): PlainJsonRoute[] {
       path: '/v1/decisions',
       scopes: ['decision:read'],
       answer: (body, caller) =>
-        decisions.decideOne(parseWithSchema(decisionRequestSchema, body), caller.keyId),
+        decisions.decideOne(parseWithSchema(decisionRequestSchema, body), caller),
     },
     { path: NO_OP_PATH, scopes: ['decision:read'], answer: () => ({ ok: true }) },
   ];

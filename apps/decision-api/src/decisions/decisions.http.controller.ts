@@ -1,6 +1,12 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, CallerId, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  RequireScopes,
+  ZodPipe,
+  type Caller,
+} from '@consent-ledger/http';
 import {
   batchDecisionRequestSchema,
   decisionRequestSchema,
@@ -33,9 +39,9 @@ export class DecisionsHttpController {
   })
   decide(
     @Body(new ZodPipe(decisionRequestSchema)) request: DecisionRequest,
-    @CallerId() askedBy: string,
+    @CurrentCaller() caller: Caller,
   ) {
-    return this.decisions.decideOne(request, askedBy);
+    return this.decisions.decideOne(request, caller);
   }
 
   @Post('batch')
@@ -46,8 +52,8 @@ export class DecisionsHttpController {
   })
   decideBatch(
     @Body(new ZodPipe(batchDecisionRequestSchema)) request: BatchDecisionRequest,
-    @CallerId() askedBy: string,
+    @CurrentCaller() caller: Caller,
   ) {
-    return this.decisions.decideBatch(request, askedBy);
+    return this.decisions.decideBatch(request, caller);
   }
 }

@@ -3,7 +3,12 @@ import type { UsageEntry } from '@consent-ledger/kafka';
 import { UsageLogService } from '../usage-log.service';
 import { usageEntry, type UsageContext } from '../usage-entry';
 import type { BatchDecisionRequest, DecisionRequest } from '../decision-request';
-import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+import type { Caller } from '@consent-ledger/http';
+import {
+  askedJurisdiction,
+  DecisionViewService,
+  type DecisionSnapshot,
+} from '../decision-view.service';
 
 /**
  * Single and batch decisions from the in-memory view, each answer recorded in the usage log.
@@ -16,7 +21,7 @@ export class DecisionsService {
     private readonly usageLog: UsageLogService,
   ) {}
 
-  decideOne(request: DecisionRequest, askedBy: string) {
+  decideOne(request: DecisionRequest, caller: Caller) {
     this.decisions.assertKnownPurpose(request.purpose);
     this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
@@ -24,10 +29,10 @@ export class DecisionsService {
       request.subjectId,
       request.purpose,
       snapshot,
-      request.jurisdiction,
+      askedJurisdiction(request.jurisdiction, caller),
     );
     this.usageLog.record([
-      usageEntry(request.subjectId, decision, decisionContext(request, askedBy, snapshot)),
+      usageEntry(request.subjectId, decision, decisionContext(request, caller.keyId, snapshot)),
     ]);
     return {
       subjectId: request.subjectId,
@@ -39,18 +44,19 @@ export class DecisionsService {
   }
 
   /** Every answer of a batch reflects the same log position. */
-  decideBatch(request: BatchDecisionRequest, askedBy: string) {
+  decideBatch(request: BatchDecisionRequest, caller: Caller) {
     this.decisions.assertKnownPurpose(request.purpose);
     this.usageLog.assertAccepting();
     const snapshot = this.decisions.snapshot();
     const usage: UsageEntry[] = [];
-    const context = decisionContext(request, askedBy, snapshot);
+    const context = decisionContext(request, caller.keyId, snapshot);
+    const asked = askedJurisdiction(request.jurisdiction, caller);
     const decisions = request.subjectIds.map((subjectId) => {
       const { purpose: _purpose, ...decision } = this.decisions.decide(
         subjectId,
         request.purpose,
         snapshot,
-        request.jurisdiction,
+        asked,
       );
       usage.push(usageEntry(subjectId, decision, context));
       return { subjectId, ...decision };

@@ -6,11 +6,12 @@ import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/
 import {
   AppError,
   ApiKeyGuard,
-  CallerId,
+  CurrentCaller,
   isSubjectId,
   RequireScopes,
   textField,
   ZodPipe,
+  type Caller,
 } from '@consent-ledger/http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -21,7 +22,12 @@ import { z } from 'zod';
 import { jurisdictionSchema, purposeSchema, usageReferenceSchema } from '../decision-request';
 import { UsageLogService } from '../usage-log.service';
 import { usageEntry } from '../usage-entry';
-import { DecisionViewService, type DecisionSnapshot } from '../decision-view.service';
+import {
+  askedJurisdiction,
+  DecisionViewService,
+  type AskedJurisdiction,
+  type DecisionSnapshot,
+} from '../decision-view.service';
 import { RecordAnonymizer } from './record-anonymizer';
 
 const filteredRecords = new Counter({
@@ -50,6 +56,12 @@ const newUsageWindow = (snapshot: DecisionSnapshot): UsageWindow => ({
   position: snapshot.logPositionText,
   recorded: new Set(),
 });
+
+/** Who asks: the key, and the jurisdiction its request names. */
+interface Asker {
+  readonly keyId: string;
+  readonly asked: AskedJurisdiction;
+}
 
 /** Where the filter listens; its body is never parsed up front. */
 export const FILTER_PATH = '/v1/filter';
@@ -124,8 +136,12 @@ export class RecordsFilterHttpController {
     @Query(new ZodPipe(filterQuerySchema)) query: FilterQuery,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
-    @CallerId() askedBy: string,
+    @CurrentCaller() caller: Caller,
   ): Promise<void> {
+    const asker: Asker = {
+      keyId: caller.keyId,
+      asked: askedJurisdiction(query.jurisdiction, caller),
+    };
     const format = this.formatOf(request.headers['content-type']);
     // An unknown purpose is a 422 before any record is read.
     this.decisions.assertKnownPurpose(query.purpose);
@@ -156,7 +172,7 @@ export class RecordsFilterHttpController {
           snapshot = this.decisions.snapshot();
           usage = newUsageWindow(snapshot);
         }
-        const out = this.treat(record, query, snapshot, usage, counts, askedBy);
+        const out = this.treat(record, query, snapshot, usage, counts, asker);
         if (out === undefined) continue;
         pending +=
           format === 'json'
@@ -193,7 +209,7 @@ export class RecordsFilterHttpController {
     snapshot: DecisionSnapshot,
     usage: UsageWindow,
     counts: { kept: number; anonymized: number; dropped: number; records: number },
-    askedBy: string,
+    asker: Asker,
   ): unknown {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new MalformedRecordError(`record ${counts.records} is not a JSON object`);
@@ -204,12 +220,7 @@ export class RecordsFilterHttpController {
     // A value that is not a subject id (control characters, megabytes) names nobody the ledger
     // holds: denied, and kept out of the usage log, whose Kafka key it would otherwise become.
     if (typeof subjectId === 'string' && isSubjectId(subjectId)) {
-      const decision = this.decisions.decide(
-        subjectId,
-        query.purpose,
-        snapshot,
-        query.jurisdiction,
-      );
+      const decision = this.decisions.decide(subjectId, query.purpose, snapshot, asker.asked);
       allowed = decision.allowed;
       // One usage record per subject and answer per snapshot window, however many of the
       // subject's rows the stream carries: the log says this request used this person's data.
@@ -220,7 +231,7 @@ export class RecordsFilterHttpController {
           usageEntry(subjectId, decision, {
             kind: 'FILTER',
             purpose: query.purpose,
-            askedBy,
+            askedBy: asker.keyId,
             campaignId: query.campaignId,
             jobId: query.jobId,
             logPosition: usage.position,

@@ -7,6 +7,7 @@ import { Audit1795000500000 } from './1795000500000-audit';
 import { SinkCallIntent1795000600000 } from './1795000600000-sink-call-intent';
 import { ExpectedRows1795000700000 } from './1795000700000-expected-rows';
 import { SinkCallSpans1795000800000 } from './1795000800000-sink-call-spans';
+import { UsageJurisdiction1795000900000 } from './1795000900000-usage-jurisdiction';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SinkCallIntent1795000600000,
   ExpectedRows1795000700000,
   SinkCallSpans1795000800000,
+  UsageJurisdiction1795000900000,
 ];
