@@ -20,8 +20,13 @@ import {
   type ConsumerLiveness,
 } from '@consent-ledger/kafka';
 import type { ConsentUsageRecord } from '@consent-ledger/consent-domain';
-import { AuditRepository, type IndexedUsage } from '@consent-ledger/persistence';
-import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import {
+  AuditRepository,
+  dataRefusalReason,
+  isDataRefusal,
+  type IndexedUsage,
+} from '@consent-ledger/persistence';
+import type { EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 
 /**
@@ -36,9 +41,10 @@ export class UsageLogIndexer implements OnModuleInit, OnApplicationShutdown {
   private readonly consumer: ResilientConsumer;
   private readonly deadLetters: Producer;
   private readonly readerSchema: string;
+  private readonly consumerGroup: string;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     private readonly serde: AvroSerde,
     private readonly dataSource: DataSource,
@@ -46,10 +52,11 @@ export class UsageLogIndexer implements OnModuleInit, OnApplicationShutdown {
     const topics = consentTopics(config.kafka.topicPrefix);
     this.readerSchema = latestSchemaText(config.schemaRegistry.schemasDir, 'consent-usage');
     this.deadLetters = createDurableProducer(kafka);
+    this.consumerGroup = `${config.kafka.topicPrefix}consent-ledger.usage-index`;
     this.consumer = new ResilientConsumer({
       kafka,
       config: {
-        groupId: `${config.kafka.topicPrefix}consent-ledger.usage-index`,
+        groupId: this.consumerGroup,
         sessionTimeout: 30_000,
         ...PIPELINE_CONSUMER,
       },
@@ -79,21 +86,42 @@ export class UsageLogIndexer implements OnModuleInit, OnApplicationShutdown {
 
   private async onBatch(payload: EachBatchPayload, deadLetterTopic: string): Promise<void> {
     const { batch } = payload;
-    const records: IndexedUsage[] = [];
+    const records: Array<{ usage: IndexedUsage; message: KafkaMessage }> = [];
+    const deadLetter = (message: KafkaMessage, error: NonRetriableError) =>
+      publishDeadLetters(this.deadLetters, deadLetterTopic, this.consumerGroup, [
+        { message, sourceTopic: batch.topic, partition: batch.partition, error },
+      ]);
     for (const message of batch.messages) {
       try {
         const usage = await this.serde.decode<ConsentUsageRecord>(message.value, this.readerSchema);
-        records.push({ ...usage, partition: batch.partition, offset: message.offset });
+        records.push({
+          usage: { ...usage, partition: batch.partition, offset: message.offset },
+          message,
+        });
       } catch (error) {
         if (!(error instanceof NonRetriableError)) throw error;
-        await publishDeadLetters(
-          this.deadLetters,
-          deadLetterTopic,
-          `${this.config.kafka.topicPrefix}consent-ledger.usage-index`,
-          [{ message, sourceTopic: batch.topic, partition: batch.partition, error }],
-        );
+        await deadLetter(message, error);
       }
     }
-    await this.audit.indexUsage(this.dataSource.manager, records);
+    try {
+      await this.audit.indexUsage(
+        this.dataSource.manager,
+        records.map(({ usage }) => usage),
+      );
+    } catch (error) {
+      if (!isDataRefusal(error)) throw error;
+      // A record PostgreSQL refuses (NUL in a text): index the others one by one, dead-letter it.
+      for (const { usage, message } of records) {
+        try {
+          await this.audit.indexUsage(this.dataSource.manager, [usage]);
+        } catch (refusal) {
+          if (!isDataRefusal(refusal)) throw refusal;
+          await deadLetter(
+            message,
+            new NonRetriableError('RECORD.DATA_REFUSED', dataRefusalReason(refusal)),
+          );
+        }
+      }
+    }
   }
 }

@@ -7,9 +7,12 @@ import fc from 'fast-check';
 import { childEnvironment, loadConsentPolicy } from '@consent-ledger/config';
 import { decide, foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
 import {
+  ACKS_ALL,
   AvroSerde,
   consentTopics,
+  createDurableProducer,
   createKafkaClient,
+  deadLetterHeaders,
   sha256Hex,
   valueSubject,
 } from '@consent-ledger/kafka';
@@ -29,6 +32,7 @@ import {
 } from '@consent-ledger/testing';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { v7 as uuidv7 } from 'uuid';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
@@ -770,6 +774,73 @@ describe('audit: replay to any moment, verification, proof and usage against the
       TEST_READ_ONLY_KEY,
     );
     expect(forbidden.status).toBe(403);
+  });
+
+  it('indexes the usage log past a record PostgreSQL refuses, which is dead-lettered with the reason', async () => {
+    const topics = consentTopics(environment.config.kafka.topicPrefix);
+    const kafka = createKafkaClient(environment.config.kafka, 'audit-usage-poison');
+    const serde = AvroSerde.connect(environment.config.schemaRegistry);
+    const subjectId = uniqueName('usage-poison');
+    const usage = (askedBy: string) => ({
+      usageId: uuidv7(),
+      kind: 'DECISION',
+      subjectId,
+      purpose: 'marketing.email',
+      askedBy,
+      campaignId: null,
+      jobId: null,
+      manifestId: null,
+      allowed: false,
+      reason: 'OPT_IN_REQUIRED',
+      decidingEventId: null,
+      policyVersion: 'test',
+      regime: 'GDPR',
+      jurisdiction: null,
+      logPosition: '{}',
+      decidedAt: new Date(),
+    });
+    const [poison, good] = [usage('evil\u0000key'), usage('admin')];
+    const producer = createDurableProducer(kafka);
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: topics.usage,
+        acks: ACKS_ALL,
+        messages: await Promise.all(
+          [poison, good].map(async (record) => ({
+            key: subjectId,
+            value: await serde.encode(valueSubject(topics.usage), record),
+          })),
+        ),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+
+    await waitFor(
+      async () => {
+        const response = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/usage`);
+        const rows = ((await response.json()) as { usage: Array<{ usageId: string }> }).usage;
+        return rows.some((row) => row.usageId === good.usageId);
+      },
+      { timeoutMs: 30_000, description: 'the record behind the poison indexed' },
+    );
+    const codes: string[] = [];
+    const reader = kafka.consumer({ groupId: uniqueName('dlq') });
+    await reader.connect();
+    await reader.subscribe({ topic: topics.deadLetter, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString() === subjectId)
+          codes.push(String(message.headers?.[deadLetterHeaders.code]));
+      },
+    });
+    try {
+      await waitFor(() => codes.length > 0, { timeoutMs: 30_000, description: 'the dead letter' });
+    } finally {
+      await reader.disconnect();
+    }
+    expect(codes).toEqual(['RECORD.DATA_REFUSED']);
   });
 
   it('proves consent: each event with the notice text shown, the evidence, and what the email platform was told', async () => {

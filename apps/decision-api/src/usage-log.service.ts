@@ -47,21 +47,23 @@ export class UsageLogService implements OnModuleInit, OnApplicationShutdown {
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     serde: AvroSerde,
   ) {
+    const topics = consentTopics(config.kafka.topicPrefix);
     this.publisher = new UsageLogPublisher({
       kafka,
       serde,
-      topic: consentTopics(config.kafka.topicPrefix).usage,
+      topic: topics.usage,
       maxPending: MAX_PENDING_USAGE_RECORDS,
       flushIntervalMs: USAGE_FLUSH_INTERVAL_MS,
       onError: (error, pending) => {
         writeFailures.inc();
         this.logger.error({ err: error, pending, msg: 'usage log write failed; retrying' });
       },
-      onUnencodable: (record, error) =>
+      deadLetterTopic: topics.deadLetter,
+      onRefused: (record, error) =>
         this.logger.error({
-          record,
-          err: error,
-          msg: 'usage record left out: it does not fit the schema',
+          usageId: record.usageId,
+          code: error.code,
+          msg: `usage record dead-lettered: ${error.message}`,
         }),
     });
     measured = this.publisher;

@@ -2,6 +2,9 @@ import type { ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import type { AvroSerde } from './avro-serde';
+import { brokerRefusalOf } from './broker-refusal';
+import { sha256Hex } from './consent-event.codec';
+import { deadLetterHeaders } from './dead-letter.publisher';
 import { ACKS_ALL, createDurableProducer } from './durable-producer';
 import { NonRetriableError } from './processing-errors';
 import { valueSubject } from './schema-catalog';
@@ -19,9 +22,23 @@ const MAX_RECORDS_PER_SEND = 2_000;
  */
 const WRITE_AT_RECORDS = 64;
 
+/**
+ * Largest subject id (in UTF-8 bytes) written as a record key. Far above any id the API accepts
+ * (128 characters); a larger key is refused before it reaches kafkajs, which spends CPU growing
+ * with the square of a string key's length encoding it (a 400 KB key held the event loop for 45 s
+ * here), and then the broker refuses it anyway.
+ */
+const MAX_KEY_BYTES = 1_024;
+
 export type UsageEntry = Omit<ConsentUsageRecord, 'usageId' | 'decidedAt'> & {
   readonly decidedAt?: Date;
 };
+
+/** A usage record and the message it was encoded into. */
+interface EncodedUsage {
+  readonly record: ConsentUsageRecord;
+  readonly message: Message;
+}
 
 /** Thrown when the usage log cannot keep up: the caller answers 503 rather than go unrecorded. */
 export class UsageLogBackloggedError extends Error {
@@ -37,8 +54,13 @@ export interface UsageLogOptions {
   /** How long records gather before one produce request. */
   readonly flushIntervalMs: number;
   readonly onError: (error: Error, pending: number) => void;
-  /** A record that does not fit the usage schema: it is left out, never retried. */
-  readonly onUnencodable: (record: ConsentUsageRecord, error: NonRetriableError) => void;
+  /**
+   * A record that can never be written (it does not fit the usage schema, or the broker refuses
+   * it, e.g. as too large): it is dead-lettered with the reason and left out, never retried.
+   */
+  readonly onRefused: (record: ConsentUsageRecord, error: NonRetriableError) => void;
+  /** Where refused records are described (the record itself may be what the broker refused). */
+  readonly deadLetterTopic: string;
 }
 
 /**
@@ -149,9 +171,7 @@ export class UsageLogPublisher {
     this.inFlight = (async () => {
       try {
         const messages = await this.encode(subject, batch);
-        if (messages.length > 0)
-          await this.producer.send({ topic: this.options.topic, acks: ACKS_ALL, messages });
-        this.written += messages.length;
+        this.written += await this.send(messages);
       } catch (error) {
         // Kafka or the registry failed: put them back in front, retried in order.
         this.pending = [...batch, ...this.pending];
@@ -170,10 +190,25 @@ export class UsageLogPublisher {
    * The batch as messages. A record that can never be encoded (it does not fit the schema) is
    * reported with the reason and left out, so that it does not hold back the records behind it.
    */
-  private async encode(subject: string, batch: readonly ConsentUsageRecord[]): Promise<Message[]> {
-    const message = (record: ConsentUsageRecord, value: Buffer): Message => ({
-      key: record.subjectId,
-      value,
+  private async encode(
+    subject: string,
+    records: readonly ConsentUsageRecord[],
+  ): Promise<EncodedUsage[]> {
+    const batch: ConsentUsageRecord[] = [];
+    for (const record of records) {
+      if (Buffer.byteLength(record.subjectId) <= MAX_KEY_BYTES) batch.push(record);
+      else
+        await this.refuse(
+          record,
+          new NonRetriableError(
+            'RECORD.TOO_LARGE',
+            `the subject id (${Buffer.byteLength(record.subjectId)} bytes) is over ${MAX_KEY_BYTES} bytes, too large for a record key`,
+          ),
+        );
+    }
+    const message = (record: ConsentUsageRecord, value: Buffer): EncodedUsage => ({
+      record,
+      message: { key: record.subjectId, value },
     });
     try {
       const values = await this.options.serde.encodeAll(subject, batch);
@@ -181,16 +216,90 @@ export class UsageLogPublisher {
     } catch (error) {
       if (!(error instanceof NonRetriableError)) throw error;
     }
-    const messages: Message[] = [];
+    const messages: EncodedUsage[] = [];
     for (const record of batch) {
       try {
         const [value] = await this.options.serde.encodeAll(subject, [record]);
         messages.push(message(record, value!));
       } catch (error) {
         if (!(error instanceof NonRetriableError)) throw error;
-        this.options.onUnencodable(record, error);
+        await this.refuse(record, error);
       }
     }
     return messages;
+  }
+
+  /**
+   * Sends the messages; returns how many the broker took. When the broker refuses the batch for
+   * what its records are (too large), each is sent alone and the ones refused alone are
+   * dead-lettered, so one such record never holds back the others, nor retries forever until
+   * every decision is refused for a backlog.
+   */
+  private async send(messages: readonly EncodedUsage[]): Promise<number> {
+    if (messages.length === 0) return 0;
+    const sendAll = (batch: readonly EncodedUsage[]) =>
+      this.producer.send({
+        topic: this.options.topic,
+        acks: ACKS_ALL,
+        messages: batch.map(({ message }) => message),
+      });
+    try {
+      await sendAll(messages);
+      return messages.length;
+    } catch (error) {
+      if (brokerRefusalOf(error) === undefined) throw error;
+    }
+    let sent = 0;
+    for (const encoded of messages) {
+      try {
+        await sendAll([encoded]);
+        sent += 1;
+      } catch (error) {
+        const refusal = brokerRefusalOf(error);
+        if (refusal === undefined) throw error;
+        await this.refuse(
+          encoded.record,
+          new NonRetriableError(
+            'RECORD.REFUSED_BY_BROKER',
+            `the broker refused the record: ${refusal}`,
+          ),
+        );
+      }
+    }
+    return sent;
+  }
+
+  /**
+   * Reports a record that can never be written and describes it on the dead-letter topic: its
+   * id, kind, purpose, caller and the SHA-256 of its subject id (the record itself, and a subject
+   * id of megabytes, may be exactly what the broker refused).
+   */
+  private async refuse(record: ConsentUsageRecord, error: NonRetriableError): Promise<void> {
+    this.options.onRefused(record, error);
+    const description = {
+      usageId: record.usageId,
+      kind: record.kind,
+      purpose: record.purpose.slice(0, 200),
+      askedBy: record.askedBy.slice(0, 200),
+      subjectIdSha256: sha256Hex(record.subjectId),
+      subjectIdLength: record.subjectId.length,
+      decidedAt: record.decidedAt.toISOString(),
+    };
+    await this.producer.send({
+      topic: this.options.deadLetterTopic,
+      acks: ACKS_ALL,
+      messages: [
+        {
+          key: null,
+          value: JSON.stringify(description),
+          headers: {
+            [deadLetterHeaders.code]: error.code,
+            [deadLetterHeaders.reason]: error.message.slice(0, 1000),
+            [deadLetterHeaders.sourceTopic]: this.options.topic,
+            [deadLetterHeaders.failedAt]: new Date().toISOString(),
+          },
+        },
+      ],
+    });
   }
 }

@@ -81,15 +81,16 @@ export class TrainingManifestService implements OnModuleInit, OnApplicationShutd
       kafka,
       serde,
       topic: consentTopics(config.kafka.topicPrefix).usage,
+      deadLetterTopic: consentTopics(config.kafka.topicPrefix).deadLetter,
       maxPending: 1_000_000,
       flushIntervalMs: 5,
       onError: (error, pending) =>
         this.logger.error({ err: error, pending, msg: 'usage log write failed; retrying' }),
-      onUnencodable: (record, error) =>
+      onRefused: (record, error) =>
         this.logger.error({
-          record,
-          err: error,
-          msg: 'usage record left out: it does not fit the schema',
+          usageId: record.usageId,
+          code: error.code,
+          msg: `usage record dead-lettered: ${error.message}`,
         }),
     });
   }
