@@ -15,6 +15,7 @@ import {
 import {
   partitionSpan,
   SinkPositionRepository,
+  unstorableValueIn,
   type CallIntent,
 } from '@consent-ledger/persistence';
 import type { Batch, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
@@ -26,6 +27,9 @@ import { VendorBusyError } from './vendor-http';
 
 /** Vendor calls in flight per batch (different subjects); one subject's updates stay in order. */
 export const DELIVERY_CONCURRENCY = 16;
+
+/** Longest text of an update the sink stores (a subject id is at most 128 characters). */
+const MAX_UPDATE_TEXT_LENGTH = 1_000;
 
 /** Backoff between vendor attempts: doubles from the first delay up to the cap, with jitter. */
 export const SINK_RETRY = { firstDelayMs: 200, maxDelayMs: 10_000 } as const;
@@ -246,15 +250,15 @@ export class SuppressionSink {
     message: KafkaMessage,
   ): Promise<Pending | undefined> {
     try {
-      return {
-        topic,
-        partition,
-        message,
-        update: await this.options.serde.decode<SuppressionUpdate>(
-          message.value,
-          this.options.readerSchema,
-        ),
-      };
+      const update = await this.options.serde.decode<SuppressionUpdate>(
+        message.value,
+        this.options.readerSchema,
+      );
+      // Valid Avro produced straight to the topic can still hold what PostgreSQL refuses (NUL in
+      // a subject id); retrying it would hold back every update of the fetch forever.
+      const unstorable = unstorableValueIn(update, MAX_UPDATE_TEXT_LENGTH);
+      if (unstorable) throw new NonRetriableError('RECORD.UNSTORABLE', unstorable);
+      return { topic, partition, message, update };
     } catch (error) {
       if (!(error instanceof NonRetriableError)) throw error;
       await this.deadLetter(topic, partition, message, error);

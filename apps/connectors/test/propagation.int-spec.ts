@@ -4,10 +4,13 @@ import { ConsentView } from '@consent-ledger/client';
 import { loadConsentPolicy } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
 import {
+  ACKS_ALL,
   AvroSerde,
   consentTopics,
+  createDurableProducer,
   createKafkaClient,
   deadLetterHeaders,
+  valueSubject,
 } from '@consent-ledger/kafka';
 import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
 import {
@@ -24,6 +27,7 @@ import {
   type TestEnvironment,
 } from '@consent-ledger/testing';
 import type { AddressInfo } from 'node:net';
+import { v7 as uuidv7 } from 'uuid';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
 
@@ -219,6 +223,70 @@ describe('propagation to downstream vendors against the real stack', () => {
       emailPlatform.requests.filter((request) => externalIds(request).includes(doomed)),
     ).toHaveLength(3);
     emailPlatform.script(() => undefined);
+  });
+
+  it('dead-letters an update PostgreSQL could not store, produced straight to the topic, and delivers the one behind it', async () => {
+    const topics = consentTopics(environment.config.kafka.topicPrefix);
+    const topic = topics.suppression('marketing.email');
+    const kafka = createKafkaClient(environment.config.kafka, 'sink-poison');
+    const serde = AvroSerde.connect(environment.config.schemaRegistry);
+    const key = uniqueName('poison-key');
+    const update = (subjectId: string) => ({
+      subjectId,
+      purpose: 'marketing.email',
+      allowed: false,
+      reason: 'CONSENT_WITHDRAWN',
+      basis: 'CONSENT',
+      regime: 'GDPR',
+      decidedBy: 'marketing.email',
+      causeEventId: uuidv7(),
+      effectiveAt: new Date(),
+      causeRecordedAt: new Date(),
+      policyVersion: 'test',
+      sourceTopic: topics.events,
+      sourcePartition: 0,
+      sourceOffset: 1,
+    });
+    const [poison, good] = [update(`${key}\u0000`), update(uniqueName('behind'))];
+    const producer = createDurableProducer(kafka);
+    await producer.connect();
+    try {
+      // One key, so both land on one partition with the poison first.
+      await producer.send({
+        topic,
+        acks: ACKS_ALL,
+        messages: await Promise.all(
+          [poison, good].map(async (record) => ({
+            key,
+            value: await serde.encode(valueSubject(topic), record),
+          })),
+        ),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+
+    await waitFor(() => emailPlatform.applied.has(`${good.causeEventId}:marketing.email`), {
+      timeoutMs: 30_000,
+      description: 'the update behind the poison delivered',
+    });
+    const codes: string[] = [];
+    const reader = kafka.consumer({ groupId: uniqueName('sink-dlq') });
+    await reader.connect();
+    await reader.subscribe({ topic: topics.sinkDeadLetter, fromBeginning: true });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        if (message.key?.toString() === key)
+          codes.push(String(message.headers?.[deadLetterHeaders.code]));
+      },
+    });
+    try {
+      await waitFor(() => codes.length > 0, { timeoutMs: 30_000, description: 'the dead letter' });
+    } finally {
+      await reader.disconnect();
+    }
+    // The email platform and the CRM sinks both read the topic; each dead-letters it once.
+    expect(codes.every((code) => code === 'RECORD.UNSTORABLE')).toBe(true);
   });
 
   it('delivers updates in shared calls and, when the vendor refuses one, dead-letters only the update it cannot take', async () => {

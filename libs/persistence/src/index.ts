@@ -12,3 +12,4 @@ export * from './group-commit.queue';
 export * from './combined-writes';
 export * from './prepared-query';
 export * from './data-refusal';
+export * from './storable-values';
