@@ -10,6 +10,8 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 REGISTRY_PORT="${REGISTRY_PORT:-8081}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/consent_ledger}"
+# The apps refuse to start without NODE_ENV; the local scripts run a development stack unless told.
+export NODE_ENV="${NODE_ENV:-development}"
 
 log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }

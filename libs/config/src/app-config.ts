@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { environmentSchema, type Environment } from './config.schema';
+import { developmentSecrets } from './production-rules';
 
 /** Kafka connection settings, shaped for kafkajs. */
 export interface KafkaSettings {
@@ -52,7 +53,7 @@ export const apiScopes = [
 export type ApiScope = (typeof apiScopes)[number];
 
 /** The documented key of the local stack; refused when NODE_ENV=production. */
-export const DEVELOPMENT_API_KEY = 'dev-local-key-change-me';
+export const DEVELOPMENT_API_KEY = developmentSecrets.apiKey;
 
 export interface ConsentPolicySettings {
   readonly file: string;
@@ -79,7 +80,7 @@ export interface ConnectorSettings {
 }
 
 /** The documented anonymisation key of the local stack; refused when NODE_ENV=production. */
-export const DEVELOPMENT_ANONYMIZATION_KEY = 'dev-anonymization-key-change-me';
+export const DEVELOPMENT_ANONYMIZATION_KEY = developmentSecrets.anonymizationKey;
 
 export interface DecisionSettings {
   /** Deny consent-based purposes when the view is more records than this behind the log. */
@@ -209,11 +210,10 @@ export function loadConfig(raw: RawEnvironment = process.env): AppConfig {
   const parsed = environmentSchema.safeParse(withoutEmptyValues(raw));
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => {
-        const setting = String(issue.path[0] ?? '(environment)');
-        const given = typeof issue.path[0] === 'string' ? raw[issue.path[0]] : undefined;
-        return `${setting}: ${issue.message}${given === undefined ? '' : ` (got '${given}')`}`;
-      }),
+      // The setting and what is wrong with it, never its value: it may be a secret.
+      parsed.error.issues.map(
+        (issue) => `${String(issue.path[0] ?? '(environment)')}: ${issue.message}`,
+      ),
     );
   }
   return toAppConfig(parsed.data);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { developmentSecrets, productionProblems } from './production-rules';
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
 
@@ -25,7 +26,10 @@ const optionalText = z.string().min(1).optional();
  */
 export const environmentSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    // No default: a deployment says what it is, so none runs with development defaults unawares.
+    NODE_ENV: z.enum(['development', 'test', 'production'], {
+      message: 'must be set explicitly to development, test or production',
+    }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
 
@@ -63,9 +67,9 @@ export const environmentSchema = z
       .regex(/^[a-z-]+(,[a-z-]+)*$/, 'must be a comma-separated list of downstream system names')
       .default('email-platform,crm,ml-training'),
     EMAIL_PLATFORM_URL: z.url().default('http://127.0.0.1:3950'),
-    EMAIL_PLATFORM_API_KEY: z.string().min(1).default('dev-email-platform-key'),
+    EMAIL_PLATFORM_API_KEY: z.string().min(1).default(developmentSecrets.emailPlatformApiKey),
     CRM_URL: z.url().default('http://127.0.0.1:3951'),
-    CRM_API_KEY: z.string().min(1).default('dev-crm-key'),
+    CRM_API_KEY: z.string().min(1).default(developmentSecrets.crmApiKey),
     SINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
     SINK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     CONSENT_POLICY_FILE: z.string().min(1).default('deploy/policy/consent-policy.yaml'),
@@ -86,19 +90,10 @@ export const environmentSchema = z
       .optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.NODE_ENV === 'production' && !env.API_KEYS) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['API_KEYS'],
-        message: 'is required in production (the development key is refused there)',
-      });
-    }
-    if (env.NODE_ENV === 'production' && !env.ANONYMIZATION_KEY) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ANONYMIZATION_KEY'],
-        message: 'is required in production (the development key is refused there)',
-      });
+    if (env.NODE_ENV === 'production') {
+      for (const { setting, message } of productionProblems(env)) {
+        ctx.addIssue({ code: 'custom', path: [setting], message });
+      }
     }
     if (env.KAFKA_SASL_MECHANISM && !(env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({
