@@ -29,4 +29,15 @@ describe('formatRows', () => {
     expect(lines.map((line) => JSON.parse(line).subjectId)).toEqual(['s-1', 's-22']);
     expect(JSON.parse(formatRows(rows, 'json'))).toHaveLength(2);
   });
+
+  it('escapes a CSV cell that a spreadsheet would run as a formula', () => {
+    const csv = formatRows([{ note: '=HYPERLINK("http://x")', id: '+1', safe: 'a=b' }], 'csv');
+    expect(csv).toBe('note,id,safe\n"\'=HYPERLINK(""http://x"")",\'+1,a=b\n');
+  });
+
+  it('shows control characters in a table as U+FFFD, so a cell cannot drive the terminal', () => {
+    const table = formatRows([{ actor: 'agent\u001b]0;pwned\u0007', next: 'x' }], 'table');
+    expect([...table].filter((character) => character < ' ' && character !== '\n')).toEqual([]);
+    expect(table).toContain('agent\ufffd]0;pwned\ufffd');
+  });
 });

@@ -13,6 +13,17 @@ function cellText(value: unknown): string {
   return String(value);
 }
 
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A cell as a terminal may show it: control characters (escape sequences that could move the
+ * cursor, rewrite earlier lines or set the window title) become U+FFFD.
+ */
+function printable(text: string): string {
+  return text.replace(CONTROL_CHARACTERS, '\ufffd');
+}
+
 /** Columns: the keys of every row, in first-seen order. */
 function columnsOf(rows: readonly Row[]): string[] {
   const columns = new Set<string>();
@@ -35,13 +46,15 @@ export function formatRows<T extends object>(records: readonly T[], format: Outp
       const columns = columnsOf(rows);
       return stringify(
         rows.map((row) => columns.map((column) => cellText(row[column]))),
-        { header: true, columns },
+        // A cell starting with = + - @ (a note, an agent id) is not run as a formula by a
+        // spreadsheet: csv-stringify prefixes it with a quote (OWASP CSV injection).
+        { header: true, columns, escape_formulas: true },
       );
     }
     case 'table': {
       if (rows.length === 0) return '(no rows)\n';
       const columns = columnsOf(rows);
-      const cells = rows.map((row) => columns.map((column) => cellText(row[column])));
+      const cells = rows.map((row) => columns.map((column) => printable(cellText(row[column]))));
       const widths = columns.map((column, index) =>
         Math.max(column.length, ...cells.map((line) => line[index]!.length)),
       );

@@ -46,6 +46,9 @@ const agents = {
 
 class VendorTimeoutError extends Error {}
 
+/** Most bytes of a vendor's answer that are kept; the rest is read and dropped. */
+export const MAX_VENDOR_BODY_BYTES = 64 * 1024;
+
 /**
  * One HTTP exchange with node:http: a vendor call is a small JSON request on a kept-open
  * connection, and node:http costs a fraction of fetch's CPU per call (no web streams, no abort
@@ -62,8 +65,16 @@ function exchange(url: URL, init: VendorRequestInit, timeoutMs: number): Promise
         headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) },
       },
       (response) => {
+        // Only the start of a body is kept (errors quote 300 characters of it): a vendor that
+        // answers megabytes, or never stops, costs no memory (the timeout ends an endless one).
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let kept = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (kept >= MAX_VENDOR_BODY_BYTES) return;
+          const part = chunk.subarray(0, MAX_VENDOR_BODY_BYTES - kept);
+          chunks.push(part);
+          kept += part.length;
+        });
         response.on('error', reject);
         response.on('end', () => {
           clearTimeout(timer);

@@ -336,6 +336,38 @@ describe('consent-api against the real stack', () => {
     expect(await recordsInTopic()).toBe(before);
   });
 
+  it('answers a cursor it did not issue with a 400 naming the field', async () => {
+    const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const after of [
+      forged(['2026-01-01T00:00:00.000Z', '------------------------------------']),
+      forged([12, '0190f0e2-0000-7000-8000-000000000000']),
+      forged({ recordedAt: 'x' }),
+      'not-base64-json',
+    ]) {
+      const page = await call('GET', `/v1/subjects/someone/events?after=${after}`);
+      expect({ after, status: page.status, body: page.body }).toMatchObject({
+        after,
+        status: 400,
+        body: {
+          errors: [expect.objectContaining({ field: 'after', code: 'REQUEST.INVALID_CURSOR' })],
+        },
+      });
+    }
+  });
+
+  it('tells anyone whether it is up, and only an operations key the detail of /health', async () => {
+    const anonymous = await call('GET', '/health', undefined, null);
+    expect(anonymous).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(Object.keys(anonymous.body)).toEqual(['status']);
+    const reader = await call('GET', '/health', undefined, TEST_READ_ONLY_KEY);
+    expect(Object.keys(reader.body)).toEqual(['status']);
+    const operations = await call('GET', '/health');
+    expect(operations.body).toMatchObject({
+      status: 'ok',
+      info: { broker: { status: 'up', clusterId: expect.any(String) }, registry: { status: 'up' } },
+    });
+  });
+
   it('asks for a key, and for the right scope', async () => {
     expect((await call('POST', '/v1/consent-events', eventBody(), null)).body).toMatchObject({
       status: 401,

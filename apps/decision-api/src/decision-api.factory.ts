@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import type { FastifyInstance } from 'fastify';
 import {
   ApiKeyAuthenticator,
+  authFailureLog,
   PlainJsonRoutes,
   registerJsonBodyParser,
   serveOpenApi,
@@ -61,12 +62,17 @@ export async function createDecisionApi(
   const logger = app.get(Logger);
   app.useLogger(logger);
   if (plainRoutes)
-    routes.install(decisionRoutes(app.get(DecisionsService)), {
-      authenticator: new ApiKeyAuthenticator(app.get<AppConfig>(APP_CONFIG).apiKeys),
-      maxBodyBytes: MAX_BODY_BYTES,
-      onServerError: (error, path) =>
-        logger.error({ err: error, path, msg: 'request failed' }, 'PlainJsonRoutes'),
-    });
+    routes.install(
+      decisionRoutes(app.get(DecisionsService), app.get<AppConfig>(APP_CONFIG).environment),
+      {
+        authenticator: new ApiKeyAuthenticator(app.get<AppConfig>(APP_CONFIG).apiKeys),
+        maxBodyBytes: MAX_BODY_BYTES,
+        onServerError: (error, path) =>
+          logger.error({ err: error, path, msg: 'request failed' }, 'PlainJsonRoutes'),
+        onAuthFailure: (failure, path) =>
+          logger.warn(authFailureLog(failure, path), 'PlainJsonRoutes'),
+      },
+    );
   registerBodyParsers(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
   serveOpenApi(app, {

@@ -110,7 +110,10 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     );
 
   beforeAll(async () => {
-    environment = await createTestEnvironment();
+    // A loaded 2-core machine can hold the view's watermark refresh past the default 5 s, and a
+    // fail-closed view then denies a window of a long filter stream, which is right but not what
+    // these tests are about; the fail-closed test builds a strict app of its own (1.5 s).
+    environment = await createTestEnvironment({ DECISION_MAX_STALENESS_MS: '30000' });
     api = await createConsentApi(environment.config);
     apiUrl = await listen(api);
     projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
@@ -262,6 +265,14 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       body: JSON.stringify({ subjectId: german, purpose: 'marketing.email' }),
     });
     expect(readOnly.status).toBe(403);
+    // The key is checked before the body is read: without one, even a malformed body is a 401.
+    const anonymous = await fetch(`${decisionsUrl}/v1/decisions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"subjectId": ',
+    });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ code: 'AUTH.MISSING_KEY' });
     const tooMany = await send(`${decisionsUrl}/v1/decisions/batch`, {
       purpose: 'marketing.email',
       subjectIds: Array.from({ length: 10_001 }, (_, index) => `s${index}`),

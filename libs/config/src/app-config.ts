@@ -48,6 +48,8 @@ export const apiScopes = [
   /** Lets a decision's requested jurisdiction loosen the subject's own regime (not only tighten). */
   'decision:override-jurisdiction',
   'audit:read',
+  /** Sees the detail of `/health` (cluster id, lag, errors); anyone sees up or down. */
+  'operations',
   'admin',
 ] as const;
 export type ApiScope = (typeof apiScopes)[number];

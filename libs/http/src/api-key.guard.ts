@@ -4,13 +4,13 @@ import {
   createParamDecorator,
   Inject,
   Injectable,
+  Logger,
   SetMetadata,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
-import type { Request } from 'express';
 import { AppError } from './app-error';
 
 const SCOPES = 'consent-ledger:scopes';
@@ -79,9 +79,25 @@ function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
 }
 
+/**
+ * What is logged of a request refused for its key: the code, the path, and the key id when the
+ * key was known (never the key itself).
+ */
+export function authFailureLog(failure: AppError, path: string): Record<string, unknown> {
+  const keyId = /^Key '([^']+)'/.exec(failure.detail)?.[1];
+  return {
+    msg: `authentication failed: ${failure.code}`,
+    code: failure.code,
+    status: failure.status,
+    path,
+    ...(keyId ? { keyId } : {}),
+  };
+}
+
 /** Admits a request to a route with {@link RequireScopes} when its API key holds the scopes. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
+  private readonly logger = new Logger(ApiKeyGuard.name);
   private readonly authenticator: ApiKeyAuthenticator;
 
   constructor(
@@ -97,8 +113,16 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!required) return true;
-    const request = context.switchToHttp().getRequest<Request & { caller?: Caller }>();
-    request.caller = this.authenticator.authenticate(request.headers, required);
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: IncomingHttpHeaders; url?: string; caller?: Caller }>();
+    try {
+      request.caller = this.authenticator.authenticate(request.headers, required);
+    } catch (error) {
+      if (error instanceof AppError)
+        this.logger.warn(authFailureLog(error, (request.url ?? '').split('?')[0] ?? ''));
+      throw error;
+    }
     return true;
   }
 }

@@ -27,6 +27,8 @@ export interface PlainJsonRoutesOptions {
   readonly maxBodyBytes: number;
   /** An error that became a 5xx answer (the framework's filter logs these; so must we). */
   readonly onServerError: (error: unknown, path: string) => void;
+  /** A request refused for its key (401 or 403), as the framework's guard logs them. */
+  readonly onAuthFailure: (failure: AppError, path: string) => void;
 }
 
 /** The options Fastify passes to its `serverFactory` that set the server's timeouts. */
@@ -98,6 +100,14 @@ function serve(
   request: IncomingMessage,
   response: ServerResponse,
 ): void {
+  // The key is checked before a byte of the body is read: a caller without one costs no parsing.
+  let caller: Caller;
+  try {
+    caller = options.authenticator.authenticate(request.headers, route.scopes);
+  } catch (error) {
+    if (error instanceof AppError) options.onAuthFailure(error, route.path);
+    return answerProblem(error, options, route, request, response);
+  }
   readBodyText(request, request.headers, options.maxBodyBytes, (readError, text) => {
     // The client went away while sending: there is nobody to answer.
     if (readError && !(readError as { status?: number }).status) return response.destroy();
@@ -111,7 +121,6 @@ function serve(
           UNSUPPORTED_MEDIA_TYPE.detail,
         );
       const body = parseJson(text!, options.maxBodyBytes);
-      const caller = options.authenticator.authenticate(request.headers, route.scopes);
       send(
         response,
         200,
@@ -119,17 +128,27 @@ function serve(
         JSON.stringify(route.answer(body, caller)),
       );
     } catch (error) {
-      const { retryAfter, ...problem } = toProblem(error);
-      if (problem.status >= 500) options.onServerError(error, route.path);
-      if (retryAfter) response.setHeader('Retry-After', String(retryAfter));
-      send(
-        response,
-        problem.status,
-        'application/problem+json',
-        JSON.stringify({ ...problem, instance: request.url }),
-      );
+      answerProblem(error, options, route, request, response);
     }
   });
+}
+
+function answerProblem(
+  error: unknown,
+  options: PlainJsonRoutesOptions,
+  route: PlainJsonRoute,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  const { retryAfter, ...problem } = toProblem(error);
+  if (problem.status >= 500) options.onServerError(error, route.path);
+  if (retryAfter) response.setHeader('Retry-After', String(retryAfter));
+  send(
+    response,
+    problem.status,
+    'application/problem+json',
+    JSON.stringify({ ...problem, instance: request.url }),
+  );
 }
 
 function parseJson(text: string, maxBodyBytes: number): unknown {

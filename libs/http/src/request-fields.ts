@@ -73,5 +73,7 @@ export const subjectIdSchema = textField(128, {
 
 /** True when `value` is a subject id the API would accept (for values read from a stream). */
 export function isSubjectId(value: string): boolean {
-  return subjectIdSchema.safeParse(value).success;
+  // The pattern admits no control character or surrogate, so length and pattern suffice (and
+  // cost a fraction of a schema parse, once per record of a filter stream).
+  return value.length >= 1 && value.length <= 128 && subjectIdPattern.test(value);
 }

@@ -1,7 +1,14 @@
-import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Optional,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
-  HealthCheck,
   HealthCheckService,
   HealthIndicatorService,
   TypeOrmHealthIndicator,
@@ -9,6 +16,7 @@ import {
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { ApiKeyAuthenticator } from '@consent-ledger/http';
 import { KafkaLifecycle, type ConsumerLiveness } from '@consent-ledger/kafka';
 import { DataSource } from 'typeorm';
 
@@ -21,9 +29,13 @@ export interface ConsumerLivenessSource {
 
 const CHECK_TIMEOUT_MS = 3_000;
 
+/** What `/health` answers: the status alone, or every check with its detail. */
+type HealthReport = HealthCheckResult | { readonly status: HealthCheckResult['status'] };
+
 /**
  * `/health`: the broker, the schema registry and (for apps that use one) the database each
- * answer, or the app is down.
+ * answer, or the app is down (503). Anyone (a load balancer's probe) learns up or down; the
+ * detail (cluster id, consumer lag, error messages) is for a key with the `operations` scope.
  */
 @ApiTags('operations')
 @Controller('health')
@@ -36,20 +48,46 @@ export class HealthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(CONSUMER_LIVENESS) private readonly consumer?: ConsumerLivenessSource,
     @Optional() private readonly dataSource?: DataSource,
-  ) {}
+  ) {
+    this.authenticator = new ApiKeyAuthenticator(config.apiKeys);
+  }
+
+  private readonly authenticator: ApiKeyAuthenticator;
 
   @Get()
-  @HealthCheck()
-  @ApiOperation({ summary: 'Liveness and readiness of the broker, the registry and the database' })
-  check(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => this.broker(),
-      () => this.registry(),
-      ...(this.dataSource
-        ? [() => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS })]
-        : []),
-      ...(this.consumer ? [() => this.consumerHealth(this.consumer!)] : []),
-    ]);
+  @ApiOperation({
+    summary: 'Liveness and readiness of the broker, the registry and the database',
+    description:
+      '200 `{ status: "ok" }` or 503 `{ status: "error" }`; with an API key holding the operations scope, every check with its detail.',
+  })
+  async check(@Headers() headers: IncomingHttpHeaders): Promise<HealthReport> {
+    const detailed = this.mayReadDetail(headers);
+    let result: HealthCheckResult;
+    try {
+      result = await this.health.check([
+        () => this.broker(),
+        () => this.registry(),
+        ...(this.dataSource
+          ? [() => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS })]
+          : []),
+        ...(this.consumer ? [() => this.consumerHealth(this.consumer!)] : []),
+      ]);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      const failed = error.getResponse() as HealthCheckResult;
+      throw new ServiceUnavailableException(detailed ? failed : { status: failed.status });
+    }
+    return detailed ? result : { status: result.status };
+  }
+
+  /** A presented key with the operations scope; anything else (none, unknown) sees no detail. */
+  private mayReadDetail(headers: IncomingHttpHeaders): boolean {
+    try {
+      this.authenticator.authenticate(headers, ['operations']);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private async broker(): Promise<HealthIndicatorResult<'broker'>> {

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { LOG_REDACTED_PATHS } from './log-redaction';
 
 collectDefaultMetrics();
 
@@ -45,7 +46,7 @@ export class ObservabilityModule {
               autoLogging: {
                 ignore: (request) => ['/health', '/metrics'].includes(request.url ?? ''),
               },
-              redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+              redact: LOG_REDACTED_PATHS,
             },
           }),
         }),

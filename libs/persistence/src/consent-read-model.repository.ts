@@ -278,6 +278,8 @@ function encodeCursor(recordedAt: Date, eventId: string): string {
   return Buffer.from(JSON.stringify([recordedAt.toISOString(), eventId])).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Thrown for a cursor this API did not issue. */
 export class InvalidCursorError extends Error {
   readonly code = 'REQUEST.INVALID_CURSOR';
@@ -285,15 +287,22 @@ export class InvalidCursorError extends Error {
 
 function decodeCursor(cursor: string): { recordedAt: string; eventId: string } {
   try {
-    const [recordedAt, eventId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [
-      string,
-      string,
-    ];
-    if (Number.isNaN(Date.parse(recordedAt)) || !/^[0-9a-f-]{36}$/.test(eventId))
+    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Array.isArray(decoded) || decoded.length !== 2) throw new Error('malformed');
+    const [recordedAt, eventId] = decoded as unknown[];
+    // Exactly what encodeCursor writes: anything else would reach PostgreSQL as a bad timestamp
+    // or uuid and fail there (a 500) instead of here (a 400).
+    if (
+      typeof recordedAt !== 'string' ||
+      typeof eventId !== 'string' ||
+      !UUID.test(eventId) ||
+      Number.isNaN(Date.parse(recordedAt)) ||
+      new Date(recordedAt).toISOString() !== recordedAt
+    )
       throw new Error('malformed');
     return { recordedAt, eventId };
   } catch {
-    throw new InvalidCursorError(`'${cursor}' is not a cursor issued by this API`);
+    throw new InvalidCursorError('not a cursor issued by this API; pass back nextCursor as given');
   }
 }
 

@@ -31,6 +31,7 @@ describe('PostgreSQL data source and migrations', () => {
       'SinkCallIntent1795000600000',
       'ExpectedRows1795000700000',
       'SinkCallSpans1795000800000',
+      'UsageJurisdiction1795000900000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(

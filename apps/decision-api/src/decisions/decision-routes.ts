@@ -1,3 +1,4 @@
+import type { AppConfig } from '@consent-ledger/config';
 import { parseWithSchema, type PlainJsonRoute } from '@consent-ledger/http';
 import { decisionRequestSchema } from '../decision-request';
 import type { DecisionsService } from './decisions.service';
@@ -7,17 +8,19 @@ export const NO_OP_PATH = '/v1/no-op';
 
 /**
  * The decision API's routes served before Fastify (libs/http PlainJsonRoutes): single decisions,
- * and the benchmark's baseline, a no-op route with the same key check and body handling and no
- * decision, so that what a decision costs is the difference between the two.
+ * and outside production the benchmark's baseline, a no-op route with the same key check and body
+ * handling and no decision, so that what a decision costs is the difference between the two.
  */
-export function decisionRoutes(decisions: DecisionsService): PlainJsonRoute[] {
-  return [
-    {
-      path: '/v1/decisions',
-      scopes: ['decision:read'],
-      answer: (body, caller) =>
-        decisions.decideOne(parseWithSchema(decisionRequestSchema, body), caller),
-    },
-    { path: NO_OP_PATH, scopes: ['decision:read'], answer: () => ({ ok: true }) },
-  ];
+export function decisionRoutes(
+  decisions: DecisionsService,
+  environment: AppConfig['environment'],
+): PlainJsonRoute[] {
+  const decide: PlainJsonRoute = {
+    path: '/v1/decisions',
+    scopes: ['decision:read'],
+    answer: (body, caller) =>
+      decisions.decideOne(parseWithSchema(decisionRequestSchema, body), caller),
+  };
+  if (environment === 'production') return [decide];
+  return [decide, { path: NO_OP_PATH, scopes: ['decision:read'], answer: () => ({ ok: true }) }];
 }

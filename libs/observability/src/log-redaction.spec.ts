@@ -1,0 +1,37 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { LOG_REDACTED_PATHS } from './log-redaction';
+
+describe('request logs', () => {
+  it('redact credentials, cookies and forwarded addresses, and keep the rest', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = pino({ redact: LOG_REDACTED_PATHS }, sink);
+    logger.info({
+      req: {
+        method: 'GET',
+        url: '/v1/purposes',
+        headers: {
+          authorization: 'Bearer secret-key',
+          'x-api-key': 'secret-key',
+          cookie: 'session=abc123',
+          'x-forwarded-for': '203.0.113.7',
+          forwarded: 'for=203.0.113.7',
+          'x-real-ip': '203.0.113.7',
+          accept: 'application/json',
+        },
+      },
+      res: { statusCode: 200, headers: { 'set-cookie': 'session=abc123' } },
+    });
+    const line = lines.join('');
+    expect(line).not.toMatch(/secret-key|abc123|203\.0\.113\.7/);
+    expect(JSON.parse(line)).toMatchObject({
+      req: { url: '/v1/purposes', headers: { cookie: '[Redacted]', accept: 'application/json' } },
+    });
+  });
+});
