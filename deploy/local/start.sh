@@ -11,6 +11,9 @@ source "$HERE/lib.sh"
 
 export KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-1}"
 export HTTP_PORT="${HTTP_PORT:-3000}"
+# The demo data replays a year of choices through the live channels (web, app, email link), so the
+# local stack lets a live channel backdate that far; the default is 30 days.
+export CONSENT_MAX_BACKDATE_DAYS="${CONSENT_MAX_BACKDATE_DAYS:-400}"
 DEVELOPMENT_KEY=dev-local-key-change-me
 
 ensure_node_modules "$ROOT"

@@ -8,6 +8,7 @@ import {
   freezeLocalBroker,
   TEST_ADMIN_KEY,
   TEST_READ_ONLY_KEY,
+  TEST_WEB_CHANNEL_KEY,
   uniqueName,
   waitFor,
   type TestEnvironment,
@@ -238,6 +239,7 @@ describe('consent-api against the real stack', () => {
       channel: 'SYSTEM',
       occurredAt: body.expiresAt,
       idempotencyKey: `expire:${granted.body.eventId}`,
+      recordedBy: 'system:consent-expiry',
     });
     expect(email.allowed).toBe(false);
   });
@@ -334,6 +336,45 @@ describe('consent-api against the real stack', () => {
       });
     }
     expect(await recordsInTopic()).toBe(before);
+  });
+
+  it('records which key wrote each event, keeps a key to its channels and live channels to their backdating window', async () => {
+    const written = eventBody();
+    expect((await call('POST', '/v1/consent-events', written)).status).toBe(202);
+    const events = await waitFor(
+      async () => {
+        const { body: history } = await call('GET', `/v1/subjects/${written.subjectId}/events`);
+        return history.events.length > 0 ? history.events : undefined;
+      },
+      { timeoutMs: 30_000, description: 'the event in the read model' },
+    );
+    expect(events).toEqual([expect.objectContaining({ recordedBy: 'admin' })]);
+
+    const fromTheApp = await call(
+      'POST',
+      '/v1/consent-events',
+      eventBody({ channel: 'APP' }),
+      TEST_WEB_CHANNEL_KEY,
+    );
+    expect(fromTheApp).toMatchObject({
+      status: 422,
+      body: { errors: [{ field: 'channel', code: 'CONSENT.CHANNEL_NOT_ALLOWED_FOR_KEY' }] },
+    });
+    const fromTheWeb = await call('POST', '/v1/consent-events', eventBody(), TEST_WEB_CHANNEL_KEY);
+    expect(fromTheWeb.status).toBe(202);
+
+    const longAgo = new Date(Date.now() - 31 * 86_400_000).toISOString();
+    const backdated = await call('POST', '/v1/consent-events', eventBody({ occurredAt: longAgo }));
+    expect(backdated).toMatchObject({
+      status: 422,
+      body: { errors: [{ field: 'occurredAt', code: 'CONSENT.OCCURRED_TOO_LONG_AGO' }] },
+    });
+    const imported = await call(
+      'POST',
+      '/v1/consent-events',
+      eventBody({ occurredAt: longAgo, channel: 'IMPORT', method: 'CHECKBOX' }),
+    );
+    expect(imported.status).toBe(202);
   });
 
   it('answers a cursor it did not issue with a 400 naming the field', async () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { BackdatingWindow, CollectionChannel } from '@consent-ledger/consent-domain';
 import { environmentSchema, type Environment } from './config.schema';
 import { developmentSecrets } from './production-rules';
 
@@ -38,6 +39,8 @@ export interface ApiKey {
   readonly id: string;
   readonly secret: string;
   readonly scopes: readonly string[];
+  /** The collection channels its events may claim; undefined when not bound. */
+  readonly channels?: readonly CollectionChannel[];
 }
 
 /** Scopes: collection channels write, downstream systems read, auditors audit, admins administer. */
@@ -59,6 +62,8 @@ export const DEVELOPMENT_API_KEY = developmentSecrets.apiKey;
 
 export interface ConsentPolicySettings {
   readonly file: string;
+  /** How far back a live channel's `occurredAt` may lie, and an import's. */
+  readonly backdating: BackdatingWindow;
   readonly strictestEverywhere: boolean;
   /** How often the API looks for grants past their expiry and records EXPIRE events. */
   readonly expirySweepIntervalMs: number;
@@ -141,8 +146,13 @@ function readCaFile(path: string | undefined): { ca?: string } {
 function parseApiKeys(raw: string | undefined): ApiKey[] {
   if (!raw) return [{ id: 'development', secret: DEVELOPMENT_API_KEY, scopes: [...apiScopes] }];
   return raw.split(';').map((entry) => {
-    const [id = '', secret = '', scopes = ''] = entry.split('/');
-    return { id, secret, scopes: scopes.split('+') };
+    const [id = '', secret = '', scopes = '', channels] = entry.split('/');
+    return {
+      id,
+      secret,
+      scopes: scopes.split('+'),
+      ...(channels ? { channels: channels.split('+') as CollectionChannel[] } : {}),
+    };
   });
 }
 
@@ -185,6 +195,10 @@ function toAppConfig(env: Environment): AppConfig {
       file: env.CONSENT_POLICY_FILE,
       strictestEverywhere: env.CONSENT_STRICTEST_EVERYWHERE,
       expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+      backdating: {
+        maxMs: env.CONSENT_MAX_BACKDATE_DAYS * 86_400_000,
+        importMaxMs: env.CONSENT_IMPORT_MAX_BACKDATE_DAYS * 86_400_000,
+      },
     },
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { collectionChannels } from '@consent-ledger/consent-domain';
 import { developmentSecrets, productionProblems } from './production-rules';
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
@@ -84,16 +85,30 @@ export const environmentSchema = z
     API_KEYS: z
       .string()
       .regex(
-        /^[\w.-]+\/[^/;\s]{8,}\/[\w:.-]+(\+[\w:.-]+)*(;[\w.-]+\/[^/;\s]{8,}\/[\w:.-]+(\+[\w:.-]+)*)*$/,
-        'must be id/secret/scope+scope entries separated by ";" (secrets of 8+ characters)',
+        /^[\w.-]+\/[^/;\s]{8,}\/[\w:.-]+(\+[\w:.-]+)*(\/[A-Z_]+(\+[A-Z_]+)*)?(;[\w.-]+\/[^/;\s]{8,}\/[\w:.-]+(\+[\w:.-]+)*(\/[A-Z_]+(\+[A-Z_]+)*)?)*$/,
+        'must be id/secret/scope+scope[/CHANNEL+CHANNEL] entries separated by ";" (secrets of 8+ characters)',
       )
       .optional(),
+    CONSENT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(30),
+    CONSENT_IMPORT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(3_650),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production') {
       for (const { setting, message } of productionProblems(env)) {
         ctx.addIssue({ code: 'custom', path: [setting], message });
       }
+    }
+    for (const entry of env.API_KEYS?.split(';') ?? []) {
+      const [id, , , channels] = entry.split('/');
+      const unknown = (channels?.split('+') ?? []).filter(
+        (channel) => !(collectionChannels as readonly string[]).includes(channel),
+      );
+      if (unknown.length > 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['API_KEYS'],
+          message: `key '${id}' is bound to unknown channel(s) ${unknown.join(', ')} (known: ${collectionChannels.join(', ')})`,
+        });
     }
     if (env.KAFKA_SASL_MECHANISM && !(env.KAFKA_SASL_USERNAME && env.KAFKA_SASL_PASSWORD)) {
       ctx.addIssue({

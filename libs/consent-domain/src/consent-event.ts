@@ -78,4 +78,9 @@ export interface ConsentEvent {
   readonly ageBand: AgeBand | null;
   readonly idempotencyKey: string;
   readonly previousEventHash: string | null;
+  /**
+   * Who wrote the event: the API key id whose request recorded it, or `system:<component>` for
+   * the system's own events. Absent (or null) in events written before it was kept.
+   */
+  readonly recordedBy?: string | null;
 }

@@ -1,4 +1,4 @@
-import type { ConsentEvent } from './consent-event';
+import type { CollectionChannel, ConsentEvent } from './consent-event';
 import type { ConsentPolicy } from './consent-policy';
 import { jurisdictionPattern, regimeFor } from './jurisdiction-regimes';
 import type { PurposeTaxonomy } from './purpose-taxonomy';
@@ -12,6 +12,23 @@ export interface EventProblem {
 
 /** How far in the future `occurredAt` may be, for clock skew between devices and us. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * How far before now `occurredAt` may lie: a live channel records a choice soon after it was
+ * made; older choices come in through the IMPORT channel, whose window is longer.
+ */
+export interface BackdatingWindow {
+  readonly maxMs: number;
+  readonly importMaxMs: number;
+}
+
+/** Who is writing, as far as the rules care: the channels its key may claim, its window. */
+export interface EventWriterLimits {
+  /** The channels the writer's key may record; undefined when it is not bound to any. */
+  readonly allowedChannels?: readonly CollectionChannel[];
+  /** Undefined for the system's own events (an expiry recorded late is still on time). */
+  readonly backdating?: BackdatingWindow;
+}
 
 /** The fields a collection channel supplies; ids, times and the chain are added on acceptance. */
 export type ProposedEvent = Omit<ConsentEvent, 'eventId' | 'recordedAt' | 'previousEventHash'>;
@@ -27,6 +44,7 @@ export function validateProposedEvent(
     readonly taxonomy: PurposeTaxonomy;
     readonly policy: ConsentPolicy;
     readonly now: Date;
+    readonly writer?: EventWriterLimits;
   },
 ): EventProblem[] {
   const problems: EventProblem[] = [];
@@ -105,6 +123,40 @@ export function validateProposedEvent(
       'CONSENT.OCCURRED_IN_FUTURE',
       'occurredAt is more than 5 minutes in the future',
     );
+  }
+  problems.push(...writerProblems(event, context.now, context.writer ?? {}));
+  return problems;
+}
+
+const DAY_MS = 86_400_000;
+
+/** What the writer's key may not do: claim another channel, or backdate past its window. */
+function writerProblems(
+  event: ProposedEvent,
+  now: Date,
+  writer: EventWriterLimits,
+): EventProblem[] {
+  const problems: EventProblem[] = [];
+  if (writer.allowedChannels && !writer.allowedChannels.includes(event.channel)) {
+    problems.push({
+      field: 'channel',
+      code: 'CONSENT.CHANNEL_NOT_ALLOWED_FOR_KEY',
+      message: `this API key may record events of channel ${writer.allowedChannels.join(', ')} only`,
+    });
+  }
+  if (writer.backdating) {
+    const imported = event.channel === 'IMPORT';
+    const windowMs = imported ? writer.backdating.importMaxMs : writer.backdating.maxMs;
+    if (event.occurredAt.getTime() < now.getTime() - windowMs) {
+      const days = Math.round(windowMs / DAY_MS);
+      problems.push({
+        field: 'occurredAt',
+        code: 'CONSENT.OCCURRED_TOO_LONG_AGO',
+        message: imported
+          ? `occurredAt is more than ${days} days ago, further back than imports may reach`
+          : `occurredAt is more than ${days} days ago; older choices come in through the IMPORT channel`,
+      });
+    }
   }
   return problems;
 }

@@ -28,5 +28,7 @@ export function canonicalEventText(event: ConsentEvent): string {
     event.ageBand,
     event.idempotencyKey,
     event.previousEventHash,
+    // Appended only when set, so that events written before it was kept hash as they did.
+    ...(event.recordedBy ? [event.recordedBy] : []),
   ]);
 }

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
+import type { CollectionChannel } from '@consent-ledger/consent-domain';
 import { AppError } from './app-error';
 
 const SCOPES = 'consent-ledger:scopes';
@@ -22,6 +23,8 @@ export const RequireScopes = (...scopes: ApiScope[]) => SetMetadata(SCOPES, scop
 export interface Caller {
   readonly keyId: string;
   readonly scopes: readonly string[];
+  /** The collection channels the key may record events of; undefined when not bound. */
+  readonly channels?: readonly CollectionChannel[];
 }
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest();
@@ -68,7 +71,11 @@ export class ApiKeyAuthenticator {
         `Key '${key.id}' lacks scope(s): ${missing.join(', ')}.`,
       );
     }
-    return { keyId: key.id, scopes: key.scopes };
+    return {
+      keyId: key.id,
+      scopes: key.scopes,
+      ...(key.channels ? { channels: key.channels } : {}),
+    };
   }
 }
 

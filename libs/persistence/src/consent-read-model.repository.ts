@@ -134,10 +134,11 @@ export class ConsentReadModelRepository {
     return {
       sql: `INSERT INTO consent_event (event_id, subject_id, purpose, action, jurisdiction, legal_basis, channel, method,
          notice_id, notice_version, notice_text_sha256, occurred_at, recorded_at, expires_at, actor_type, actor_id,
-         evidence, age_band, idempotency_key, previous_event_hash, source_topic, source_partition, source_offset)
+         evidence, age_band, idempotency_key, previous_event_hash, source_topic, source_partition, source_offset,
+         recorded_by)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
          $9::text[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[],
-         $17::jsonb[], $18::text[], $19::text[], $20::text[], $21::text[], $22::int[], $23::bigint[])`,
+         $17::jsonb[], $18::text[], $19::text[], $20::text[], $21::text[], $22::int[], $23::bigint[], $24::text[])`,
       params: [
         column(({ event }) => event.eventId),
         column(({ event }) => event.subjectId),
@@ -162,6 +163,7 @@ export class ConsentReadModelRepository {
         column(({ position }) => position.topic),
         column(({ position }) => position.partition),
         column(({ position }) => position.offset),
+        column(({ event }) => event.recordedBy ?? null),
       ],
     };
   }

@@ -52,6 +52,7 @@ export interface ConsentEventRow extends Omit<ConsentChoiceRow, 'purpose'> {
   age_band: AgeBand | null;
   idempotency_key: string;
   previous_event_hash: string | null;
+  recorded_by: string | null;
   source_topic: string;
   source_partition: number;
   source_offset: string;
@@ -123,5 +124,6 @@ export function eventFromRow(row: ConsentEventRow): ConsentEvent {
     ageBand: row.age_band,
     idempotencyKey: row.idempotency_key,
     previousEventHash: row.previous_event_hash,
+    recordedBy: row.recorded_by,
   };
 }

@@ -32,6 +32,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ExpectedRows1795000700000',
       'SinkCallSpans1795000800000',
       'UsageJurisdiction1795000900000',
+      'EventRecordedBy1795001000000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(

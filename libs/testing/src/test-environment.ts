@@ -16,6 +16,8 @@ export interface TestEnvironment {
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 /** A key with only consent:read, for 403 tests. */
 export const TEST_READ_ONLY_KEY = 'test-read-only-key-0123456789';
+/** A collection channel's key bound to the WEB channel. */
+export const TEST_WEB_CHANNEL_KEY = 'test-web-channel-key-0123456789';
 /** A decision reader that may loosen an answer by the jurisdiction it names. */
 export const TEST_JURISDICTION_OVERRIDE_KEY = 'test-override-key-0123456789';
 
@@ -30,7 +32,7 @@ export async function createTestEnvironment(
     DATABASE_URL: database.url,
     HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
-    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction`,
+    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
     ...extra,
   };
   const config = loadConfigWith(overrides);

@@ -1,10 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONSENT_POLICY, type LoadedConsentPolicy } from '@consent-ledger/config';
-import { validateProposedEvent, type ConsentEvent } from '@consent-ledger/consent-domain';
+import {
+  APP_CONFIG,
+  CONSENT_POLICY,
+  type AppConfig,
+  type LoadedConsentPolicy,
+} from '@consent-ledger/config';
+import {
+  validateProposedEvent,
+  type ConsentEvent,
+  type EventWriterLimits,
+} from '@consent-ledger/consent-domain';
 import { hashConsentEvent, sha256Hex } from '@consent-ledger/kafka';
 import { DataSource, type EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { AppError, consentRulesBroken, type FieldProblem } from '@consent-ledger/http';
+import { AppError, consentRulesBroken, type Caller, type FieldProblem } from '@consent-ledger/http';
 import { GroupCommitQueue, queryPrepared } from '@consent-ledger/persistence';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
 import { ConsentEventPublisher } from './consent-event.publisher';
@@ -23,10 +32,20 @@ interface PendingEvent {
   readonly fingerprint: string;
 }
 
+/**
+ * Who records the events: a caller's API key (bound to its channels, within the backdating
+ * window), or a component of the system itself (no window: an expiry recorded late is on time).
+ */
+export type EventAuthor =
+  | { readonly kind: 'key'; readonly caller: Caller }
+  | { readonly kind: 'system'; readonly component: string };
+
 /** One HTTP request's events, waiting for the next group commit. */
 interface GroupRequest {
   readonly pending: readonly PendingEvent[];
   readonly now: Date;
+  /** Recorded in each event as `recordedBy`. */
+  readonly recordedBy: string;
 }
 
 interface KnownKey {
@@ -77,25 +96,38 @@ export class ConsentEventWriter {
     private readonly dataSource: DataSource,
     private readonly publisher: ConsentEventPublisher,
     @Inject(CONSENT_POLICY) private readonly consentPolicy: LoadedConsentPolicy,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async accept(
     requests: readonly ConsentEventRequest[],
     fieldPrefix: (index: number) => string,
+    author: EventAuthor,
   ): Promise<AcceptedEvent[]> {
     const now = new Date();
-    this.assertValid(requests, fieldPrefix, now);
+    this.assertValid(requests, fieldPrefix, now, this.limitsOf(author));
     const pending = requests.map((request) => ({
       request,
       fingerprint: sha256Hex(JSON.stringify(request)),
     }));
-    return this.queue.submit({ pending, now });
+    const recordedBy = author.kind === 'key' ? author.caller.keyId : `system:${author.component}`;
+    return this.queue.submit({ pending, now, recordedBy });
+  }
+
+  private limitsOf(author: EventAuthor): EventWriterLimits {
+    if (author.kind === 'system') return {};
+    const { channels } = author.caller;
+    return {
+      ...(channels ? { allowedChannels: channels } : {}),
+      backdating: this.config.consentPolicy.backdating,
+    };
   }
 
   private assertValid(
     requests: readonly ConsentEventRequest[],
     fieldPrefix: (index: number) => string,
     now: Date,
+    writer: EventWriterLimits,
   ): void {
     const problems: FieldProblem[] = [];
     const keys = new Set<string>();
@@ -103,6 +135,7 @@ export class ConsentEventWriter {
       taxonomy: this.consentPolicy.taxonomy,
       policy: this.consentPolicy.policy,
       now,
+      writer,
     };
     requests.forEach((request, index) => {
       for (const problem of validateProposedEvent(toProposedEvent(request), context)) {
@@ -177,6 +210,7 @@ export class ConsentEventWriter {
         eventId: uuidv7(),
         recordedAt: request.now,
         previousEventHash,
+        recordedBy: request.recordedBy,
       };
       tentativeHeads.set(body.subjectId, hashConsentEvent(event));
       tentativeKeys.set(key, { eventId: event.eventId, fingerprint });

@@ -7,7 +7,13 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiKeyGuard, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  RequireScopes,
+  ZodPipe,
+  type Caller,
+} from '@consent-ledger/http';
 import {
   consentEventBatchRequestSchema,
   consentEventRequestSchema,
@@ -75,15 +81,19 @@ export class RecordConsentEventHttpController {
   })
   async record(
     @Body(new ZodPipe(consentEventRequestSchema)) request: ConsentEventRequest,
+    @CurrentCaller() caller: Caller,
     @Headers('sec-gpc') gpcSignal?: string,
   ): Promise<RecordedEvent> {
+    const author = { kind: 'key', caller } as const;
     if (gpcSignal?.trim() !== '1') {
-      const [accepted] = await this.writer.accept([request], () => '');
+      const [accepted] = await this.writer.accept([request], () => '', author);
       return accepted!;
     }
     const gpc = await this.globalPrivacyControl.plan(request);
-    const [accepted, ...optOuts] = await this.writer.accept([request, ...gpc.optOuts], (index) =>
-      index === 0 ? '' : `(Sec-GPC opt-out ${gpc.optOuts[index - 1]!.purpose}).`,
+    const [accepted, ...optOuts] = await this.writer.accept(
+      [request, ...gpc.optOuts],
+      (index) => (index === 0 ? '' : `(Sec-GPC opt-out ${gpc.optOuts[index - 1]!.purpose}).`),
+      author,
     );
     return {
       ...accepted!,
@@ -108,8 +118,12 @@ export class RecordConsentEventHttpController {
   @ApiResponse({ status: 413, ...problem })
   async recordBatch(
     @Body(new ZodPipe(consentEventBatchRequestSchema)) batch: { events: ConsentEventRequest[] },
+    @CurrentCaller() caller: Caller,
   ): Promise<{ accepted: number; duplicates: number; events: AcceptedEvent[] }> {
-    const events = await this.writer.accept(batch.events, (index) => `events[${index}].`);
+    const events = await this.writer.accept(batch.events, (index) => `events[${index}].`, {
+      kind: 'key',
+      caller,
+    });
     const duplicates = events.filter((event) => event.duplicate).length;
     return { accepted: events.length - duplicates, duplicates, events };
   }

@@ -62,7 +62,10 @@ export class ConsentExpirySweeper implements OnApplicationBootstrap, OnApplicati
         [SWEEP_LIMIT],
       );
       if (lapsed.length === 0) return 0;
-      await this.writer.accept(lapsed.map(expiryOf), (index) => `expiries[${index}].`);
+      await this.writer.accept(lapsed.map(expiryOf), (index) => `expiries[${index}].`, {
+        kind: 'system',
+        component: 'consent-expiry',
+      });
       this.logger.log({ msg: 'recorded expiries', count: lapsed.length });
       return lapsed.length;
     } catch (error) {

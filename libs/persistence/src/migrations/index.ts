@@ -8,6 +8,7 @@ import { SinkCallIntent1795000600000 } from './1795000600000-sink-call-intent';
 import { ExpectedRows1795000700000 } from './1795000700000-expected-rows';
 import { SinkCallSpans1795000800000 } from './1795000800000-sink-call-spans';
 import { UsageJurisdiction1795000900000 } from './1795000900000-usage-jurisdiction';
+import { EventRecordedBy1795001000000 } from './1795001000000-event-recorded-by';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ExpectedRows1795000700000,
   SinkCallSpans1795000800000,
   UsageJurisdiction1795000900000,
+  EventRecordedBy1795001000000,
 ];
