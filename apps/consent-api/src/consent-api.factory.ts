@@ -1,8 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AppConfig } from '@consent-ledger/config';
-import { registerJsonBodyParser, serveOpenApi } from '@consent-ledger/http';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import {
+  registerJsonBodyParser,
+  registerRateLimit,
+  RequestRateLimiter,
+  serveOpenApi,
+} from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 
@@ -21,6 +26,10 @@ export async function createConsentApi(config?: AppConfig): Promise<INestApplica
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
+  await registerRateLimit(
+    app.getHttpAdapter().getInstance(),
+    new RequestRateLimiter(app.get<AppConfig>(APP_CONFIG).rateLimit),
+  );
   registerJsonBodyParser(app.getHttpAdapter().getInstance(), { maxBytes: MAX_BODY_BYTES });
   app.enableShutdownHooks();
   serveOpenApi(app, {

@@ -377,6 +377,31 @@ describe('consent-api against the real stack', () => {
     expect(imported.status).toBe(202);
   });
 
+  it('limits each key to its rate with a 429 and Retry-After, other keys and /health unaffected', async () => {
+    const limited = await createConsentApi({
+      ...environment.config,
+      rateLimit: { maxPerWindow: 3, windowMs: 60_000 },
+    });
+    await limited.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(limited.getHttpServer().address() as AddressInfo).port}`;
+    const get = (path: string, key?: string) =>
+      fetch(`${url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+    try {
+      const statuses = [];
+      for (let index = 0; index < 4; index += 1)
+        statuses.push((await get('/v1/purposes', TEST_ADMIN_KEY)).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const refused = await get('/v1/purposes', TEST_ADMIN_KEY);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ status: 429, code: 'REQUEST.RATE_LIMITED' });
+      expect((await get('/v1/purposes', TEST_READ_ONLY_KEY)).status).toBe(200);
+      for (let index = 0; index < 5; index += 1) expect((await get('/health')).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers a cursor it did not issue with a 400 naming the field', async () => {
     const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     for (const after of [

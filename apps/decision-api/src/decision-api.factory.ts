@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import {
   ApiKeyAuthenticator,
   authFailureLog,
+  registerRateLimit,
+  RequestRateLimiter,
   PlainJsonRoutes,
   registerJsonBodyParser,
   serveOpenApi,
@@ -61,18 +63,19 @@ export async function createDecisionApi(
   );
   const logger = app.get(Logger);
   app.useLogger(logger);
+  const settings = app.get<AppConfig>(APP_CONFIG);
+  const rateLimiter = new RequestRateLimiter(settings.rateLimit);
+  await registerRateLimit(app.getHttpAdapter().getInstance(), rateLimiter);
   if (plainRoutes)
-    routes.install(
-      decisionRoutes(app.get(DecisionsService), app.get<AppConfig>(APP_CONFIG).environment),
-      {
-        authenticator: new ApiKeyAuthenticator(app.get<AppConfig>(APP_CONFIG).apiKeys),
-        maxBodyBytes: MAX_BODY_BYTES,
-        onServerError: (error, path) =>
-          logger.error({ err: error, path, msg: 'request failed' }, 'PlainJsonRoutes'),
-        onAuthFailure: (failure, path) =>
-          logger.warn(authFailureLog(failure, path), 'PlainJsonRoutes'),
-      },
-    );
+    routes.install(decisionRoutes(app.get(DecisionsService), settings.environment), {
+      authenticator: new ApiKeyAuthenticator(settings.apiKeys),
+      rateLimiter,
+      maxBodyBytes: MAX_BODY_BYTES,
+      onServerError: (error, path) =>
+        logger.error({ err: error, path, msg: 'request failed' }, 'PlainJsonRoutes'),
+      onAuthFailure: (failure, path) =>
+        logger.warn(authFailureLog(failure, path), 'PlainJsonRoutes'),
+    });
   registerBodyParsers(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
   serveOpenApi(app, {

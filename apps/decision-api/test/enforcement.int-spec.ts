@@ -280,6 +280,30 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(tooMany.status).toBe(400);
   });
 
+  it('limits each key on the plain decision route as on the framework routes', async () => {
+    const limited = await createDecisionApi({
+      ...environment.config,
+      rateLimit: { maxPerWindow: 2, windowMs: 60_000 },
+    });
+    try {
+      const url = await listen(limited);
+      const ask = () =>
+        send(`${url}/v1/decisions`, { subjectId: uniqueName('s'), purpose: 'marketing.email' });
+      const statuses = [(await ask()).status, (await ask()).status];
+      const refused = await ask();
+      expect([...statuses, refused.status]).toEqual([200, 200, 429]);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ code: 'REQUEST.RATE_LIMITED' });
+      const batch = await send(`${url}/v1/decisions/batch`, {
+        purpose: 'marketing.email',
+        subjectIds: ['s-1'],
+      });
+      expect(batch.status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers single decisions before Fastify exactly as the framework route would', async () => {
     // The running app answers POST /v1/decisions with a plain Node handler (PlainJsonRoutes);
     // an app built without it leaves the route to Nest on Fastify. Both must say the same thing.

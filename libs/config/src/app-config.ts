@@ -105,6 +105,8 @@ export interface AppConfig {
   readonly environment: Environment['NODE_ENV'];
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly httpPort: number;
+  /** Requests one API key (or one address without a key) may make per window, per process. */
+  readonly rateLimit: { readonly maxPerWindow: number; readonly windowMs: number };
   readonly kafka: KafkaSettings;
   readonly schemaRegistry: SchemaRegistrySettings;
   readonly database: DatabaseSettings;
@@ -173,6 +175,7 @@ function toAppConfig(env: Environment): AppConfig {
     environment: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     httpPort: env.HTTP_PORT,
+    rateLimit: { maxPerWindow: env.RATE_LIMIT_PER_KEY_PER_SECOND, windowMs: 1_000 },
     kafka: {
       brokers: env.KAFKA_BROKERS,
       clientId: env.KAFKA_CLIENT_ID,

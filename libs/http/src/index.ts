@@ -6,3 +6,4 @@ export * from './request-fields';
 export * from './json-body.parser';
 export * from './open-api';
 export * from './plain-json-routes';
+export * from './rate-limit';

@@ -9,6 +9,7 @@ import type { ApiScope } from '@consent-ledger/config';
 import type { ApiKeyAuthenticator, Caller } from './api-key.guard';
 import { AppError } from './app-error';
 import { bodyError, readBodyText } from './json-body.parser';
+import type { RequestRateLimiter } from './rate-limit';
 import { toProblem, UNSUPPORTED_MEDIA_TYPE } from './problem-details.filter';
 
 /** A `POST` route with a JSON body and a JSON answer, served by {@link PlainJsonRoutes}. */
@@ -23,6 +24,8 @@ export interface PlainJsonRoute {
 
 export interface PlainJsonRoutesOptions {
   readonly authenticator: ApiKeyAuthenticator;
+  /** Per-key limits, counted as the Fastify routes' are (429 with Retry-After past them). */
+  readonly rateLimiter: RequestRateLimiter;
   /** Largest body accepted; past it the client gets 413 problem+json. */
   readonly maxBodyBytes: number;
   /** An error that became a 5xx answer (the framework's filter logs these; so must we). */
@@ -103,9 +106,10 @@ function serve(
   // The key is checked before a byte of the body is read: a caller without one costs no parsing.
   let caller: Caller;
   try {
+    options.rateLimiter.take(request.headers, request.socket.remoteAddress ?? '');
     caller = options.authenticator.authenticate(request.headers, route.scopes);
   } catch (error) {
-    if (error instanceof AppError) options.onAuthFailure(error, route.path);
+    if (error instanceof AppError && error.status !== 429) options.onAuthFailure(error, route.path);
     return answerProblem(error, options, route, request, response);
   }
   readBodyText(request, request.headers, options.maxBodyBytes, (readError, text) => {
