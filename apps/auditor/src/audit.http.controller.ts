@@ -39,6 +39,18 @@ const replayQuery = z.strictObject({
 });
 const verifyQuery = z.strictObject({ asOf: timeText.optional(), timeZone: zone });
 const exportQuery = z.strictObject({ from: timeText, to: timeText, timeZone: zone });
+/**
+ * A proof page is a document, not an app: it runs no script, loads nothing from elsewhere, and may
+ * not be framed (clickjacking) or sniffed as another type. Its styles are inline.
+ */
+export const HTML_SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+} as const;
+
 const proofQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
 const usageQuery = z
   .strictObject({
@@ -172,7 +184,12 @@ export class AuditHttpController {
     const html =
       query.format === 'html' ||
       (!query.format && response.req.accepts(['json', 'html']) === 'html');
-    if (html) response.status(200).type('text/html; charset=utf-8').send(renderProofHtml(proof));
+    if (html)
+      response
+        .status(200)
+        .set(HTML_SECURITY_HEADERS)
+        .type('text/html; charset=utf-8')
+        .send(renderProofHtml(proof));
     else response.status(200).json(proof);
   }
 

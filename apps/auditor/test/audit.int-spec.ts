@@ -910,6 +910,10 @@ describe('audit: replay to any moment, verification, proof and usage against the
       headers: { accept: 'text/html' },
     });
     expect(html.headers.get('content-type')).toMatch(/text\/html/);
+    // A document that runs no script and cannot be framed, whatever its text holds.
+    expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+    expect(html.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(html.headers.get('x-content-type-options')).toBe('nosniff');
     const page = await html.text();
     expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page).not.toContain('<script>');

@@ -402,6 +402,36 @@ describe('consent-api against the real stack', () => {
     }
   });
 
+  it('serves /metrics and /docs to an operations key only when configured to', async () => {
+    const restricted = await createConsentApi({
+      ...environment.config,
+      operationsEndpointsRequireKey: true,
+    });
+    await restricted.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(restricted.getHttpServer().address() as AddressInfo).port}`;
+    const get = (path: string, key?: string) =>
+      fetch(`${url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+    try {
+      for (const path of ['/metrics', '/docs/openapi.json']) {
+        const anonymous = await get(path);
+        expect({ path, status: anonymous.status }).toEqual({ path, status: 401 });
+        expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+        expect({ path, status: (await get(path, TEST_READ_ONLY_KEY)).status }).toEqual({
+          path,
+          status: 403,
+        });
+        expect({ path, status: (await get(path, TEST_ADMIN_KEY)).status }).toEqual({
+          path,
+          status: 200,
+        });
+      }
+      expect((await get('/health')).status).toBe(200);
+      expect((await fetch(`${baseUrl}/metrics`)).status).toBe(200);
+    } finally {
+      await restricted.close();
+    }
+  });
+
   it('answers a cursor it did not issue with a 400 naming the field', async () => {
     const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     for (const after of [

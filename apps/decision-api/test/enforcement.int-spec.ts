@@ -21,6 +21,7 @@ import {
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createDecisionApi } from '../src/decision-api.factory';
+import { MAX_FOLLOWERS_PER_KEY } from '../src/audience/audience.http.controller';
 
 const textSha256 = 'cd'.repeat(32);
 const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
@@ -301,6 +302,35 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       expect(batch.status).toBe(429);
     } finally {
       await limited.close();
+    }
+  });
+
+  it('lets one key follow a bounded number of audiences at once, and frees a place when one closes', async () => {
+    const follow = (signal: AbortSignal) =>
+      fetch(`${decisionsUrl}/v1/purposes/marketing.push/audience?follow=true`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, accept: 'application/x-ndjson' },
+        signal,
+      });
+    const controllers = Array.from({ length: MAX_FOLLOWERS_PER_KEY }, () => new AbortController());
+    try {
+      const open = await Promise.all(controllers.map((controller) => follow(controller.signal)));
+      expect(open.map((response) => response.status)).toEqual(controllers.map(() => 200));
+      const extra = new AbortController();
+      const refused = await follow(extra.signal);
+      expect(refused.status).toBe(429);
+      expect(await refused.json()).toMatchObject({ code: 'AUDIENCE.TOO_MANY_FOLLOWERS' });
+      controllers[0]!.abort();
+      await waitFor(
+        async () => {
+          const again = new AbortController();
+          const response = await follow(again.signal);
+          again.abort();
+          return response.status === 200;
+        },
+        { timeoutMs: 10_000, description: 'a place freed by the closed follower' },
+      );
+    } finally {
+      controllers.forEach((controller) => controller.abort());
     }
   });
 

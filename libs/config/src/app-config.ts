@@ -107,6 +107,8 @@ export interface AppConfig {
   readonly httpPort: number;
   /** Requests one API key (or one address without a key) may make per window, per process. */
   readonly rateLimit: { readonly maxPerWindow: number; readonly windowMs: number };
+  /** `/metrics` and `/docs` answer only a key with the operations scope. */
+  readonly operationsEndpointsRequireKey: boolean;
   readonly kafka: KafkaSettings;
   readonly schemaRegistry: SchemaRegistrySettings;
   readonly database: DatabaseSettings;
@@ -176,6 +178,7 @@ function toAppConfig(env: Environment): AppConfig {
     logLevel: env.LOG_LEVEL,
     httpPort: env.HTTP_PORT,
     rateLimit: { maxPerWindow: env.RATE_LIMIT_PER_KEY_PER_SECOND, windowMs: 1_000 },
+    operationsEndpointsRequireKey: env.OPERATIONS_ENDPOINTS_REQUIRE_KEY,
     kafka: {
       brokers: env.KAFKA_BROKERS,
       clientId: env.KAFKA_CLIENT_ID,

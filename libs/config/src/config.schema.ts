@@ -33,6 +33,7 @@ export const environmentSchema = z
     }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    OPERATIONS_ENDPOINTS_REQUIRE_KEY: booleanFlag.default(false),
     RATE_LIMIT_PER_KEY_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 
     KAFKA_BROKERS: commaList('host:port', hostPort).default(['127.0.0.1:9092']),

@@ -1,5 +1,9 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { ApiKeyAuthenticator } from './api-key.guard';
+import { toProblem } from './problem-details.filter';
 
 /**
  * Serves an app's OpenAPI document at /docs (and the JSON at /docs/openapi.json), version 1,
@@ -18,5 +22,19 @@ export function serveOpenApi(
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: api.keys })
       .build(),
   );
+  const config = app.get<AppConfig>(APP_CONFIG);
+  if (config.operationsEndpointsRequireKey) {
+    const authenticator = new ApiKeyAuthenticator(config.apiKeys);
+    app.use('/docs', (request: IncomingMessage, response: ServerResponse, next: () => void) => {
+      try {
+        authenticator.authenticate(request.headers, ['operations']);
+        next();
+      } catch (error) {
+        const problem = toProblem(error);
+        response.writeHead(problem.status, { 'content-type': 'application/problem+json' });
+        response.end(JSON.stringify({ ...problem, instance: request.url }));
+      }
+    });
+  }
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 }

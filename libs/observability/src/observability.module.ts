@@ -1,4 +1,14 @@
-import { Controller, Get, Header, Module, type DynamicModule } from '@nestjs/common';
+import type { IncomingHttpHeaders } from 'node:http';
+import {
+  Controller,
+  Get,
+  Header,
+  Headers,
+  Inject,
+  Module,
+  type DynamicModule,
+} from '@nestjs/common';
+import { ApiKeyAuthenticator } from '@consent-ledger/http';
 import type { RouteInfo } from '@nestjs/common/interfaces';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
@@ -13,9 +23,18 @@ collectDefaultMetrics();
 @ApiExcludeController()
 @Controller()
 export class MetricsController {
+  private readonly authenticator: ApiKeyAuthenticator;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.authenticator = new ApiKeyAuthenticator(config.apiKeys);
+  }
+
+  /** Open to any scraper unless OPERATIONS_ENDPOINTS_REQUIRE_KEY asks for the operations scope. */
   @Get('metrics')
   @Header('Content-Type', register.contentType)
-  metrics(): Promise<string> {
+  metrics(@Headers() headers: IncomingHttpHeaders): Promise<string> {
+    if (this.config.operationsEndpointsRequireKey)
+      this.authenticator.authenticate(headers, ['operations']);
     return register.metrics();
   }
 }

@@ -37,6 +37,12 @@ const audienceQuerySchema = z.strictObject({
 });
 type AudienceQuery = z.output<typeof audienceQuerySchema>;
 
+/**
+ * Streams one API key may keep following at once, per instance: each holds its members in memory
+ * and wakes on every change of its purpose, so one key cannot take the instance's memory.
+ */
+export const MAX_FOLLOWERS_PER_KEY = 8;
+
 /** A cursor is the position in the view's append-only subject order, made opaque. */
 const encodeCursor = (index: number) => Buffer.from(`a:${index}`).toString('base64url');
 function decodeCursor(cursor: string): number {
@@ -64,6 +70,9 @@ function decodeCursor(cursor: string): number {
 @RequireScopes('decision:read')
 @Controller('v1/purposes/:purpose/audience')
 export class AudienceHttpController {
+  /** Follow streams open per key id. */
+  private readonly followers = new Map<string, number>();
+
   constructor(
     private readonly decisions: DecisionViewService,
     private readonly usageLog: UsageLogService,
@@ -138,6 +147,7 @@ export class AudienceHttpController {
       return;
     }
 
+    if (query.follow) this.admitFollower(caller.keyId, request);
     // The stream is written to the socket directly, not through Fastify.
     reply.hijack();
     const response: ServerResponse = reply.raw;
@@ -200,5 +210,26 @@ export class AudienceHttpController {
         wake = undefined;
       }
     }
+  }
+
+  /** Counts a follower of this key until its client goes; 429 past MAX_FOLLOWERS_PER_KEY. */
+  private admitFollower(keyId: string, request: FastifyRequest): void {
+    const open = this.followers.get(keyId) ?? 0;
+    if (open >= MAX_FOLLOWERS_PER_KEY) {
+      throw new AppError(
+        429,
+        'AUDIENCE.TOO_MANY_FOLLOWERS',
+        'Too many followed audiences',
+        `Key '${keyId}' already follows ${open} audiences (at most ${MAX_FOLLOWERS_PER_KEY} at once); close one first.`,
+        [],
+        5,
+      );
+    }
+    this.followers.set(keyId, open + 1);
+    request.raw.once('close', () => {
+      const left = (this.followers.get(keyId) ?? 1) - 1;
+      if (left > 0) this.followers.set(keyId, left);
+      else this.followers.delete(keyId);
+    });
   }
 }
