@@ -1,5 +1,14 @@
 import { once } from 'node:events';
-import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Param,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -69,9 +78,11 @@ function decodeCursor(cursor: string): number {
 @UseGuards(ApiKeyGuard)
 @RequireScopes('decision:read')
 @Controller('v1/purposes/:purpose/audience')
-export class AudienceHttpController {
+export class AudienceHttpController implements BeforeApplicationShutdown {
   /** Follow streams open per key id. */
   private readonly followers = new Map<string, number>();
+  /** Streams still being written, ended when the app shuts down (the clients reconnect). */
+  private readonly streams = new Map<ServerResponse, () => void>();
 
   constructor(
     private readonly decisions: DecisionViewService,
@@ -156,6 +167,9 @@ export class AudienceHttpController {
       'Consent-Log-Position': snapshot.logPositionText,
       'Consent-Policy-Version': snapshot.policyVersion,
     });
+    // The status and headers go now: a follower of an empty audience learns at once that it is
+    // following, rather than when the first member joins.
+    response.flushHeaders();
     // Changes heard while the snapshot streams are replayed after it, so none is missed.
     const members = new Set<string>();
     const changed: string[] = [];
@@ -170,11 +184,16 @@ export class AudienceHttpController {
         })
       : () => undefined;
     let open = true;
-    request.raw.on('close', () => {
+    const closed = () => {
+      if (!open) return;
       open = false;
+      this.streams.delete(response);
       unsubscribe();
       wake?.();
-    });
+    };
+    this.streams.set(response, closed);
+    request.raw.on('close', closed);
+    response.on('close', closed);
     const write = async (line: unknown) => {
       if (!response.write(`${JSON.stringify(line)}\n`)) await once(response, 'drain');
     };
@@ -209,6 +228,18 @@ export class AudienceHttpController {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
+    }
+  }
+
+  /**
+   * Closes every open stream, so that closing the server does not wait for their clients (a
+   * follow stream never ends by itself, and a client may stop reading without closing its
+   * connection); the clients see the stream cut and reconnect to another instance.
+   */
+  beforeApplicationShutdown(): void {
+    for (const [stream, close] of [...this.streams]) {
+      close();
+      stream.destroy();
     }
   }
 
