@@ -19,6 +19,8 @@ import {
 import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
+  fixtureUsageRecord,
+  readTopicUntil,
   startAppProcess,
   startFakeVendor,
   TEST_ADMIN_KEY,
@@ -32,7 +34,6 @@ import {
 } from '@consent-ledger/testing';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { v7 as uuidv7 } from 'uuid';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
@@ -781,24 +782,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
     const kafka = createKafkaClient(environment.config.kafka, 'audit-usage-poison');
     const serde = AvroSerde.connect(environment.config.schemaRegistry);
     const subjectId = uniqueName('usage-poison');
-    const usage = (askedBy: string) => ({
-      usageId: uuidv7(),
-      kind: 'DECISION',
-      subjectId,
-      purpose: 'marketing.email',
-      askedBy,
-      campaignId: null,
-      jobId: null,
-      manifestId: null,
-      allowed: false,
-      reason: 'OPT_IN_REQUIRED',
-      decidingEventId: null,
-      policyVersion: 'test',
-      regime: 'GDPR',
-      jurisdiction: null,
-      logPosition: '{}',
-      decidedAt: new Date(),
-    });
+    const usage = (askedBy: string) => fixtureUsageRecord(subjectId, { askedBy });
     const [poison, good] = [usage('evil\u0000key'), usage('admin')];
     const producer = createDurableProducer(kafka);
     await producer.connect();
@@ -825,21 +809,12 @@ describe('audit: replay to any moment, verification, proof and usage against the
       },
       { timeoutMs: 30_000, description: 'the record behind the poison indexed' },
     );
-    const codes: string[] = [];
-    const reader = kafka.consumer({ groupId: uniqueName('dlq') });
-    await reader.connect();
-    await reader.subscribe({ topic: topics.deadLetter, fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        if (message.key?.toString() === subjectId)
-          codes.push(String(message.headers?.[deadLetterHeaders.code]));
-      },
-    });
-    try {
-      await waitFor(() => codes.length > 0, { timeoutMs: 30_000, description: 'the dead letter' });
-    } finally {
-      await reader.disconnect();
-    }
+    const letters = await readTopicUntil(kafka, topics.deadLetter, (records) =>
+      records.some((record) => record.key === subjectId),
+    );
+    const codes = letters
+      .filter((letter) => letter.key === subjectId)
+      .map((letter) => letter.headers[deadLetterHeaders.code]);
     expect(codes).toEqual(['RECORD.DATA_REFUSED']);
   });
 

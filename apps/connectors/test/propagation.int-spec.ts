@@ -16,6 +16,7 @@ import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/pe
 import {
   createTestEnvironment,
   externalIds,
+  readTopicUntil,
   startAppProcess,
   startFakeVendor,
   TEST_ADMIN_KEY,
@@ -270,21 +271,12 @@ describe('propagation to downstream vendors against the real stack', () => {
       timeoutMs: 30_000,
       description: 'the update behind the poison delivered',
     });
-    const codes: string[] = [];
-    const reader = kafka.consumer({ groupId: uniqueName('sink-dlq') });
-    await reader.connect();
-    await reader.subscribe({ topic: topics.sinkDeadLetter, fromBeginning: true });
-    await reader.run({
-      eachMessage: async ({ message }) => {
-        if (message.key?.toString() === key)
-          codes.push(String(message.headers?.[deadLetterHeaders.code]));
-      },
-    });
-    try {
-      await waitFor(() => codes.length > 0, { timeoutMs: 30_000, description: 'the dead letter' });
-    } finally {
-      await reader.disconnect();
-    }
+    const letters = await readTopicUntil(kafka, topics.sinkDeadLetter, (records) =>
+      records.some((record) => record.key === key),
+    );
+    const codes = letters
+      .filter((letter) => letter.key === key)
+      .map((letter) => letter.headers[deadLetterHeaders.code]);
     // The email platform and the CRM sinks both read the topic; each dead-letters it once.
     expect(codes.every((code) => code === 'RECORD.UNSTORABLE')).toBe(true);
   });

@@ -1,8 +1,9 @@
 import type { ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import {
   createTestEnvironment,
+  fixtureUsageRecord,
+  readTopicUntil,
   uniqueName,
-  waitFor,
   type TestEnvironment,
 } from '@consent-ledger/testing';
 import type { Kafka } from 'kafkajs';
@@ -13,50 +14,7 @@ import { createKafkaClient } from './kafka-client.factory';
 import { consentTopics } from './topic-definitions';
 import { UsageLogPublisher, type UsageEntry } from './usage-log.publisher';
 
-const entry = (subjectId: string): UsageEntry => ({
-  kind: 'DECISION',
-  subjectId,
-  purpose: 'marketing.email',
-  askedBy: 'admin',
-  campaignId: null,
-  jobId: null,
-  manifestId: null,
-  allowed: false,
-  reason: 'OPT_IN_REQUIRED',
-  decidingEventId: null,
-  policyVersion: 'test',
-  regime: 'GDPR',
-  jurisdiction: null,
-  logPosition: '{}',
-});
-
-/** Every record of a topic from its beginning, until `until` holds (or the deadline passes). */
-async function readTopic(
-  kafka: Kafka,
-  topic: string,
-  until: (messages: Array<{ key: string | null; headers: Record<string, string> }>) => boolean,
-) {
-  const messages: Array<{ key: string | null; headers: Record<string, string> }> = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('reader') });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      messages.push({
-        key: message.key?.toString() ?? null,
-        headers: Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
-        ),
-      });
-    },
-  });
-  try {
-    await waitFor(() => until(messages), { timeoutMs: 30_000, description: `records of ${topic}` });
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
-}
+const entry = (subjectId: string): UsageEntry => fixtureUsageRecord(subjectId);
 
 describe('usage log publisher against the real broker', () => {
   let environment: TestEnvironment;
@@ -104,9 +62,13 @@ describe('usage log publisher against the real broker', () => {
       hugeKey.subjectId,
       hugeValue.subjectId,
     ]);
-    const written = await readTopic(kafka, topics.usage, (messages) => messages.length >= 3);
+    const written = await readTopicUntil(kafka, topics.usage, (records) => records.length >= 3);
     expect(written.map((message) => message.key).sort()).toEqual([...good].sort());
-    const letters = await readTopic(kafka, topics.deadLetter, (messages) => messages.length >= 2);
+    const letters = await readTopicUntil(
+      kafka,
+      topics.deadLetter,
+      (records) => records.length >= 2,
+    );
     const codes = letters.map((letter) => letter.headers[deadLetterHeaders.code]);
     expect(codes.sort()).toEqual(['RECORD.REFUSED_BY_BROKER', 'RECORD.TOO_LARGE']);
     const byBroker = letters.find(

@@ -6,3 +6,4 @@ export * from './local-broker';
 export * from './fake-vendor';
 export * from './app-process';
 export * from './projection-settled';
+export * from './topic-reader';
