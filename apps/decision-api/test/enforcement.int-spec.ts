@@ -668,6 +668,26 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(wrongType.status).toBe(415);
   });
 
+  it('cuts a filter stream at a record line longer than the limit instead of holding it whole', async () => {
+    const huge = JSON.stringify({ subjectId: 'someone', padding: 'p'.repeat(2 * 1024 * 1024) });
+    // The server cuts the exchange (while the client still sends, or mid-answer): never a clean
+    // end that a client could mistake for the whole answer.
+    const outcome = await fetch(`${decisionsUrl}/v1/filter?purpose=ml.training`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-ndjson',
+        authorization: `Bearer ${TEST_ADMIN_KEY}`,
+      },
+      body: `${JSON.stringify({ subjectId: 'first' })}\n${huge}\n`,
+    })
+      .then((response) => response.text())
+      .then(
+        () => 'complete',
+        () => 'cut',
+      );
+    expect(outcome).toBe('cut');
+  });
+
   it('lists the audience in pages and streams its changes as consents change', async () => {
     const members = Array.from({ length: 25 }, () => uniqueName('aud'));
     const leaver = members[0]!;

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/config';
@@ -75,11 +75,42 @@ type Format = 'json' | 'ndjson';
 
 class MalformedRecordError extends Error {}
 
+/** Longest NDJSON line (one record) accepted, in characters: a line is held whole while read. */
+export const MAX_RECORD_LINE_LENGTH = 1024 * 1024;
+
+/**
+ * The lines of an NDJSON body as they arrive; a line longer than {@link MAX_RECORD_LINE_LENGTH}
+ * ends the stream with an error as soon as it passes the limit, before the rest of it is read.
+ */
+async function* linesOf(request: IncomingMessage): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let line = 0;
+  const tooLong = () =>
+    new MalformedRecordError(
+      `line ${line + 1} is longer than ${MAX_RECORD_LINE_LENGTH} characters`,
+    );
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    pending += decoder.write(chunk);
+    let start = 0;
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n', start)) {
+      if (end - start > MAX_RECORD_LINE_LENGTH) throw tooLong();
+      line += 1;
+      yield pending.slice(start, end);
+      start = end + 1;
+    }
+    pending = pending.slice(start);
+    if (pending.length > MAX_RECORD_LINE_LENGTH) throw tooLong();
+  }
+  pending += decoder.end();
+  if (pending.length > 0) yield pending;
+}
+
 /** The records of a JSON array or an NDJSON body, one at a time, never the whole body at once. */
 async function* recordsOf(request: IncomingMessage, format: Format): AsyncGenerator<unknown> {
   if (format === 'ndjson') {
     let line = 0;
-    for await (const text of createInterface({ input: request, crlfDelay: Infinity })) {
+    for await (const text of linesOf(request)) {
       line += 1;
       if (text.trim() === '') continue;
       try {
