@@ -11,6 +11,7 @@ import { AvroSerde } from './avro-serde';
 import { deadLetterHeaders } from './dead-letter.publisher';
 import { bootstrapKafka } from './kafka-bootstrap';
 import { createKafkaClient } from './kafka-client.factory';
+import { latestSchemaText, valueSubject } from './schema-catalog';
 import { consentTopics } from './topic-definitions';
 import { UsageLogPublisher, type UsageEntry } from './usage-log.publisher';
 
@@ -70,13 +71,64 @@ describe('usage log publisher against the real broker', () => {
       (records) => records.length >= 2,
     );
     const codes = letters.map((letter) => letter.headers[deadLetterHeaders.code]);
-    expect(codes.sort()).toEqual(['RECORD.REFUSED_BY_BROKER', 'RECORD.TOO_LARGE']);
-    const byBroker = letters.find(
-      (letter) => letter.headers[deadLetterHeaders.code] === 'RECORD.REFUSED_BY_BROKER',
-    );
-    expect(byBroker!.headers[deadLetterHeaders.reason]).toContain('MESSAGE_TOO_LARGE');
+    expect(codes).toEqual(['RECORD.TOO_LARGE', 'RECORD.TOO_LARGE']);
     expect(
       letters.every((letter) => letter.headers[deadLetterHeaders.sourceTopic] === topics.usage),
     ).toBe(true);
+  });
+
+  it('sends records one by one after the broker refuses a request, and keeps writing after it', async () => {
+    // A topic whose broker limit (20 KB) is below the publisher's own (900 KiB): the broker refuses.
+    const topics = consentTopics(environment.config.kafka.topicPrefix);
+    const topic = `${topics.usage}.small`;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          {
+            topic,
+            numPartitions: 3,
+            configEntries: [{ name: 'max.message.bytes', value: '20000' }],
+          },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const serde = AvroSerde.connect(environment.config.schemaRegistry);
+    await serde.registerVersions(valueSubject(topic), [
+      latestSchemaText(environment.config.schemaRegistry.schemasDir, 'consent-usage'),
+    ]);
+    const refusedHere: ConsentUsageRecord[] = [];
+    const small = new UsageLogPublisher({
+      kafka,
+      serde,
+      topic,
+      deadLetterTopic: topics.deadLetter,
+      maxPending: 1_000,
+      flushIntervalMs: 5,
+      onError: () => undefined,
+      onRefused: (record) => refusedHere.push(record),
+    });
+    await small.start();
+    try {
+      const good = Array.from({ length: 6 }, () => uniqueName('g'));
+      const big = { ...entry(uniqueName('big')), askedBy: 'k'.repeat(50_000) };
+      small.record([...good.slice(0, 3).map(entry), big, ...good.slice(3).map(entry)]);
+      expect(await small.flush(30_000)).toBe(0);
+      expect(refusedHere.map((record) => record.subjectId)).toEqual([big.subjectId]);
+      // The producer still writes to every partition (its sequence numbers were not left wrong).
+      const after = Array.from({ length: 6 }, () => uniqueName('after'));
+      small.record(after.map(entry));
+      expect(await small.flush(30_000)).toBe(0);
+      const written = await readTopicUntil(kafka, topic, (records) =>
+        after.every((id) => records.some((record) => record.key === id)),
+      );
+      expect(good.every((id) => written.some((record) => record.key === id))).toBe(true);
+    } finally {
+      await small.stop();
+    }
   });
 });

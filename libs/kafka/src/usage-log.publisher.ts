@@ -30,6 +30,14 @@ const WRITE_AT_RECORDS = 64;
  */
 const MAX_KEY_BYTES = 1_024;
 
+/**
+ * Largest record (key and value) sent: under the broker's default message.max.bytes (1 MiB) with
+ * room for the batch's framing. A larger one is set aside before it is sent: a produce request
+ * the broker refuses for one partition leaves kafkajs's idempotent sequence numbers wrong for the
+ * partitions it accepted (every later send to them fails OUT_OF_ORDER_SEQUENCE_NUMBER).
+ */
+const MAX_RECORD_BYTES = 900 * 1_024;
+
 export type UsageEntry = Omit<ConsentUsageRecord, 'usageId' | 'decidedAt'> & {
   readonly decidedAt?: Date;
 };
@@ -71,7 +79,7 @@ export interface UsageLogOptions {
  * ({@link UsageLogBackloggedError}) so that nothing is allowed without being recorded.
  */
 export class UsageLogPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private pending: ConsentUsageRecord[] = [];
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -210,23 +218,55 @@ export class UsageLogPublisher {
       record,
       message: { key: record.subjectId, value },
     });
+    let encoded: EncodedUsage[] | undefined;
     try {
       const values = await this.options.serde.encodeAll(subject, batch);
-      return batch.map((record, index) => message(record, values[index]!));
+      encoded = batch.map((record, index) => message(record, values[index]!));
     } catch (error) {
       if (!(error instanceof NonRetriableError)) throw error;
     }
+    if (encoded) return this.withinRecordSize(encoded);
     const messages: EncodedUsage[] = [];
     for (const record of batch) {
       try {
         const [value] = await this.options.serde.encodeAll(subject, [record]);
-        messages.push(message(record, value!));
+        messages.push(...(await this.withinRecordSize([message(record, value!)])));
       } catch (error) {
         if (!(error instanceof NonRetriableError)) throw error;
         await this.refuse(record, error);
       }
     }
     return messages;
+  }
+
+  /** The messages small enough to send; each larger one is dead-lettered as too large. */
+  private async withinRecordSize(messages: readonly EncodedUsage[]): Promise<EncodedUsage[]> {
+    const fitting: EncodedUsage[] = [];
+    for (const encoded of messages) {
+      const bytes =
+        (encoded.message.value as Buffer).length + Buffer.byteLength(encoded.record.subjectId);
+      if (bytes <= MAX_RECORD_BYTES) fitting.push(encoded);
+      else
+        await this.refuse(
+          encoded.record,
+          new NonRetriableError(
+            'RECORD.TOO_LARGE',
+            `the record (${bytes} bytes) is over ${MAX_RECORD_BYTES} bytes, too large for the broker`,
+          ),
+        );
+    }
+    return fitting;
+  }
+
+  /**
+   * A new producer (a new producer id, fresh sequence numbers) after the broker refused part of a
+   * request, whose sequence numbers kafkajs no longer tracks correctly.
+   */
+  private async renewProducer(): Promise<void> {
+    const previous = this.producer;
+    this.producer = createDurableProducer(this.options.kafka);
+    await previous.disconnect().catch(() => undefined);
+    await this.producer.connect();
   }
 
   /**
@@ -248,7 +288,10 @@ export class UsageLogPublisher {
       return messages.length;
     } catch (error) {
       if (brokerRefusalOf(error) === undefined) throw error;
+      await this.renewProducer();
     }
+    // One by one, each on one partition; a record the broker accepted in the refused request is
+    // sent again (the usage log is applied by usage id, so it counts once).
     let sent = 0;
     for (const encoded of messages) {
       try {
@@ -257,6 +300,7 @@ export class UsageLogPublisher {
       } catch (error) {
         const refusal = brokerRefusalOf(error);
         if (refusal === undefined) throw error;
+        await this.renewProducer();
         await this.refuse(
           encoded.record,
           new NonRetriableError(
