@@ -17,7 +17,7 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /**
  * Builds the API (for main.ts and the integration tests); the caller listens. It runs on Fastify:
  * every collection channel's event passes through it, and on our 2-core machine Express's
- * per-request work was the largest share of a withdrawal's CPU (see README, Benchmarks).
+ * per-request work was the largest share of a withdrawal's CPU (see docs/benchmarks.md).
  */
 export async function createConsentApi(config?: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(

@@ -49,7 +49,7 @@ export interface DecisionApiOptions {
  * Builds the decision API (for main.ts and the integration tests); the caller listens. It runs on
  * Fastify rather than Express: it is the hot read path, and on our 2-core machine Fastify leaves
  * the decision a larger share of each request's CPU; single decisions go further and are answered
- * before Fastify (see README, Benchmarks, Decisions).
+ * before Fastify (see docs/benchmarks.md, Decisions).
  */
 export async function createDecisionApi(
   config?: AppConfig,

@@ -48,7 +48,7 @@ const JSON_MEDIA_TYPE = /^application\/(?:json|[a-z0-9.+-]+\+json)\s*(?:;|$)/i;
  * single decisions, thousands a second, which must answer within milliseconds at the 99th
  * percentile. Fastify and Nest leave enough per-request garbage (much of it surviving into the old
  * generation) that their collection pauses alone exceed that on our 2-core machine, while a plain
- * handler in the same process stays at the machine's floor (README, Benchmarks, Decisions).
+ * handler in the same process stays at the machine's floor (docs/benchmarks.md, Decisions).
  *
  * What a client sees is what the framework's pipeline gives it: the same API-key check
  * ({@link ApiKeyAuthenticator}), 413 / 400 / 415 for bodies too large, malformed or not JSON, and
