@@ -15,7 +15,6 @@ import {
 import {
   ConsentOutboxRepository,
   ConsentReadModelRepository,
-  dataRefusalReason,
   EXPECTED_ROWS_MISSED,
   isDataRefusal,
   type CheckpointMove,
@@ -28,6 +27,7 @@ import {
 } from '@consent-ledger/persistence';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { quarantineRefused, refusalOf, type Decoded } from './refused-events';
 
 /** The projection's name in projection_checkpoint. */
 export const CONSENT_PROJECTION = 'consent-read-model';
@@ -44,10 +44,6 @@ export interface BatchOutcome {
    */
   readonly seekTo?: string;
 }
-
-type Decoded =
-  | { readonly kind: 'event'; readonly entry: PositionedEvent }
-  | { readonly kind: 'poison'; readonly letter: DeadLetter };
 
 export interface ProjectionTarget {
   /** Taxonomy and policy: decision changes are published when an event changes a decision. */
@@ -138,71 +134,21 @@ export class ConsentEventProjection {
         if (isDataRefusal(error)) {
           // Some record in the fetch holds a value PostgreSQL refuses (NUL in a text, a key of
           // kilobytes): find it, dead-letter it, and apply the rest, instead of retrying forever.
-          const found = await this.quarantineRefused(batches, decoded);
+          const found = await quarantineRefused(
+            batches,
+            decoded,
+            this.target.eventsTopic,
+            (entry) =>
+              refusalOf(this.dataSource, this.readModel, entry, (entries, states) =>
+                this.apply(entries, states),
+              ),
+          );
           if (found === undefined) throw error;
           decoded = found;
         } else if (!isCheckpointMoved(error) || attempt >= CHECKPOINT_MOVED_ATTEMPTS) {
           throw error;
         }
       }
-    }
-  }
-
-  /**
-   * The decoded records with each one PostgreSQL refuses on its own turned into a dead letter
-   * with the reason; undefined when none does alone (then the failure is not one record's data,
-   * and the caller retries as for any other failure). Each event is tried in a transaction that is
-   * rolled back: one round trip per event, paid only when a fetch was refused.
-   */
-  private async quarantineRefused(
-    batches: readonly PartitionBatch[],
-    decoded: ReadonlyArray<readonly Decoded[]>,
-  ): Promise<Decoded[][] | undefined> {
-    let refused = 0;
-    const checked: Decoded[][] = [];
-    for (const [index, items] of decoded.entries()) {
-      const partition = batches[index]!.partition;
-      const out: Decoded[] = [];
-      for (const item of items) {
-        const reason = item.kind === 'event' ? await this.refusalOf(item.entry) : undefined;
-        if (reason === undefined) {
-          out.push(item);
-          continue;
-        }
-        refused += 1;
-        const message = batches[index]!.messages.find(
-          (candidate) => item.kind === 'event' && candidate.offset === item.entry.position.offset,
-        )!;
-        const error = new NonRetriableError('RECORD.DATA_REFUSED', reason);
-        out.push({
-          kind: 'poison',
-          letter: { message, sourceTopic: this.target.eventsTopic, partition, error },
-        });
-      }
-      checked.push(out);
-    }
-    return refused > 0 ? checked : undefined;
-  }
-
-  /** Why PostgreSQL refuses this event's writes on their own, if it does (nothing is kept). */
-  private async refusalOf(entry: PositionedEvent): Promise<string | undefined> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
-    try {
-      const subjectId = entry.event.subjectId;
-      const [subjects, choices] = await runReads(
-        runner.manager,
-        this.readModel.statesReads([subjectId]),
-      );
-      const states = this.readModel.statesFrom([subjectId], subjects!, choices!);
-      await runWrites(runner.manager, this.apply([entry], states));
-      return undefined;
-    } catch (error) {
-      return isDataRefusal(error) ? dataRefusalReason(error) : undefined;
-    } finally {
-      await runner.rollbackTransaction();
-      await runner.release();
     }
   }
 

@@ -44,8 +44,8 @@ export class ApiKeyAuthenticator {
 
   /** The caller the headers' key identifies, if it holds every scope required; else AppError. */
   authenticate(headers: IncomingHttpHeaders, required: readonly ApiScope[]): Caller {
-    const presented = presentedKey(headers);
-    if (!presented) {
+    const presentedDigest = presentedKeyDigest(headers);
+    if (!presentedDigest) {
       throw new AppError(
         401,
         'AUTH.MISSING_KEY',
@@ -53,7 +53,6 @@ export class ApiKeyAuthenticator {
         'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
       );
     }
-    const presentedDigest = digest(presented);
     const key = this.keys.find((candidate) => timingSafeEqual(candidate.digest, presentedDigest));
     if (!key)
       throw new AppError(
@@ -84,6 +83,23 @@ function presentedKey(headers: IncomingHttpHeaders): string | undefined {
   if (header?.toLowerCase().startsWith('bearer ')) return header.slice(7).trim();
   const apiKey = headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
+}
+
+/** Digests already taken, per request (its headers object): the rate limiter and the key check. */
+const presentedDigests = new WeakMap<IncomingHttpHeaders, Buffer | null>();
+
+/**
+ * The SHA-256 of the API key the headers present (null without one), taken once per request
+ * however many checks ask: the rate limiter counts by it, the authenticator compares it.
+ */
+export function presentedKeyDigest(headers: IncomingHttpHeaders): Buffer | null {
+  let known = presentedDigests.get(headers);
+  if (known === undefined) {
+    const presented = presentedKey(headers);
+    known = presented ? digest(presented) : null;
+    presentedDigests.set(headers, known);
+  }
+  return known;
 }
 
 /**

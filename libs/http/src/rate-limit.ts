@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 // The plugin's own in-memory store, so that routes served before Fastify count the same way.
 import LocalStore from '@fastify/rate-limit/store/LocalStore';
 import type { FastifyInstance } from 'fastify';
+import { presentedKeyDigest } from './api-key.guard';
 import { AppError } from './app-error';
 
 export interface RateLimitSettings {
@@ -23,15 +23,8 @@ const REMEMBERED_CALLERS = 50_000;
  * secret), or its address when it presents none.
  */
 export function rateLimitKey(headers: IncomingHttpHeaders, address: string): string {
-  const header = headers.authorization;
-  const presented = header?.toLowerCase().startsWith('bearer ')
-    ? header.slice(7).trim()
-    : typeof headers['x-api-key'] === 'string'
-      ? headers['x-api-key'].trim()
-      : undefined;
-  return presented
-    ? `key:${createHash('sha256').update(presented).digest('base64url')}`
-    : `address:${address}`;
+  const presented = presentedKeyDigest(headers);
+  return presented ? `key:${presented.toString('base64url')}` : `address:${address}`;
 }
 
 const tooManyRequests = (settings: RateLimitSettings, retryAfterSeconds: number) =>

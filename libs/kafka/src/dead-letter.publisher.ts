@@ -22,6 +22,34 @@ export const deadLetterHeaders = {
 } as const;
 
 /**
+ * Sends a description of a record that could not be written at all (it may be what the broker
+ * refused, so it cannot travel itself), with the same reason headers as any dead letter.
+ */
+export async function publishUnwritable(
+  producer: Producer,
+  topic: string,
+  description: { readonly sourceTopic: string; readonly value: unknown },
+  error: ProcessingError,
+): Promise<void> {
+  await producer.send({
+    topic,
+    acks: ACKS_ALL,
+    messages: [
+      {
+        key: null,
+        value: JSON.stringify(description.value),
+        headers: {
+          [deadLetterHeaders.code]: error.code,
+          [deadLetterHeaders.reason]: error.message.slice(0, 1000),
+          [deadLetterHeaders.sourceTopic]: description.sourceTopic,
+          [deadLetterHeaders.failedAt]: new Date().toISOString(),
+        },
+      },
+    ],
+  });
+}
+
+/**
  * Sends records that cannot be processed to the dead-letter topic with the reason, and resolves
  * only when the broker has them (acks from all in-sync replicas): the caller may then move past.
  */

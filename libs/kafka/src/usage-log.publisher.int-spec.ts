@@ -23,23 +23,33 @@ describe('usage log publisher against the real broker', () => {
   let publisher: UsageLogPublisher;
   const refused: ConsentUsageRecord[] = [];
 
+  /** A publisher to `topic` that collects the records it refuses into `refusedInto`. */
+  const startPublisher = async (
+    serde: AvroSerde,
+    topic: string,
+    refusedInto: ConsentUsageRecord[],
+  ): Promise<UsageLogPublisher> => {
+    const started = new UsageLogPublisher({
+      kafka,
+      serde,
+      topic,
+      deadLetterTopic: consentTopics(environment.config.kafka.topicPrefix).deadLetter,
+      maxPending: 1_000,
+      flushIntervalMs: 5,
+      onError: () => undefined,
+      onRefused: (record) => refusedInto.push(record),
+    });
+    await started.start();
+    return started;
+  };
+
   beforeAll(async () => {
     environment = await createTestEnvironment();
     kafka = createKafkaClient(environment.config.kafka, 'usage-log-int-spec');
     const serde = AvroSerde.connect(environment.config.schemaRegistry);
     await bootstrapKafka(environment.config, kafka, serde);
     const topics = consentTopics(environment.config.kafka.topicPrefix);
-    publisher = new UsageLogPublisher({
-      kafka,
-      serde,
-      topic: topics.usage,
-      deadLetterTopic: topics.deadLetter,
-      maxPending: 1_000,
-      flushIntervalMs: 5,
-      onError: () => undefined,
-      onRefused: (record) => refused.push(record),
-    });
-    await publisher.start();
+    publisher = await startPublisher(serde, topics.usage, refused);
   });
 
   afterAll(async () => {
@@ -102,17 +112,7 @@ describe('usage log publisher against the real broker', () => {
       latestSchemaText(environment.config.schemaRegistry.schemasDir, 'consent-usage'),
     ]);
     const refusedHere: ConsentUsageRecord[] = [];
-    const small = new UsageLogPublisher({
-      kafka,
-      serde,
-      topic,
-      deadLetterTopic: topics.deadLetter,
-      maxPending: 1_000,
-      flushIntervalMs: 5,
-      onError: () => undefined,
-      onRefused: (record) => refusedHere.push(record),
-    });
-    await small.start();
+    const small = await startPublisher(serde, topic, refusedHere);
     try {
       const good = Array.from({ length: 6 }, () => uniqueName('g'));
       const big = { ...entry(uniqueName('big')), askedBy: 'k'.repeat(50_000) };

@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { AvroSerde } from './avro-serde';
 import { brokerRefusalOf } from './broker-refusal';
 import { sha256Hex } from './consent-event.codec';
-import { deadLetterHeaders } from './dead-letter.publisher';
+import { publishUnwritable } from './dead-letter.publisher';
 import { ACKS_ALL, createDurableProducer } from './durable-producer';
 import { NonRetriableError } from './processing-errors';
 import { valueSubject } from './schema-catalog';
@@ -320,30 +320,24 @@ export class UsageLogPublisher {
    */
   private async refuse(record: ConsentUsageRecord, error: NonRetriableError): Promise<void> {
     this.options.onRefused(record, error);
-    const description = {
-      usageId: record.usageId,
-      kind: record.kind,
-      purpose: record.purpose.slice(0, 200),
-      askedBy: record.askedBy.slice(0, 200),
-      subjectIdSha256: sha256Hex(record.subjectId),
-      subjectIdLength: record.subjectId.length,
-      decidedAt: record.decidedAt.toISOString(),
-    };
-    await this.producer.send({
-      topic: this.options.deadLetterTopic,
-      acks: ACKS_ALL,
-      messages: [
-        {
-          key: null,
-          value: JSON.stringify(description),
-          headers: {
-            [deadLetterHeaders.code]: error.code,
-            [deadLetterHeaders.reason]: error.message.slice(0, 1000),
-            [deadLetterHeaders.sourceTopic]: this.options.topic,
-            [deadLetterHeaders.failedAt]: new Date().toISOString(),
-          },
-        },
-      ],
-    });
+    await publishUnwritable(
+      this.producer,
+      this.options.deadLetterTopic,
+      { sourceTopic: this.options.topic, value: describeUsage(record) },
+      error,
+    );
   }
+}
+
+/** A usage record as its dead letter describes it: the subject id hashed, long texts cut. */
+function describeUsage(record: ConsentUsageRecord): Record<string, unknown> {
+  return {
+    usageId: record.usageId,
+    kind: record.kind,
+    purpose: record.purpose.slice(0, 200),
+    askedBy: record.askedBy.slice(0, 200),
+    subjectIdSha256: sha256Hex(record.subjectId),
+    subjectIdLength: record.subjectId.length,
+    decidedAt: record.decidedAt.toISOString(),
+  };
 }
