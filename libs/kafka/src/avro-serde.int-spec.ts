@@ -5,6 +5,10 @@ import { AvroSerde } from './avro-serde';
 import { ACKS_ALL, createDurableProducer } from './durable-producer';
 import { createKafkaClient } from './kafka-client.factory';
 import { NonRetriableError } from './processing-errors';
+import { hashConsentEvent } from './consent-event.codec';
+import { readSchemaVersions } from './schema-catalog';
+import type { ConsentEvent } from '@consent-ledger/consent-domain';
+import { fixtureEvent } from '@consent-ledger/consent-domain/consent-domain.fixtures';
 
 const greetingV1 = JSON.stringify({
   type: 'record',
@@ -115,5 +119,26 @@ describe('Avro serde against the real registry and broker', () => {
     await expect(serde.decode(Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1]))).rejects.toMatchObject({
       code: 'RECORD.UNKNOWN_SCHEMA',
     });
+  });
+
+  it('gives the chain link of what the bytes hold, also for a value Avro normalises', async () => {
+    const subject = `${uniqueName('test.chain')}-value`;
+    const versions = readSchemaVersions('schemas', 'consent-event').map((v) => v.text);
+    await serde.registerVersions(subject, versions);
+    // A lone surrogate has no UTF-8 form: what the bytes hold reads back as replacement characters.
+    const inMemory = fixtureEvent({
+      evidence: { ipAddressHash: null, userAgent: 'agent \ud800', reference: null },
+      recordedBy: 'key-1',
+    });
+
+    const encode = await serde.encoderFor<ConsentEvent>(subject);
+    const { bytes, written } = encode(inMemory);
+    const read = await serde.decode<ConsentEvent>(bytes, versions[versions.length - 1]);
+
+    expect(read.evidence?.userAgent).not.toBe(inMemory.evidence?.userAgent);
+    expect(read).toEqual(written);
+    expect(hashConsentEvent(written)).toBe(hashConsentEvent(read));
+    // Hashing the event as it was in memory gave a link no reader of the log could compute.
+    expect(hashConsentEvent(inMemory)).not.toBe(hashConsentEvent(read));
   });
 });

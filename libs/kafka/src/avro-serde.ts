@@ -133,6 +133,37 @@ export class AvroSerde {
   }
 
   /**
+   * A synchronous encoder for the latest schema registered under `subject`: each value becomes
+   * its wire-format bytes and the value those bytes hold, as every reader will decode it (Avro
+   * can normalise a value on the way: a lone surrogate becomes U+FFFD, for example). Whatever is
+   * derived from the value after it is written (a hash-chain link) must be derived from `written`.
+   */
+  async encoderFor<T>(subject: string): Promise<(value: T) => { bytes: Buffer; written: T }> {
+    const id = this.latestIds.get(subject) ?? (await this.registry.getLatestSchemaId(subject));
+    this.latestIds.set(subject, id);
+    let writer = this.writers.get(id);
+    if (!writer) {
+      writer = await this.fetchWriter(id);
+      this.writers.set(id, writer);
+    }
+    const type = writer;
+    const header = Buffer.alloc(5);
+    header.writeInt32BE(id, 1);
+    return (value: T) => {
+      let body: Buffer;
+      try {
+        body = type.toBuffer(value);
+      } catch (error) {
+        throw new NonRetriableError(
+          'RECORD.DOES_NOT_FIT_SCHEMA',
+          `value does not fit schema ${id} of ${subject}: ${(error as Error).message}`,
+        );
+      }
+      return { bytes: Buffer.concat([header, body]), written: type.fromBuffer(body) as T };
+    };
+  }
+
+  /**
    * Decodes a wire-format value. With `readerSchema` the writer's schema is resolved to it, so old
    * events come out in today's shape. A malformed record is a {@link NonRetriableError} (dead-letter
    * it); an unreachable registry is a {@link RetriableError}.

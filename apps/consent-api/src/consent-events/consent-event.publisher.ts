@@ -41,20 +41,24 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
     await this.producer.disconnect();
   }
 
+  /** Serialises events with the latest registered event schema (see the writer's chain links). */
+  encoder(): Promise<(event: ConsentEvent) => { bytes: Buffer; written: ConsentEvent }> {
+    return this.serde.encoderFor<ConsentEvent>(valueSubject(this.topic));
+  }
+
   /**
    * Resolves once Kafka acknowledged every event. The writer's group commit already gathers
    * concurrent requests into one call, one produce request, at a time. On timeout the send may
    * still land later (it cannot be recalled), which is why a retry must reuse the idempotency key.
    */
-  async publish(events: readonly ConsentEvent[]): Promise<void> {
-    const subject = valueSubject(this.topic);
-    const messages = await Promise.all(
-      events.map(async (event) => ({
-        key: event.subjectId,
-        value: await this.serde.encode(subject, event),
-        headers: { 'event-id': event.eventId },
-      })),
-    );
+  async publish(
+    events: ReadonlyArray<{ readonly event: ConsentEvent; readonly value: Buffer }>,
+  ): Promise<void> {
+    const messages = events.map(({ event, value }) => ({
+      key: event.subjectId,
+      value,
+      headers: { 'event-id': event.eventId },
+    }));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(

@@ -54,8 +54,11 @@ interface KnownKey {
 }
 
 interface FreshEvent {
+  /** The event as its serialised bytes hold it. */
   readonly event: ConsentEvent;
   readonly fingerprint: string;
+  /** Its wire-format value, the bytes the chain link was taken from. */
+  readonly value: Buffer;
 }
 
 const idempotencyConflict = (request: ConsentEventRequest) =>
@@ -71,6 +74,18 @@ const idempotencyConflict = (request: ConsentEventRequest) =>
         message: 'already used with different content',
       },
     ],
+  );
+
+/** Serialises an event for the events topic: its bytes, and the event those bytes hold. */
+type EventEncoder = (event: ConsentEvent) => { bytes: Buffer; written: ConsentEvent };
+
+/** An event the schema cannot hold is refused alone; validation should have caught it first. */
+const unencodable = (request: ConsentEventRequest, error: Error) =>
+  new AppError(
+    422,
+    'CONSENT.NOT_SERIALISABLE',
+    'Event cannot be serialised',
+    `The event for subject '${request.subjectId}' with key '${request.idempotencyKey}' does not fit the event schema: ${error.message}`,
   );
 
 /** Most events one group commit carries. */
@@ -165,10 +180,13 @@ export class ConsentEventWriter {
       const subjects = [...new Set(all.map(({ request }) => request.subjectId))].sort();
       const heads = await this.lockChainHeads(manager, subjects);
       const known = await this.knownKeys(manager, all);
+      const encode = await this.publisher.encoder();
       const fresh: FreshEvent[] = [];
-      const outcomes = requests.map((request) => this.assign(request, heads, known, fresh));
+      const outcomes = requests.map((request) =>
+        this.assign(request, heads, known, fresh, encode),
+      );
       if (fresh.length > 0) {
-        await this.publisher.publish(fresh.map(({ event }) => event));
+        await this.publisher.publish(fresh);
         await this.recordKeysAndHeads(manager, fresh, heads);
       }
       return outcomes;
@@ -178,12 +196,15 @@ export class ConsentEventWriter {
   /**
    * Gives one request's events their ids and chain links, or the conflict that refuses it. Keys
    * assigned earlier in the group count as known, so a repeat within the group is a duplicate.
+   * Each event is serialised here, and the next event's link is the hash of what its bytes hold
+   * (Avro may normalise a value), so that every reader of the log computes the same link.
    */
   private assign(
     request: GroupRequest,
     heads: Map<string, string | null>,
     known: Map<string, KnownKey>,
     fresh: FreshEvent[],
+    encode: EventEncoder,
   ): AcceptedEvent[] | AppError {
     const tentativeHeads = new Map<string, string | null>();
     const tentativeKeys = new Map<string, KnownKey>();
@@ -205,16 +226,22 @@ export class ConsentEventWriter {
       const previousEventHash = tentativeHeads.has(body.subjectId)
         ? tentativeHeads.get(body.subjectId)!
         : (heads.get(body.subjectId) ?? null);
-      const event: ConsentEvent = {
-        ...toProposedEvent(body),
-        eventId: uuidv7(),
-        recordedAt: request.now,
-        previousEventHash,
-        recordedBy: request.recordedBy,
-      };
+      let encoded: { bytes: Buffer; written: ConsentEvent };
+      try {
+        encoded = encode({
+          ...toProposedEvent(body),
+          eventId: uuidv7(),
+          recordedAt: request.now,
+          previousEventHash,
+          recordedBy: request.recordedBy,
+        });
+      } catch (error) {
+        return unencodable(body, error as Error);
+      }
+      const event = encoded.written;
       tentativeHeads.set(body.subjectId, hashConsentEvent(event));
       tentativeKeys.set(key, { eventId: event.eventId, fingerprint });
-      events.push({ event, fingerprint });
+      events.push({ event, fingerprint, value: encoded.bytes });
       accepted.push({
         eventId: event.eventId,
         subjectId: event.subjectId,
