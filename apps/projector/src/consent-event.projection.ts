@@ -1,13 +1,16 @@
 import type { LoadedConsentPolicy } from '@consent-ledger/config';
 import {
+  checkLinks,
   decisionChanges,
   evolve,
+  type BrokenLink,
   type ConsentEvent,
   type DecisionChange,
   type SubjectConsentState,
 } from '@consent-ledger/consent-domain';
 import {
   AvroSerde,
+  hashConsentEvent,
   NonRetriableError,
   publishDeadLetters,
   type DeadLetter,
@@ -160,7 +163,10 @@ export class ConsentEventProjection {
     const manager = this.dataSource.manager;
     const topic = this.target.eventsTopic;
     const events = decoded.flat().flatMap((item) => (item.kind === 'event' ? [item.entry] : []));
-    const subjects = [...new Set(events.map(({ event }) => event.subjectId))];
+    const refused = decoded
+      .flat()
+      .flatMap((item) => (item.kind === 'poison' && item.refused ? [item.refused] : []));
+    const subjects = [...new Set([...events, ...refused].map(({ event }) => event.subjectId))];
     const [offsetRows, appliedRows, subjectRows, choiceRows] = await runReads(manager, [
       this.checkpoints.nextOffsetsRead(
         topic,
@@ -176,10 +182,27 @@ export class ConsentEventProjection {
       return this.applyDecoded(batches, decoded, published);
     }
     const plan = this.plan(batches, decoded, nextOffsets);
+    const applied = this.readModel.appliedFrom(
+      plan.fresh.map(({ event }) => event),
+      appliedRows!,
+    );
+    const unapplied = new Set(withoutDuplicates(plan.fresh, applied));
+    // Each event's link against its subject's head, in log order: a broken one is reported with
+    // the reason, and a grant the chain cannot vouch for is held back. An event the database
+    // refused is not applied but is still a link of its chain.
+    const links = checkLinks(
+      plan.chain.filter((entry) => unapplied.has(entry) || plan.refused.has(entry)),
+      ({ event }) => event,
+      hashConsentEvent,
+      this.readModel.chainHeadsFrom(subjects, subjectRows!),
+      (entry) => unapplied.has(entry),
+    );
+    const brokenLetters = links.broken.map((broken) => this.brokenLinkLetter(batches, broken));
     const letterKey = (letter: DeadLetter) => `${letter.partition}:${letter.message.offset}`;
-    const letters = plan.outcomes
-      .flatMap((outcome) => outcome.deadLettered)
-      .filter((letter) => !published.has(letterKey(letter)));
+    const letters = [
+      ...plan.outcomes.flatMap((outcome) => outcome.deadLettered),
+      ...brokenLetters,
+    ].filter((letter) => !published.has(letterKey(letter)));
     await publishDeadLetters(
       this.deadLetterProducer,
       this.target.deadLetterTopic,
@@ -187,29 +210,64 @@ export class ConsentEventProjection {
       letters,
     );
     letters.forEach((letter) => published.add(letterKey(letter)));
-    const applied = this.readModel.appliedFrom(
-      plan.fresh.map(({ event }) => event),
-      appliedRows!,
-    );
-    const toApply = withoutDuplicates(plan.fresh, applied);
     const states = this.readModel.statesFrom(subjects, subjectRows!, choiceRows!);
     // The history, the states, the outbox and the checkpoints in one statement.
     await runWrites(manager, [
-      ...this.apply(toApply, states),
+      ...this.apply(links.applied, states, links.heads),
       this.checkpoints.advanceWrite(topic, plan.moves),
     ]);
-    const appliedIn = countBy(toApply, ({ position }) => position.partition);
+    const appliedIn = countBy(links.applied, ({ position }) => position.partition);
+    const heldBackIn = countBy(
+      links.broken.filter((broken) => !broken.applied),
+      ({ entry }) => entry.position.partition,
+    );
     const freshIn = countBy(plan.fresh, ({ position }) => position.partition);
     return plan.outcomes.map((outcome, index) => {
       const partition = batches[index]!.partition;
-      return outcome.seekTo !== undefined
-        ? outcome
-        : {
-            ...outcome,
-            applied: appliedIn.get(partition) ?? 0,
-            duplicates: (freshIn.get(partition) ?? 0) - (appliedIn.get(partition) ?? 0),
-          };
+      if (outcome.seekTo !== undefined) return outcome;
+      const appliedHere = appliedIn.get(partition) ?? 0;
+      const heldBack = heldBackIn.get(partition) ?? 0;
+      return {
+        ...outcome,
+        applied: appliedHere,
+        duplicates: (freshIn.get(partition) ?? 0) - appliedHere - heldBack,
+        deadLettered: [
+          ...outcome.deadLettered,
+          ...brokenLetters.filter((letter) => letter.partition === partition),
+        ],
+      };
     });
+  }
+
+  /**
+   * The report of an event whose link is not its subject's head: dead-lettered as
+   * CHAIN.BROKEN_LINK when held back, CHAIN.BROKEN_LINK_APPLIED when applied because it only
+   * restricts. Either way someone must look: the log was tampered with, or a writer misbehaved.
+   */
+  private brokenLinkLetter(
+    batches: readonly PartitionBatch[],
+    { entry, expected, applied }: BrokenLink<PositionedEvent>,
+  ): DeadLetter {
+    const { partition, offset } = entry.position;
+    const message = batches
+      .find((batch) => batch.partition === partition)!
+      .messages.find((candidate) => candidate.offset === offset)!;
+    const short = (hash: string | null) => (hash === null ? 'none' : `${hash.slice(0, 12)}…`);
+    const link = `event ${entry.event.eventId} links to ${short(entry.event.previousEventHash)}, but the subject's last applied event hashes to ${short(expected)}${expected === null ? ' (the subject has no event yet)' : ''}`;
+    return {
+      message,
+      sourceTopic: this.target.eventsTopic,
+      partition,
+      error: applied
+        ? new NonRetriableError(
+            'CHAIN.BROKEN_LINK_APPLIED',
+            `${link}. Applied all the same: a ${entry.event.action.toLowerCase()} only restricts.`,
+          )
+        : new NonRetriableError(
+            'CHAIN.BROKEN_LINK',
+            `${link}. Held back: a grant the chain cannot vouch for is not applied.`,
+          ),
+    };
   }
 
   /**
@@ -221,8 +279,17 @@ export class ConsentEventProjection {
     batches: readonly PartitionBatch[],
     decoded: ReadonlyArray<readonly Decoded[]>,
     nextOffsets: ReadonlyMap<number, bigint>,
-  ): { fresh: PositionedEvent[]; moves: CheckpointMove[]; outcomes: BatchOutcome[] } {
+  ): {
+    fresh: PositionedEvent[];
+    /** The fresh events and the refused ones, in log order: the links to check. */
+    chain: PositionedEvent[];
+    refused: Set<PositionedEvent>;
+    moves: CheckpointMove[];
+    outcomes: BatchOutcome[];
+  } {
     const fresh: PositionedEvent[] = [];
+    const chain: PositionedEvent[] = [];
+    const refused = new Set<PositionedEvent>();
     const moves: CheckpointMove[] = [];
     const outcomes = batches.map(({ partition, messages }, index): BatchOutcome => {
       const none = { applied: 0, duplicates: 0, deadLettered: [], skipped: 0 };
@@ -239,6 +306,13 @@ export class ConsentEventProjection {
           nextOffset,
       );
       fresh.push(...items.flatMap((item) => (item.kind === 'event' ? [item.entry] : [])));
+      for (const item of items) {
+        if (item.kind === 'event') chain.push(item.entry);
+        else if (item.refused) {
+          chain.push(item.refused);
+          refused.add(item.refused);
+        }
+      }
       const lastOffset = BigInt(messages[messages.length - 1]!.offset);
       if (lastOffset + 1n > nextOffset)
         moves.push({ partition, from: nextOffset, to: lastOffset + 1n });
@@ -248,7 +322,7 @@ export class ConsentEventProjection {
         skipped: messages.length - items.length,
       };
     });
-    return { fresh, moves, outcomes };
+    return { fresh, chain, refused, moves, outcomes };
   }
 
   private async decode(partition: number, message: KafkaMessage): Promise<Decoded> {
@@ -284,8 +358,9 @@ export class ConsentEventProjection {
   private apply(
     entries: readonly PositionedEvent[],
     states: Map<string, SubjectConsentState>,
+    chainHeads: ReadonlyMap<string, string> = new Map(),
   ): Array<SqlWrite | undefined> {
-    if (entries.length === 0) return [];
+    if (entries.length === 0 && chainHeads.size === 0) return [];
     const counts = new Map<string, number>();
     const changed = new Map<string, SubjectConsentState>();
     const messages: OutboxMessage[] = [];
@@ -300,9 +375,13 @@ export class ConsentEventProjection {
         messages.push(...this.decisionMessages(change, entry));
       }
     }
+    // A subject whose chain moved through events that were not applied keeps its new head.
+    for (const subjectId of chainHeads.keys()) {
+      if (!changed.has(subjectId)) changed.set(subjectId, states.get(subjectId)!);
+    }
     return [
       this.readModel.insertEventsWrite(entries),
-      ...this.readModel.saveStatesWrites(changed, counts),
+      ...this.readModel.saveStatesWrites(changed, counts, chainHeads),
       this.outbox.addWrite(messages),
     ];
   }

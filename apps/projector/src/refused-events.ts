@@ -14,7 +14,15 @@ import type { DataSource } from 'typeorm';
 /** A record of a fetch as the projection sees it: an event to apply, or a dead letter. */
 export type Decoded =
   | { readonly kind: 'event'; readonly entry: PositionedEvent }
-  | { readonly kind: 'poison'; readonly letter: DeadLetter };
+  | {
+      readonly kind: 'poison';
+      readonly letter: DeadLetter;
+      /**
+       * The event PostgreSQL refused, when the record was one: it is not applied, but it is a
+       * link of its subject's chain, and the events after it link to it.
+       */
+      readonly refused?: PositionedEvent;
+    };
 
 /** The partition and records of one batch of a fetch. */
 interface BatchRecords {
@@ -48,7 +56,11 @@ export async function quarantineRefused(
       refused += 1;
       const message = messages.find(({ offset }) => offset === item.entry.position.offset)!;
       const error = new NonRetriableError('RECORD.DATA_REFUSED', reason);
-      out.push({ kind: 'poison', letter: { message, sourceTopic, partition, error } });
+      out.push({
+        kind: 'poison',
+        letter: { message, sourceTopic, partition, error },
+        refused: item.entry,
+      });
     }
     checked.push(out);
   }

@@ -14,7 +14,12 @@ import {
   createDataSource,
   migrateDatabase,
 } from '@consent-ledger/persistence';
-import { createTestEnvironment, uniqueName, type TestEnvironment } from '@consent-ledger/testing';
+import {
+  createTestEnvironment,
+  linkedEvents,
+  uniqueName,
+  type TestEnvironment,
+} from '@consent-ledger/testing';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { fixtureEvent } from '../../../libs/consent-domain/src/consent-domain.fixtures';
@@ -84,8 +89,8 @@ describe('consent projection with two owners of the same partitions', () => {
   it('applies each record once and moves each checkpoint once', async () => {
     const topics = consentTopics(environment.config.kafka.topicPrefix);
     const subjects = Array.from({ length: SUBJECTS }, () => uniqueName('s'));
-    const events = Array.from({ length: EVENTS }, (_, index) =>
-      event(index, subjects[index % SUBJECTS]!),
+    const events = linkedEvents(
+      Array.from({ length: EVENTS }, (_, index) => event(index, subjects[index % SUBJECTS]!)),
     );
     // Each subject on one partition, offsets in order, as the log would hold them.
     const logs: KafkaMessage[][] = Array.from({ length: PARTITIONS }, () => []);

@@ -16,7 +16,10 @@ import {
 } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
+  linkedEvents,
+  readTopicUntil,
   uniqueName,
+  type ReadRecord,
   startAppProcess,
   waitFor,
   type AppProcess,
@@ -117,8 +120,10 @@ describe('projector (child process) against the real stack', () => {
 
   it('killed with SIGKILL mid-stream and restarted, leaves the fold of all events with none applied twice', async () => {
     const subjects = Array.from({ length: SUBJECTS }, () => uniqueName('s'));
-    const events = Array.from({ length: TOTAL_EVENTS }, (_, index) =>
-      randomEvent(index, subjects[index % SUBJECTS]!),
+    const events = linkedEvents(
+      Array.from({ length: TOTAL_EVENTS }, (_, index) =>
+        randomEvent(index, subjects[index % SUBJECTS]!),
+      ),
     );
     await produce(events.slice(0, TOTAL_EVENTS / 2));
 
@@ -164,15 +169,19 @@ describe('projector (child process) against the real stack', () => {
 
   it('dead-letters poison records (not Avro, wrong key, refused by PostgreSQL) with their reasons and applies the events behind them', async () => {
     const subjectId = uniqueName('poisoned');
-    const before = randomEvent(1, subjectId);
-    const after = [randomEvent(2, subjectId), randomEvent(3, subjectId)];
     const mismatched = randomEvent(4, uniqueName('other'));
-    // Valid Avro that PostgreSQL refuses (NUL in text), written straight to the topic.
-    const nulActor = { ...randomEvent(5, subjectId), actor: { type: 'AGENT', id: 'agent\u0000x' } };
-    const nulEvidence = {
-      ...randomEvent(6, subjectId),
-      evidence: { ipAddressHash: null, userAgent: 'Mozilla\u0000', reference: null },
-    } as ConsentEvent;
+    // Valid Avro that PostgreSQL refuses (NUL in text), written straight to the topic. They are
+    // links of the subject's chain: the events after them link to them and still apply.
+    const [before, nulActor, nulEvidence, ...after] = linkedEvents([
+      randomEvent(1, subjectId),
+      { ...randomEvent(5, subjectId), actor: { type: 'AGENT', id: 'agent\u0000x' } },
+      {
+        ...randomEvent(6, subjectId),
+        evidence: { ipAddressHash: null, userAgent: 'Mozilla\u0000', reference: null },
+      },
+      randomEvent(2, subjectId),
+      randomEvent(3, subjectId),
+    ]) as [ConsentEvent, ConsentEvent, ConsentEvent, ...ConsentEvent[]];
     await produce([before]);
     await producer.send({
       topic: topics().events,
@@ -182,7 +191,7 @@ describe('projector (child process) against the real stack', () => {
         { key: subjectId, value: await serde.encode(valueSubject(topics().events), mismatched) },
       ],
     });
-    await produce([nulActor as ConsentEvent, nulEvidence]);
+    await produce([nulActor, nulEvidence]);
     await produce(after);
     projector = startProjector();
 
@@ -225,5 +234,73 @@ describe('projector (child process) against the real stack', () => {
       'RECORD.NOT_AVRO',
     ]);
     expect(letters.every((letter) => letter.key === subjectId)).toBe(true);
+  });
+
+  it("checks each event's link on the way in: a forged grant is held back, a forged withdrawal applied, both reported", async () => {
+    const subjectId = uniqueName('chained');
+    const grant = (index: number): ConsentEvent => ({
+      ...randomEvent(index, subjectId),
+      purpose: 'marketing.email',
+      action: 'GRANT' as const,
+      method: 'BANNER' as const,
+      notice: { noticeId: 'privacy', version: '3', textSha256: 'cd'.repeat(32) },
+      expiresAt: null,
+      ageBand: null,
+    });
+    const heads = new Map<string, string>();
+    const [first] = linkedEvents([grant(1)], heads);
+    // Produced straight to the topic, linked to nothing the subject has.
+    const forgedGrant = { ...grant(2), purpose: 'ads.targeted', previousEventHash: 'f'.repeat(64) };
+    const forgedWithdrawal: ConsentEvent = {
+      ...grant(3),
+      action: 'WITHDRAW',
+      method: 'PREFERENCE_CENTRE',
+      notice: null,
+      previousEventHash: 'e'.repeat(64),
+    };
+    // The writer's next event links to the last one it wrote, which the forgeries did not move.
+    const [genuine] = linkedEvents([{ ...grant(4), purpose: 'ml.training' }], heads);
+    await produce([first!, forgedGrant, forgedWithdrawal, genuine!]);
+    projector = startProjector();
+
+    await waitFor(
+      async () => {
+        const rows: Array<{ event_id: string }> = await dataSource.query(
+          'SELECT event_id FROM consent_event WHERE subject_id = $1',
+          [subjectId],
+        );
+        return rows.length === 3 ? rows.map((row) => row.event_id).sort() : undefined;
+      },
+      {
+        timeoutMs: 90_000,
+        description: () =>
+          `the events around the forged grant applied (output: ${projector?.output().slice(-800)})`,
+      },
+    );
+    const held: Array<{ n: string }> = await dataSource.query(
+      'SELECT count(*) AS n FROM consent_event WHERE event_id = $1',
+      [forgedGrant.eventId],
+    );
+    expect(Number(held[0]!.n)).toBe(0);
+    const states = await new ConsentReadModelRepository().loadStates(dataSource.manager, [
+      subjectId,
+    ]);
+    const choices = states.get(subjectId)!.choices;
+    expect(choices['ads.targeted']).toBeUndefined();
+    expect(choices['marketing.email']?.action).toBe('WITHDRAW');
+    expect(choices['ml.training']?.action).toBe('GRANT');
+
+    const ofSubject = (records: readonly ReadRecord[]) =>
+      records.filter((record) => record.key === subjectId);
+    const letters = ofSubject(
+      await readTopicUntil(kafka, topics().deadLetter, (records) => ofSubject(records).length >= 2),
+    );
+    expect(letters.map((letter) => letter.headers[deadLetterHeaders.code]).sort()).toEqual([
+      'CHAIN.BROKEN_LINK',
+      'CHAIN.BROKEN_LINK_APPLIED',
+    ]);
+    expect(letters.map((letter) => letter.headers[deadLetterHeaders.reason]).join('\n')).toMatch(
+      /links to ffffffffffff…, but the subject's last applied event hashes to/,
+    );
   });
 });

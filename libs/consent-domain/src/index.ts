@@ -11,6 +11,7 @@ export * from './view-decision';
 export * from './global-privacy-control';
 export * from './policy-diff';
 export * from './chain-verification';
+export * from './chain-link-check';
 export * from './state-comparison';
 export * from './as-of-time';
 export * from './consent-usage';

@@ -83,6 +83,29 @@ export class ConsentReadModelRepository {
   }
 
   /**
+   * Each subject's chain head as the projector last left it, from the rows of {@link statesReads}:
+   * the hash of its last applied event, null for a subject with no event yet, undefined for one
+   * projected before heads were kept.
+   */
+  chainHeadsFrom(
+    subjectIds: readonly string[],
+    subjects: readonly unknown[],
+  ): Map<string, string | null | undefined> {
+    const rows = new Map(
+      subjects.map((json) => {
+        const row = json as Pick<ConsentSubjectRow, 'subject_id' | 'last_event_hash'>;
+        return [row.subject_id, row.last_event_hash ?? undefined];
+      }),
+    );
+    return new Map(
+      subjectIds.map((subjectId) => [
+        subjectId,
+        rows.has(subjectId) ? rows.get(subjectId) : null,
+      ]),
+    );
+  }
+
+  /**
    * Finds which of these events the read model already holds (same event id or idempotency
    * key), to run with others in one round trip; {@link appliedFrom} reads its rows.
    */
@@ -175,17 +198,19 @@ export class ConsentReadModelRepository {
   saveStatesWrites(
     states: ReadonlyMap<string, SubjectConsentState>,
     eventCounts: ReadonlyMap<string, number>,
+    chainHeads: ReadonlyMap<string, string>,
   ): SqlWrite[] {
     if (states.size === 0) return [];
     const subjects = [...states.entries()];
     const subjectWrite: SqlWrite = {
       sql: `INSERT INTO consent_subject AS s (subject_id, jurisdiction, jurisdiction_occurred_at, jurisdiction_event_id,
-         age_band, age_band_occurred_at, age_band_event_id, event_count, updated_at)
-       SELECT u.*, now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::int[]) AS u
+         age_band, age_band_occurred_at, age_band_event_id, event_count, last_event_hash, updated_at)
+       SELECT u.*, now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::int[], $9::text[]) AS u
        ON CONFLICT (subject_id) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
          jurisdiction_occurred_at = EXCLUDED.jurisdiction_occurred_at, jurisdiction_event_id = EXCLUDED.jurisdiction_event_id,
          age_band = EXCLUDED.age_band, age_band_occurred_at = EXCLUDED.age_band_occurred_at,
-         age_band_event_id = EXCLUDED.age_band_event_id, event_count = s.event_count + EXCLUDED.event_count, updated_at = now()`,
+         age_band_event_id = EXCLUDED.age_band_event_id, event_count = s.event_count + EXCLUDED.event_count,
+         last_event_hash = coalesce(EXCLUDED.last_event_hash, s.last_event_hash), updated_at = now()`,
       params: [
         subjects.map(([id]) => id),
         subjects.map(([, state]) => state.jurisdiction),
@@ -195,6 +220,7 @@ export class ConsentReadModelRepository {
         subjects.map(([, state]) => state.ageBandAsOf?.occurredAt ?? null),
         subjects.map(([, state]) => state.ageBandAsOf?.eventId ?? null),
         subjects.map(([id]) => eventCounts.get(id) ?? 0),
+        subjects.map(([id]) => chainHeads.get(id) ?? null),
       ],
     };
     const choices = subjects.flatMap(([id, state]) =>

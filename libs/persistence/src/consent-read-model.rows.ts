@@ -42,6 +42,8 @@ export interface ConsentSubjectRow {
   age_band: AgeBand | null;
   age_band_occurred_at: Date | null;
   age_band_event_id: string | null;
+  /** The hash of the last event the projector applied (null before heads were kept). */
+  last_event_hash?: string | null;
 }
 
 export interface ConsentEventRow extends Omit<ConsentChoiceRow, 'purpose'> {

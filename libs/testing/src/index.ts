@@ -7,3 +7,4 @@ export * from './fake-vendor';
 export * from './app-process';
 export * from './projection-settled';
 export * from './topic-reader';
+export * from './linked-events';

@@ -9,6 +9,7 @@ import { ExpectedRows1795000700000 } from './1795000700000-expected-rows';
 import { SinkCallSpans1795000800000 } from './1795000800000-sink-call-spans';
 import { UsageJurisdiction1795000900000 } from './1795000900000-usage-jurisdiction';
 import { EventRecordedBy1795001000000 } from './1795001000000-event-recorded-by';
+import { ChainHeads1795001100000 } from './1795001100000-chain-heads';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   SinkCallSpans1795000800000,
   UsageJurisdiction1795000900000,
   EventRecordedBy1795001000000,
+  ChainHeads1795001100000,
 ];
