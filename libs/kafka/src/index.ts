@@ -17,3 +17,4 @@ export * from './usage-log.publisher';
 export * from './fetch-batch-gatherer';
 export * from './log-scan/log-scanner';
 export * from './log-scan/record-batch-cursor';
+export * from './chain-checkpoint';
