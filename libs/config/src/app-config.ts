@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { BackdatingWindow, CollectionChannel } from '@consent-ledger/consent-domain';
 import { environmentSchema, type Environment } from './config.schema';
 import { developmentSecrets } from './production-rules';
@@ -69,6 +71,18 @@ export interface ConsentPolicySettings {
   readonly expirySweepIntervalMs: number;
 }
 
+/** Signed anchors of the chain heads (see docs/audit.md, "Chain checkpoints"). */
+export interface ChainCheckpointSettings {
+  /** How often the API signs and publishes a checkpoint; 0: never on its own. */
+  readonly intervalMs: number;
+  /** The Ed25519 signing key (PKCS#8 PEM). */
+  readonly keyFile: string;
+  /** The public key an auditor trusts (SPKI PEM). */
+  readonly publicKeyFile: string;
+  /** Outside production, a missing signing key is created on first use. */
+  readonly createKeyIfMissing: boolean;
+}
+
 /** A downstream vendor's endpoint and credentials. */
 export interface VendorEndpoint {
   readonly url: string;
@@ -113,6 +127,7 @@ export interface AppConfig {
   readonly schemaRegistry: SchemaRegistrySettings;
   readonly database: DatabaseSettings;
   readonly consentPolicy: ConsentPolicySettings;
+  readonly chainCheckpoints: ChainCheckpointSettings;
   readonly apiKeys: readonly ApiKey[];
   readonly connectors: ConnectorSettings;
   readonly decisions: DecisionSettings;
@@ -206,6 +221,7 @@ function toAppConfig(env: Environment): AppConfig {
         importMaxMs: env.CONSENT_IMPORT_MAX_BACKDATE_DAYS * 86_400_000,
       },
     },
+    chainCheckpoints: chainCheckpointSettings(env),
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {
       downstreamSystemsFile: env.DOWNSTREAM_SYSTEMS_FILE,
@@ -221,6 +237,19 @@ function toAppConfig(env: Environment): AppConfig {
       dataFieldsFile: env.DATA_FIELDS_FILE,
       anonymizationKey: env.ANONYMIZATION_KEY ?? DEVELOPMENT_ANONYMIZATION_KEY,
     },
+  };
+}
+
+/** Where the checkpoint keys live: configured, or (outside production) in the user's cache. */
+function chainCheckpointSettings(env: Environment): ChainCheckpointSettings {
+  const keyFile =
+    env.CHAIN_CHECKPOINT_KEY_FILE ??
+    join(homedir(), '.cache', 'consent-ledger', 'keys', 'chain-checkpoint-ed25519.pem');
+  return {
+    intervalMs: env.CHAIN_CHECKPOINT_INTERVAL_MS,
+    keyFile,
+    publicKeyFile: env.CHAIN_CHECKPOINT_PUBLIC_KEY_FILE ?? `${keyFile}.pub`,
+    createKeyIfMissing: env.NODE_ENV !== 'production',
   };
 }
 

@@ -64,6 +64,15 @@ export const environmentSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 
     EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+    CHAIN_CHECKPOINT_INTERVAL_MS: z.coerce
+      .number()
+      .int()
+      .refine((ms) => ms === 0 || (ms >= 1_000 && ms <= 86_400_000), {
+        message: 'must be 0 (off) or between 1000 and 86400000',
+      })
+      .default(3_600_000),
+    CHAIN_CHECKPOINT_KEY_FILE: optionalText,
+    CHAIN_CHECKPOINT_PUBLIC_KEY_FILE: optionalText,
     DOWNSTREAM_SYSTEMS_FILE: z.string().min(1).default('deploy/policy/downstream-systems.yaml'),
     CONNECTORS: z
       .string()

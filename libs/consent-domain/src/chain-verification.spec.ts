@@ -76,4 +76,68 @@ describe('ChainVerifier', () => {
     expect(verifier.heads().get('a')).toBe(hash(events[2]!));
     expect(verifier.eventCount).toBe(3);
   });
+
+  describe('against a checkpoint of the heads', () => {
+    /** The verifier after reading `events` as partition 0, offsets 0.. in order. */
+    const read = (events: readonly ConsentEvent[]) => {
+      const verifier = new ChainVerifier(hash);
+      events.forEach((event, index) =>
+        verifier.add({ event, partition: 0, offset: String(index) }),
+      );
+      return verifier;
+    };
+    const findings = (
+      events: readonly ConsentEvent[],
+      heads: ReadonlyArray<readonly [string, ConsentEvent]>,
+      frontier: string,
+    ) =>
+      read(events)
+        .checkpointFindings(
+          heads.map(([subjectId, event]) => ({ subjectId, headHash: hash(event) })),
+          { '0': frontier },
+        )
+        .map(({ kind, subjectId, offset }) => ({ kind, subjectId, offset }));
+
+    it('finds nothing when the heads below the frontier are the checkpointed ones, and later events are past it', () => {
+      const a = chain('a', 3);
+      const b = chain('b', 2);
+      // Checkpoint taken after a[1] and b[1]; a[2] was written after it.
+      expect(
+        findings(
+          [a[0]!, b[0]!, a[1]!, b[1]!, a[2]!],
+          [
+            ['a', a[1]!],
+            ['b', b[1]!],
+          ],
+          '4',
+        ),
+      ).toEqual([]);
+    });
+
+    it("catches a subject's last event deleted: the checkpointed head is no event of the log", () => {
+      const a = chain('a', 3);
+      expect(findings(a.slice(0, 2), [['a', a[2]!]], '3')).toEqual([
+        { kind: 'CHECKPOINT_HEAD_MISSING', subjectId: 'a', offset: '1' },
+      ]);
+    });
+
+    it('catches a forged, correctly linked event appended before the checkpoint', () => {
+      const a = chain('a', 2);
+      const forged = fixtureEvent({
+        subjectId: 'a',
+        action: 'WITHDRAW',
+        previousEventHash: hash(a[1]!),
+      });
+      const log = [...a, forged];
+      expect(read(log).result()).toEqual([]);
+      expect(findings(log, [['a', a[1]!]], '3')).toEqual([
+        { kind: 'CHECKPOINT_UNRECORDED', subjectId: 'a', offset: '2' },
+      ]);
+      // A subject the API never wrote to.
+      const stranger = fixtureEvent({ subjectId: 'z' });
+      expect(findings([...a, stranger], [['a', a[1]!]], '3')).toEqual([
+        { kind: 'CHECKPOINT_UNRECORDED', subjectId: 'z', offset: '2' },
+      ]);
+    });
+  });
 });

@@ -22,6 +22,26 @@ export interface LoggedEvent extends LogLocation {
 export type ChainFindingKind =
   'BROKEN_LINK' | 'OUT_OF_ORDER' | 'UNEXPECTED_GENESIS' | 'DUPLICATE_EVENT';
 
+/**
+ * What is wrong with the log measured against a signed checkpoint of the chain heads:
+ * - `CHECKPOINT_HEAD_MISSING`: the head the checkpoint holds for a subject is no event of the log:
+ *   the subject's last event as of the checkpoint was deleted or altered.
+ * - `CHECKPOINT_UNRECORDED`: an event lies below the checkpoint's frontier, yet after the head
+ *   the API had recorded for its subject (or the API had recorded none): the API did not write
+ *   it. A forged event, even one correctly linked, is caught here.
+ */
+export type CheckpointFindingKind = 'CHECKPOINT_HEAD_MISSING' | 'CHECKPOINT_UNRECORDED';
+
+export interface CheckpointFinding {
+  readonly kind: CheckpointFindingKind;
+  readonly subjectId: string;
+  readonly eventId: string | null;
+  /** Where the subject's last event below the frontier is, when it has one. */
+  readonly partition: number | null;
+  readonly offset: string | null;
+  readonly detail: string;
+}
+
 export interface ChainFinding extends LogLocation {
   readonly kind: ChainFindingKind;
   readonly subjectId: string;
@@ -33,7 +53,17 @@ interface SubjectChain {
   lastHash: string;
   lastLocation: LogLocation;
   /** Hash of every event of the subject seen so far, and where it was. */
-  readonly seen: Map<string, LogLocation>;
+  readonly seen: Map<string, SeenEvent>;
+}
+
+interface SeenEvent extends LogLocation {
+  readonly eventId: string;
+}
+
+/** A subject's head as a signed checkpoint holds it. */
+export interface CheckpointedHead {
+  readonly subjectId: string;
+  readonly headHash: string;
 }
 
 const at = (location: LogLocation) => `partition ${location.partition} offset ${location.offset}`;
@@ -106,15 +136,16 @@ export class ChainVerifier {
       }
     }
     this.resolve(ownHash, location);
+    const seen = { ...location, eventId: event.eventId };
     if (chain) {
       chain.lastHash = ownHash;
       chain.lastLocation = location;
-      chain.seen.set(ownHash, location);
+      chain.seen.set(ownHash, seen);
     } else {
       this.chains.set(event.subjectId, {
         lastHash: ownHash,
         lastLocation: location,
-        seen: new Map([[ownHash, location]]),
+        seen: new Map([[ownHash, seen]]),
       });
     }
     return ownHash;
@@ -128,6 +159,69 @@ export class ChainVerifier {
   /** The last hash of each subject's chain, as the log holds it. */
   heads(): ReadonlyMap<string, string> {
     return new Map([...this.chains].map(([subject, chain]) => [subject, chain.lastHash]));
+  }
+
+  /**
+   * The log measured against a checkpoint (whose signature and leaves were checked): each
+   * checkpointed head must be an event of the log, and no event below the frontier (per
+   * partition, the offset after the last event covered) may follow its subject's checkpointed
+   * head, or belong to a subject the checkpoint does not hold.
+   */
+  checkpointFindings(
+    heads: readonly CheckpointedHead[],
+    frontier: Readonly<Record<string, string>>,
+  ): CheckpointFinding[] {
+    const findings: CheckpointFinding[] = [];
+    const covered = (location: LogLocation) =>
+      BigInt(location.offset) < BigInt(frontier[String(location.partition)] ?? '0');
+    const lastCovered = (chain: SubjectChain | undefined): SeenEvent | undefined => {
+      let last: SeenEvent | undefined;
+      for (const seen of chain?.seen.values() ?? []) {
+        if (covered(seen) && (!last || BigInt(seen.offset) > BigInt(last.offset))) last = seen;
+      }
+      return last;
+    };
+    const checkpointed = new Set<string>();
+    for (const { subjectId, headHash } of heads) {
+      checkpointed.add(subjectId);
+      const chain = this.chains.get(subjectId);
+      const head = chain?.seen.get(headHash);
+      const last = lastCovered(chain);
+      if (!head) {
+        findings.push({
+          kind: 'CHECKPOINT_HEAD_MISSING',
+          subjectId,
+          eventId: null,
+          partition: last?.partition ?? null,
+          offset: last?.offset ?? null,
+          detail: `the checkpoint's head for this subject (${headHash.slice(0, 12)}…) is no event of the log: its last event as of the checkpoint was deleted or altered`,
+        });
+      } else if (last && BigInt(last.offset) > BigInt(head.offset)) {
+        findings.push({
+          kind: 'CHECKPOINT_UNRECORDED',
+          subjectId,
+          eventId: last.eventId,
+          partition: last.partition,
+          offset: last.offset,
+          detail: `in the log before the checkpoint was taken, yet after the head the API recorded for the subject (${at(head)}): the API did not write it`,
+        });
+      }
+    }
+    for (const [subjectId, chain] of this.chains) {
+      if (checkpointed.has(subjectId)) continue;
+      const last = lastCovered(chain);
+      if (!last) continue;
+      findings.push({
+        kind: 'CHECKPOINT_UNRECORDED',
+        subjectId,
+        eventId: last.eventId,
+        partition: last.partition,
+        offset: last.offset,
+        detail:
+          'in the log before the checkpoint was taken, yet the API had recorded no event of this subject: the API did not write it',
+      });
+    }
+    return findings;
   }
 
   /** Every finding, in the order the log showed them. */

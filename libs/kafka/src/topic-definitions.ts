@@ -85,6 +85,8 @@ export interface ConsentTopics {
   readonly sinkDeadLetter: string;
   /** The usage log: decisions asked and training manifest entries. */
   readonly usage: string;
+  /** Signed checkpoints of the chain heads (JSON). */
+  readonly checkpoints: string;
   /** Allow/suppress changes for one purpose. */
   readonly suppression: (purpose: string) => string;
 }
@@ -96,6 +98,7 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     deadLetter: `${topicPrefix}consent.events.dlq.v1`,
     sinkDeadLetter: `${topicPrefix}consent.sink.dlq.v1`,
     usage: `${topicPrefix}consent.decisions.v1`,
+    checkpoints: `${topicPrefix}consent.chain-checkpoints.v1`,
     suppression: (purpose: string) => `${topicPrefix}consent.suppression.${purpose}.v1`,
   };
 }

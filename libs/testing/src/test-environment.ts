@@ -1,4 +1,6 @@
 import { loadConfigWith, type AppConfig } from '@consent-ledger/config';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { createTemporaryDatabase, type TemporaryDatabase } from './temporary-database';
 import { uniqueName } from './unique-name';
@@ -32,6 +34,9 @@ export async function createTestEnvironment(
     DATABASE_URL: database.url,
     HTTP_PORT: '0',
     LOG_LEVEL: 'warn',
+    // Checkpoints are taken when a test asks, signed with the environment's own key.
+    CHAIN_CHECKPOINT_INTERVAL_MS: '0',
+    CHAIN_CHECKPOINT_KEY_FILE: join(tmpdir(), `${uniqueName('checkpoint-key')}.pem`),
     API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
     ...extra,
   };
