@@ -142,6 +142,24 @@ export class AuditHttpController {
     );
   }
 
+  @Get('checkpoints/latest')
+  @ApiOperation({
+    summary: 'The latest signed checkpoint of the chain heads, with its leaves',
+    description:
+      'Keep it outside the system: `auditor verify --checkpoint <file>` measures any copy of the log against it. 404 when none has been taken.',
+  })
+  async latestCheckpoint() {
+    const exported = await this.auditor.latestCheckpoint();
+    if (!exported)
+      throw new AppError(
+        404,
+        'CHECKPOINT.NONE_YET',
+        'No checkpoint yet',
+        'No chain checkpoint has been taken yet: the API takes one every CHAIN_CHECKPOINT_INTERVAL_MS.',
+      );
+    return exported;
+  }
+
   @Get('events')
   @Header('Content-Type', 'application/x-ndjson')
   @ApiProduces('application/x-ndjson')

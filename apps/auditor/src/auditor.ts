@@ -7,6 +7,7 @@ import {
   foldEvents,
   initialState,
   type ChainFinding,
+  type CheckpointFinding,
   type ConsentEvent,
   type LoggedEvent,
   type SubjectConsentState,
@@ -14,7 +15,9 @@ import {
 } from '@consent-ledger/consent-domain';
 import {
   AvroSerde,
+  checkpointProblem,
   consentTopics,
+  type ExportedCheckpoint,
   foldReaderSchema,
   hashConsentEvent,
   latestSchemaText,
@@ -41,6 +44,7 @@ import {
 import type { LogReaderKind, TimeAxis } from './replay-options';
 import type { FoldWorkers } from './fold-workers';
 import { foldLog } from './parallel-fold';
+import { readLatestCheckpoint, trustedCheckpointKey } from './chain-checkpoints';
 
 /** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
 const READ_MODEL_PROJECTION = 'consent-read-model';
@@ -98,10 +102,14 @@ export interface ReplayResult {
  * the read model: an event whose stored copy differs (`ALTERED`), one the read model holds but
  * the log does not (`MISSING_FROM_LOG`), one the projector passed but did not store
  * (`NOT_IN_READ_MODEL`), a subject whose state differs (`STATE_MISMATCH`), a chain whose last
- * link is not the one the API wrote (`HEAD_MISMATCH`), and records that cannot be read.
+ * link is not the one the API wrote (`HEAD_MISMATCH`), and records that cannot be read. Against
+ * a signed checkpoint: the checkpoint itself not what was signed (`CHECKPOINT_INVALID`), and the
+ * log measured against it (see {@link CheckpointFinding}).
  */
 export type VerifyFindingKind =
   | ChainFinding['kind']
+  | CheckpointFinding['kind']
+  | 'CHECKPOINT_INVALID'
   | 'ALTERED'
   | 'MISSING_FROM_LOG'
   | 'NOT_IN_READ_MODEL'
@@ -125,8 +133,21 @@ export interface VerifyReport {
   readonly eventsChecked: number;
   readonly subjectsCompared: number;
   readonly readModelEvents: number;
+  /** The signed checkpoint the log was measured against; null when there was none. */
+  readonly checkpoint: {
+    readonly checkpointId: string;
+    readonly createdAt: string;
+    readonly subjectCount: number;
+    readonly keyId: string;
+  } | null;
   readonly findings: readonly VerifyFinding[];
 }
+
+/**
+ * Which checkpoint `verify` measures the log against: the last one on the checkpoints topic
+ * (default for the live log), one exported earlier (for a copy or an archive), or none.
+ */
+export type CheckpointChoice = 'latest' | 'none' | ExportedCheckpoint;
 
 export interface ProofEvent {
   readonly event: ConsentEvent;
@@ -285,12 +306,18 @@ export class Auditor {
     asOf?: Date;
     topic?: string;
     logReader?: LogReaderKind;
+    /** Default: the latest for the live log, none for another topic; never with `asOf`. */
+    checkpoint?: CheckpointChoice;
     onProgress?: (progress: LogReadProgress) => void;
   }): Promise<VerifyReport> {
     const topic = options.topic ?? this.eventsTopic;
     const isLiveLog = topic === this.eventsTopic;
     const asOf = options.asOf ?? null;
     const manager = this.deps.dataSource.manager;
+    // Read before the log, so that the log holds at least everything below its frontier.
+    const checkpoint = asOf
+      ? undefined
+      : await this.checkpointFor(options.checkpoint ?? (isLiveLog ? 'latest' : 'none'));
     // What the projector has passed, read before the log so the log is at least as far along.
     const checkpoints = await new ProjectionCheckpointRepository(READ_MODEL_PROJECTION).all(
       manager,
@@ -422,6 +449,7 @@ export class Auditor {
         });
       }
     }
+    if (checkpoint) findings.push(...this.checkpointFindings(checkpoint, chains));
     return {
       consistent: findings.length === 0,
       topic,
@@ -429,8 +457,52 @@ export class Auditor {
       eventsChecked: chains.eventCount,
       subjectsCompared: subjects.size,
       readModelEvents,
+      checkpoint: checkpoint
+        ? {
+            checkpointId: checkpoint.checkpoint.checkpointId,
+            createdAt: checkpoint.checkpoint.createdAt,
+            subjectCount: checkpoint.checkpoint.subjectCount,
+            keyId: checkpoint.checkpoint.keyId,
+          }
+        : null,
       findings,
     };
+  }
+
+  /** The last checkpoint of the live log on the checkpoints topic, with its leaves. */
+  latestCheckpoint(): Promise<ExportedCheckpoint | undefined> {
+    return readLatestCheckpoint(
+      this.deps.kafka,
+      consentTopics(this.deps.config.kafka.topicPrefix).checkpoints,
+      this.eventsTopic,
+    );
+  }
+
+  private async checkpointFor(choice: CheckpointChoice): Promise<ExportedCheckpoint | undefined> {
+    if (choice === 'none') return undefined;
+    if (choice === 'latest') return this.latestCheckpoint();
+    return choice;
+  }
+
+  /**
+   * The signature and the leaves checked with the trusted key first: a checkpoint that is not
+   * what was signed proves nothing, and is itself the finding.
+   */
+  private checkpointFindings(exported: ExportedCheckpoint, chains: ChainVerifier): VerifyFinding[] {
+    const key = trustedCheckpointKey(this.deps.config.chainCheckpoints);
+    const problem = typeof key === 'string' ? key : checkpointProblem(exported, key);
+    if (problem)
+      return [
+        {
+          kind: 'CHECKPOINT_INVALID',
+          subjectId: null,
+          eventId: null,
+          partition: null,
+          offset: null,
+          detail: `checkpoint ${exported.checkpoint.checkpointId} of ${exported.checkpoint.createdAt}: ${problem}`,
+        },
+      ];
+    return chains.checkpointFindings(exported.leaves, exported.checkpoint.frontier);
   }
 
   /** Everything that shows what a person agreed to, when, under which notice, and who was told. */

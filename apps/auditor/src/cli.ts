@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -10,7 +10,7 @@ import {
   UnknownPurposeError,
 } from '@consent-ledger/consent-domain';
 import type { DataSource } from 'typeorm';
-import type { Auditor } from './auditor';
+import type { Auditor, CheckpointChoice } from './auditor';
 import type { LogReadProgress } from './event-log.reader';
 import { FoldWorkers } from './fold-workers';
 import {
@@ -41,6 +41,32 @@ const logReaderOption = new Option(
   '--log-reader <reader>',
   "how to read the log: direct-fetch (Fetch requests to the partitions' leaders; plaintext or TLS) or kafkajs-consumer (any cluster, slower). Default: direct-fetch unless SASL is configured",
 ).choices(logReaderKinds);
+const checkpointOption = new Option(
+  '--checkpoint <checkpoint>',
+  'measure the log against a signed checkpoint of the chain heads: latest (on the checkpoints topic; the default for the live log), none (the default for --topic), or a file written by `auditor checkpoint`',
+);
+
+/** A checkpoint file as `auditor checkpoint` writes it, or latest / none. */
+function checkpointChoice(value: string | undefined): CheckpointChoice | undefined {
+  if (value === undefined || value === 'latest' || value === 'none') return value;
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--checkpoint: cannot read ${value}: ${(error as Error).message}`);
+  }
+  try {
+    const exported = JSON.parse(text) as CheckpointChoice;
+    if (typeof exported === 'object' && exported.checkpoint && Array.isArray(exported.leaves))
+      return exported;
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(
+    `--checkpoint: ${value} is not a checkpoint written by \`auditor checkpoint\``,
+  );
+}
+
 const zoneOption = new Option(
   '--time-zone <zone>',
   'IANA time zone for local times without an offset (e.g. Europe/Berlin)',
@@ -249,17 +275,20 @@ export function auditorProgram(): Command {
     .addOption(zoneOption)
     .addOption(topicOption)
     .addOption(logReaderOption)
+    .addOption(checkpointOption)
     .addOption(formatOption('table'))
     .addOption(outputOption)
     .addOption(progressOption)
     .action(async (options) => {
       const at = options.asOf ? asOf(options.asOf, options.timeZone) : undefined;
+      const checkpoint = checkpointChoice(options.checkpoint);
       const report = await withAuditor(async (auditor) => {
         const progress = progressReporter(options.progress, 'verify');
         const result = await auditor.verify({
           ...(at ? { asOf: at } : {}),
           ...(options.topic ? { topic: options.topic } : {}),
           ...(options.logReader ? { logReader: options.logReader } : {}),
+          ...(checkpoint ? { checkpoint } : {}),
           onProgress: progress.update,
         });
         progress.stop();
@@ -268,9 +297,30 @@ export function auditorProgram(): Command {
       if (options.format === 'json') emit(`${JSON.stringify(report, null, 2)}\n`, options.output);
       else emit(formatRows(report.findings, options.format), options.output);
       process.stderr.write(
-        `${report.consistent ? 'consistent' : `${report.findings.length} finding(s)`}: ${report.eventsChecked} events of ${report.topic} checked, ${report.readModelEvents} stored events and ${report.subjectsCompared} subjects compared${report.asOf ? ` as of ${report.asOf}` : ''}\n`,
+        `${report.consistent ? 'consistent' : `${report.findings.length} finding(s)`}: ${report.eventsChecked} events of ${report.topic} checked, ${report.readModelEvents} stored events and ${report.subjectsCompared} subjects compared${report.asOf ? ` as of ${report.asOf}` : ''}${report.checkpoint ? `, against checkpoint ${report.checkpoint.checkpointId} of ${report.checkpoint.createdAt} (${report.checkpoint.subjectCount} heads)` : ''}\n`,
       );
       if (!report.consistent) process.exitCode = EXIT_FINDINGS;
+    });
+
+  program
+    .command('checkpoint')
+    .description(
+      'Export the latest signed checkpoint of the chain heads with its leaves (JSON), to keep outside the system; `verify --checkpoint <file>` measures any copy of the log against it',
+    )
+    .addOption(outputOption)
+    .action(async (options) => {
+      const exported = await withAuditor((auditor) => auditor.latestCheckpoint());
+      if (!exported) {
+        process.stderr.write(
+          'no checkpoint has been taken yet (the API takes one every CHAIN_CHECKPOINT_INTERVAL_MS)\n',
+        );
+        process.exitCode = EXIT_FAILURE;
+        return;
+      }
+      emit(`${JSON.stringify(exported)}\n`, options.output);
+      process.stderr.write(
+        `checkpoint ${exported.checkpoint.checkpointId} of ${exported.checkpoint.createdAt}: ${exported.checkpoint.subjectCount} heads, root ${exported.checkpoint.merkleRoot}, key ${exported.checkpoint.keyId}\n`,
+      );
     });
 
   program

@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
@@ -13,8 +16,10 @@ import {
   createDurableProducer,
   createKafkaClient,
   deadLetterHeaders,
+  hashConsentEvent,
   sha256Hex,
   valueSubject,
+  type ExportedCheckpoint,
 } from '@consent-ledger/kafka';
 import { createDataSource } from '@consent-ledger/persistence';
 import {
@@ -34,6 +39,7 @@ import {
 } from '@consent-ledger/testing';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { ChainCheckpointer } from '../../consent-api/src/chain-checkpoints/chain-checkpointer';
 import { createConsentApi } from '../../consent-api/src/consent-api.factory';
 import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
 import { ProjectorModule } from '../../projector/src/projector.module';
@@ -661,6 +667,111 @@ describe('audit: replay to any moment, verification, proof and usage against the
       ]);
       expect(mistyped.code).toBe(2);
       expect(mistyped.stderr).toMatch(/topic 'no-such-topic' does not exist on the cluster/);
+    });
+
+    it('a deleted last event is caught against the signed checkpoint, kept outside the system', async () => {
+      const taken = await api.get(ChainCheckpointer).checkpoint();
+      expect(taken?.subjectCount).toBe(new Set(subjectsRecorded).size);
+      const response = await call(`${auditUrl}/v1/audit/checkpoints/latest`);
+      expect(response.status).toBe(200);
+      const exported = (await response.json()) as ExportedCheckpoint;
+      expect(exported.checkpoint).toEqual(taken);
+      const file = join(tmpdir(), `${uniqueName('checkpoint')}.json`);
+      writeFileSync(file, JSON.stringify(exported));
+
+      // The live log measures clean against it.
+      expect((await verify()).checkpoint?.checkpointId).toBe(taken!.checkpointId);
+      expect((await verify()).findings).toEqual([]);
+
+      // A copy without the victim's last event: its chain is intact, only the checkpoint knows.
+      const partitions = await readLog();
+      const { partition, indexes } = victimPositions(partitions);
+      partitions.get(partition)!.splice(indexes[3]!, 1);
+      const copy = await writeCopy(partitions);
+      const cli = await runCli([
+        'verify',
+        '--topic',
+        copy,
+        '--checkpoint',
+        file,
+        '--format',
+        'json',
+        '--no-progress',
+      ]);
+      expect(cli.code).toBe(1);
+      const report = JSON.parse(cli.stdout) as VerifyReport;
+      expect(report.findings.filter((f) => f.kind.startsWith('CHECKPOINT'))).toEqual([
+        expect.objectContaining({
+          kind: 'CHECKPOINT_HEAD_MISSING',
+          subjectId: victim,
+          partition,
+          offset: String(indexes[2]),
+        }),
+      ]);
+      expect(cli.stderr).toMatch(new RegExp(`against checkpoint ${taken!.checkpointId}`));
+
+      // Mending the checkpoint to match breaks its signature.
+      const [, , third] = await eventsOf(victim);
+      const mended: ExportedCheckpoint = {
+        checkpoint: exported.checkpoint,
+        leaves: exported.leaves.map((leaf) =>
+          leaf.subjectId === victim ? { ...leaf, headHash: hashConsentEvent(third!) } : leaf,
+        ),
+      };
+      const forgedReport = await auditor
+        .get(AuditorService)
+        .verify({ topic: copy, checkpoint: mended });
+      expect(forgedReport.findings.filter((f) => f.kind.startsWith('CHECKPOINT'))).toEqual([
+        expect.objectContaining({
+          kind: 'CHECKPOINT_INVALID',
+          detail: expect.stringMatching(/the leaves were altered/),
+        }),
+      ]);
+    });
+
+    it('a forged, correctly linked event written straight to the log is caught against the next checkpoint', async () => {
+      const subjectId = uniqueName('forged');
+      await record(consentEvent(subjectId, 'marketing.email', 'GRANT'));
+      await settled();
+      const [genuine] = await eventsOf(subjectId);
+      const forged: ConsentEvent = {
+        ...genuine!,
+        eventId: '01a20000-0000-7000-8000-00000000f0f0',
+        purpose: 'ads.targeted',
+        idempotencyKey: uniqueName('forged-key'),
+        recordedAt: new Date(),
+        previousEventHash: hashConsentEvent(genuine!),
+      };
+      const eventsTopic = consentTopics(environment.config.kafka.topicPrefix).events;
+      const kafka = createKafkaClient(environment.config.kafka, 'forger');
+      const forger = createDurableProducer(kafka);
+      await forger.connect();
+      await forger.send({
+        topic: eventsTopic,
+        acks: ACKS_ALL,
+        messages: [
+          { key: subjectId, value: await serde.encode(valueSubject(eventsTopic), forged) },
+        ],
+      });
+      await forger.disconnect();
+      // Its link is intact, so the projector applies it like any other.
+      eventsRecorded += 1;
+      await settled();
+
+      await api.get(ChainCheckpointer).checkpoint();
+      const report = await verify();
+      expect(report.findings.filter((f) => f.kind.startsWith('CHECKPOINT'))).toEqual([
+        expect.objectContaining({
+          kind: 'CHECKPOINT_UNRECORDED',
+          subjectId,
+          eventId: forged.eventId,
+        }),
+      ]);
+      // The chain itself holds: only the checkpoint (and the API's live head) can tell.
+      expect(report.findings.map((f) => f.kind).sort()).toEqual([
+        'CHECKPOINT_UNRECORDED',
+        'HEAD_MISMATCH',
+      ]);
     });
   });
 
