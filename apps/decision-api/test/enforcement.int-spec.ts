@@ -668,25 +668,28 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(wrongType.status).toBe(415);
   });
 
-  it('cuts a filter stream at a record line longer than the limit instead of holding it whole', async () => {
-    const huge = JSON.stringify({ subjectId: 'someone', padding: 'p'.repeat(2 * 1024 * 1024) });
-    // The server cuts the exchange (while the client still sends, or mid-answer): never a clean
-    // end that a client could mistake for the whole answer.
-    const outcome = await fetch(`${decisionsUrl}/v1/filter?purpose=ml.training`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-ndjson',
-        authorization: `Bearer ${TEST_ADMIN_KEY}`,
-      },
-      body: `${JSON.stringify({ subjectId: 'first' })}\n${huge}\n`,
-    })
-      .then((response) => response.text())
-      .then(
-        () => 'complete',
-        () => 'cut',
-      );
-    expect(outcome).toBe('cut');
-  });
+  it.each([
+    ['application/x-ndjson', (first: string, huge: string) => `${first}\n${huge}\n`],
+    ['application/json', (first: string, huge: string) => `[${first},${huge}]`],
+  ])(
+    'cuts a %s filter stream at a record longer than the limit instead of holding it whole',
+    async (contentType, body) => {
+      const huge = JSON.stringify({ subjectId: 'someone', padding: 'p'.repeat(2 * 1024 * 1024) });
+      // The server cuts the exchange (while the client still sends, or mid-answer): never a
+      // clean end that a client could mistake for the whole answer.
+      const outcome = await fetch(`${decisionsUrl}/v1/filter?purpose=ml.training`, {
+        method: 'POST',
+        headers: { 'content-type': contentType, authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: body(JSON.stringify({ subjectId: 'first' }), huge),
+      })
+        .then((response) => response.text())
+        .then(
+          () => 'complete',
+          () => 'cut',
+        );
+      expect(outcome).toBe('cut');
+    },
+  );
 
   it('lists the audience in pages and streams its changes as consents change', async () => {
     const members = Array.from({ length: 25 }, () => uniqueName('aud'));

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { pipeline, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -75,7 +76,10 @@ type Format = 'json' | 'ndjson';
 
 class MalformedRecordError extends Error {}
 
-/** Longest NDJSON line (one record) accepted, in characters: a line is held whole while read. */
+/**
+ * Longest record accepted: an NDJSON line, in characters, or a JSON array's element, in bytes
+ * (each is held whole while read).
+ */
 export const MAX_RECORD_LINE_LENGTH = 1024 * 1024;
 
 /**
@@ -121,12 +125,30 @@ async function* recordsOf(request: IncomingMessage, format: Format): AsyncGenera
     }
     return;
   }
-  const items = request.pipe(parser()).pipe(streamArray());
+  // The parser assembles each element whole: the bytes read since the last element are counted,
+  // and the stream ends once they pass the limit, before the rest of the element is read.
+  let sinceLastRecord = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sinceLastRecord += chunk.length;
+      if (sinceLastRecord > MAX_RECORD_LINE_LENGTH)
+        done(
+          new MalformedRecordError(
+            `an element of the JSON array is longer than ${MAX_RECORD_LINE_LENGTH} bytes`,
+          ),
+        );
+      else done(null, chunk);
+    },
+  });
+  const items = streamArray();
+  pipeline(request, counter, parser(), items, () => undefined);
   try {
     for await (const item of items as AsyncIterable<{ key: number; value: unknown }>) {
+      sinceLastRecord = 0;
       yield item.value;
     }
   } catch (error) {
+    if (error instanceof MalformedRecordError) throw error;
     throw new MalformedRecordError(`the body is not a JSON array: ${(error as Error).message}`);
   }
 }
