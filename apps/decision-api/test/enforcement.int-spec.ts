@@ -1,11 +1,21 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { v7 as uuidv7 } from 'uuid';
 import { loadConsentPolicy } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
-import { consentTopics, createKafkaClient } from '@consent-ledger/kafka';
+import {
+  ACKS_ALL,
+  AvroSerde,
+  consentTopics,
+  createDurableProducer,
+  createKafkaClient,
+  valueSubject,
+  type ConsentDecisionRecord,
+} from '@consent-ledger/kafka';
 import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
@@ -114,7 +124,12 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     // A loaded 2-core machine can hold the view's watermark refresh past the default 5 s, and a
     // fail-closed view then denies a window of a long filter stream, which is right but not what
     // these tests are about; the fail-closed test builds a strict app of its own (1.5 s).
-    environment = await createTestEnvironment({ DECISION_MAX_STALENESS_MS: '30000' });
+    environment = await createTestEnvironment({
+      DECISION_MAX_STALENESS_MS: '30000',
+      // Small enough for a test to pass them.
+      AUDIENCE_PAGE_MAX_SCANNED: '20',
+      AUDIENCE_FOLLOWER_MAX_QUEUED_CHANGES: '50',
+    });
     api = await createConsentApi(environment.config);
     apiUrl = await listen(api);
     projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
@@ -773,6 +788,113 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     controller.abort();
     await reading;
     expect((await everyPage()).includes(leaver)).toBe(false);
+  });
+
+  it('looks at a bounded number of subjects per audience page, however few of them are members', async () => {
+    const response = await fetch(
+      `${decisionsUrl}/v1/purposes/sensitive.processing/audience?limit=10000`,
+      { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } },
+    );
+    expect(response.status).toBe(200);
+    const page = (await response.json()) as { subjects: string[]; nextCursor: string | null };
+    // The view holds far more than 20 subjects by now, and hardly any allowed this purpose.
+    expect(page.subjects.length).toBeLessThanOrEqual(20);
+    expect(page.nextCursor).not.toBeNull();
+  });
+
+  it('ends a follow stream whose client stops reading once too many changes wait, saying why', async () => {
+    const purpose = 'personalization.recommendations';
+    const prefix = uniqueName('slow');
+    // Long ids make long lines: the socket's buffers fill sooner.
+    const subjects = Array.from(
+      { length: 1_000 },
+      (_, index) => `${prefix}-${String(index).padStart(4, '0')}-${'x'.repeat(90)}`,
+    );
+    await Promise.all(
+      [0, 1].map(async (half) => {
+        const response = await send(`${apiUrl}/v1/consent-events/batch`, {
+          events: subjects
+            .slice(half * 500, (half + 1) * 500)
+            .map((subjectId) => event(subjectId, purpose, 'GRANT', 'DE')),
+        });
+        expect(response.status).toBe(202);
+      }),
+    );
+    // Then decision changes straight onto consent.state.v1, as the projector's relay writes them,
+    // many times faster than through the API: the view follows them all the same.
+    const kafka = createKafkaClient(environment.config.kafka, 'slow-follower');
+    const stateTopic = consentTopics(environment.config.kafka.topicPrefix).state;
+    const serde = AvroSerde.connect(environment.config.schemaRegistry);
+    const producer = createDurableProducer(kafka);
+    await producer.connect();
+    let sourceOffset = 1_000_000_000_000;
+    const changeAll = async (allowed: boolean) => {
+      const messages = await Promise.all(
+        subjects.map(async (subjectId) => {
+          sourceOffset += 1;
+          const record: ConsentDecisionRecord = {
+            subjectId,
+            purpose,
+            allowed,
+            reason: allowed ? 'CONSENT_GRANTED' : 'CONSENT_WITHDRAWN',
+            basis: 'CONSENT',
+            regime: 'GDPR',
+            decidedBy: purpose,
+            causeEventId: uuidv7(),
+            effectiveAt: new Date(),
+            causeRecordedAt: new Date(),
+            policyVersion: 'test',
+            sourceTopic: 'test',
+            sourcePartition: 0,
+            sourceOffset,
+          };
+          return {
+            key: `${subjectId}|${purpose}`,
+            value: await serde.encode(valueSubject(stateTopic), record),
+          };
+        }),
+      );
+      await producer.send({ topic: stateTopic, acks: ACKS_ALL, messages });
+    };
+    const followersCut = async () => {
+      const metrics = await fetch(`${decisionsUrl}/metrics`, {
+        headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      });
+      const match = /^consent_audience_followers_cut_total (\d+)/m.exec(await metrics.text());
+      return Number(match?.[1] ?? 0);
+    };
+    await decisionBecomes({ subjectId: subjects.at(-1)!, purpose }, { allowed: true });
+    const cutBefore = await followersCut();
+
+    // A client that asks to follow and then reads nothing.
+    const { hostname, port } = new URL(decisionsUrl);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    socket.pause();
+    socket.write(
+      `GET /v1/purposes/${purpose}/audience?follow=true HTTP/1.1\r\nHost: ${hostname}\r\n` +
+        `Authorization: Bearer ${TEST_ADMIN_KEY}\r\nAccept: application/x-ndjson\r\n\r\n`,
+    );
+    // Changes until the stream waits for the client with more than 50 of them behind it.
+    const deadline = Date.now() + 100_000;
+    let allowed = false;
+    while ((await followersCut()) === cutBefore) {
+      if (Date.now() > deadline) throw new Error('the follower that does not read was not cut');
+      await changeAll(allowed);
+      allowed = !allowed;
+    }
+    await producer.disconnect();
+
+    // Its last line says why, and the answer ends (the last chunk of a chunked body).
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = once(socket, 'end');
+    socket.resume();
+    await ended;
+    const answer = Buffer.concat(chunks).toString();
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(answer).toMatch(/"error":"AUDIENCE\.FOLLOWER_TOO_SLOW"[^\n]*\n\r\n0\r\n\r\n$/);
+    socket.destroy();
   });
 
   it('denies a key whose state record cannot be read, and applies the records behind it', async () => {

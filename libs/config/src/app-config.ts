@@ -112,6 +112,10 @@ export interface DecisionSettings {
   readonly dataFieldsFile: string;
   /** Keys the HMAC of hashed fields, so hashes cannot be reversed by guessing. */
   readonly anonymizationKey: string;
+  /** Subjects one JSON page of an audience looks at, at most. */
+  readonly audiencePageMaxScanned: number;
+  /** Changes a follower that does not read may leave waiting before its stream is ended. */
+  readonly followerMaxQueuedChanges: number;
 }
 
 /** The validated configuration of every app. Built once at boot by {@link loadConfig}. */
@@ -236,6 +240,8 @@ function toAppConfig(env: Environment): AppConfig {
       maxStalenessMs: env.DECISION_MAX_STALENESS_MS,
       dataFieldsFile: env.DATA_FIELDS_FILE,
       anonymizationKey: env.ANONYMIZATION_KEY ?? DEVELOPMENT_ANONYMIZATION_KEY,
+      audiencePageMaxScanned: env.AUDIENCE_PAGE_MAX_SCANNED,
+      followerMaxQueuedChanges: env.AUDIENCE_FOLLOWER_MAX_QUEUED_CHANGES,
     },
   };
 }

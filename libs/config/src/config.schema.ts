@@ -89,6 +89,13 @@ export const environmentSchema = z
     DECISION_MAX_LAG_RECORDS: z.coerce.number().int().min(0).max(10_000_000).default(1_000),
     DECISION_MAX_STALENESS_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
     DATA_FIELDS_FILE: z.string().min(1).default('deploy/policy/data-fields.yaml'),
+    AUDIENCE_PAGE_MAX_SCANNED: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+    AUDIENCE_FOLLOWER_MAX_QUEUED_CHANGES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10_000_000)
+      .default(10_000),
     ANONYMIZATION_KEY: z
       .string()
       .min(16, 'must be at least 16 characters (it keys the HMAC of hashed fields)')

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import {
   Controller,
   Get,
+  Inject,
   Param,
   Query,
   Req,
@@ -10,6 +11,7 @@ import {
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import {
   AppError,
   ApiKeyGuard,
@@ -21,6 +23,7 @@ import {
 } from '@consent-ledger/http';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Counter } from 'prom-client';
 import { z } from 'zod';
 import {
   booleanQuery,
@@ -51,6 +54,19 @@ type AudienceQuery = z.output<typeof audienceQuerySchema>;
  * and wakes on every change of its purpose, so one key cannot take the instance's memory.
  */
 export const MAX_FOLLOWERS_PER_KEY = 8;
+
+/** A stream lets other requests run after each this many subjects it looked at. */
+const SUBJECTS_BETWEEN_YIELDS = 5_000;
+const followersCut = new Counter({
+  name: 'consent_audience_followers_cut_total',
+  help: 'Audience follow streams ended because their client let too many changes wait unread',
+});
+
+/** How long a cut follower has to read its last line before its connection is closed. */
+const CUT_GRACE_MS = 30_000;
+
+/** Lets the event loop serve other requests before a long scan goes on. */
+const yieldToOthers = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A cursor is the position in the view's append-only subject order, made opaque. */
 const encodeCursor = (index: number) => Buffer.from(`a:${index}`).toString('base64url');
@@ -84,16 +100,34 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
   /** Streams still being written, ended when the app shuts down (the clients reconnect). */
   private readonly streams = new Map<ServerResponse, () => void>();
 
+  /**
+   * Subjects one JSON page looks at, at most (AUDIENCE_PAGE_MAX_SCANNED): a page of a purpose few
+   * people allowed may hold fewer than `limit` subjects (even none) with a cursor to go on from,
+   * rather than scan the whole view while every other request waits.
+   */
+  private readonly pageMaxScanned: number;
+  /**
+   * Changes (distinct subjects) a follower may leave waiting while the stream waits for it to
+   * read (AUDIENCE_FOLLOWER_MAX_QUEUED_CHANGES): past that its stream ends with
+   * AUDIENCE.FOLLOWER_TOO_SLOW, and it lists the audience again. A client that does not read
+   * cannot make the instance hold every change of the purpose.
+   */
+  private readonly maxQueuedChanges: number;
+
   constructor(
     private readonly decisions: DecisionViewService,
     private readonly usageLog: UsageLogService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.pageMaxScanned = config.decisions.audiencePageMaxScanned;
+    this.maxQueuedChanges = config.decisions.followerMaxQueuedChanges;
+  }
 
   @Get()
   @ApiOperation({
     summary: 'The subjects allowed for a purpose now, with the log position it reflects',
     description:
-      'Subjects the view has seen whose decision allows the purpose (an unseen subject is in no audience). JSON: { subjects, nextCursor, logPosition }, paged with `after`. NDJSON (Accept: application/x-ndjson): one {"subjectId"} per line; with follow=true, then {"subjectId","change":"joined"|"left"} lines as decisions change, until the client disconnects.',
+      'Subjects the view has seen whose decision allows the purpose (an unseen subject is in no audience). JSON: { subjects, nextCursor, logPosition }, paged with `after`; a page looks at 50,000 subjects at most (AUDIENCE_PAGE_MAX_SCANNED), so it may hold fewer than `limit` (even none): follow nextCursor until it is null. NDJSON (Accept: application/x-ndjson): one {"subjectId"} per line; with follow=true, then {"subjectId","change":"joined"|"left"} lines as decisions change, until the client disconnects. A follower that lets more than 10,000 changes wait unread (AUDIENCE_FOLLOWER_MAX_QUEUED_CHANGES) gets a last line {"error":"AUDIENCE.FOLLOWER_TOO_SLOW"} and the stream ends: list again and follow from there.',
   })
   async audience(
     @Param('purpose', new ZodPipe(purposeSchema)) purpose: string,
@@ -146,6 +180,7 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
         index += 1;
         if (allowed(subjectId, snapshot)) subjects.push(subjectId);
         if (subjects.length === query.limit) break;
+        if (index - start >= this.pageMaxScanned) break;
       }
       for (const subjectId of subjects) told(subjectId, snapshot);
       await reply.send({
@@ -170,35 +205,67 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
     // The status and headers go now: a follower of an empty audience learns at once that it is
     // following, rather than when the first member joins.
     response.flushHeaders();
-    // Changes heard while the snapshot streams are replayed after it, so none is missed.
+    // Changes heard while the snapshot streams are replayed after it, so none is missed; a
+    // subject changed twice is looked at once (its decision is taken when the change is sent).
     const members = new Set<string>();
-    const changed: string[] = [];
+    let changed = new Set<string>();
+    let waitingForClient = false;
     // Resolves the follower's wait when a change arrives or the client goes away.
     let wake: (() => void) | undefined;
     const unsubscribe = query.follow
       ? this.decisions.onChange((subjectId, changedPurpose) => {
           if (changedPurpose === purpose || purpose.startsWith(`${changedPurpose}.`)) {
-            changed.push(subjectId);
-            wake?.();
+            changed.add(subjectId);
+            // Too many waiting while the stream waits for the client: it is not reading.
+            if (waitingForClient && changed.size > this.maxQueuedChanges) tooSlow();
+            else wake?.();
           }
         })
       : () => undefined;
     let open = true;
+    // Ends a wait for the client to read when the stream closes.
+    const gone = new AbortController();
     const closed = () => {
       if (!open) return;
       open = false;
       this.streams.delete(response);
       unsubscribe();
+      gone.abort();
       wake?.();
+    };
+    // The follower is not reading: its last line says why, and the stream ends (cut after a
+    // grace period if even that line is not read).
+    const tooSlow = () => {
+      if (!open) return;
+      changed.clear();
+      // The connection closes once the line is flushed (it was cut: the client must see it end),
+      // or after a grace period if even that line is not read.
+      const socket = response.socket;
+      response.end(
+        `${JSON.stringify({
+          error: 'AUDIENCE.FOLLOWER_TOO_SLOW',
+          detail: `More than ${this.maxQueuedChanges} changes were waiting for this stream to be read: list the audience again and follow from there.`,
+        })}\n`,
+        () => socket?.end(),
+      );
+      closed();
+      followersCut.inc();
+      setTimeout(() => socket?.destroy(), CUT_GRACE_MS).unref();
     };
     this.streams.set(response, closed);
     request.raw.on('close', closed);
     response.on('close', closed);
     const write = async (line: unknown) => {
-      if (!response.write(`${JSON.stringify(line)}\n`)) await once(response, 'drain');
+      if (response.write(`${JSON.stringify(line)}\n`)) return;
+      waitingForClient = true;
+      await once(response, 'drain', { signal: gone.signal }).catch(() => undefined);
+      waitingForClient = false;
     };
+    let scanned = 0;
     for (const subjectId of this.decisions.subjectsFrom(0).ids) {
       if (!open) return;
+      scanned += 1;
+      if (scanned % SUBJECTS_BETWEEN_YIELDS === 0) await yieldToOthers();
       if (allowed(subjectId, snapshot)) {
         if (query.follow) members.add(subjectId);
         told(subjectId, snapshot);
@@ -210,9 +277,11 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
       return;
     }
     while (open) {
-      const batch = changed.splice(0);
+      const batch = changed;
+      changed = new Set();
       const now = this.decisions.snapshot();
       for (const subjectId of batch) {
+        if (!open) return;
         const isMember = allowed(subjectId, now);
         if (isMember === members.has(subjectId)) continue;
         if (isMember) members.add(subjectId);
@@ -224,7 +293,7 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
           logPosition: now.logPosition,
         });
       }
-      if (changed.length === 0 && open) {
+      if (changed.size === 0 && open) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
       }
