@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { AppConfig } from '@consent-ledger/config';
-import { serveOpenApi } from '@consent-ledger/http';
+import { applyRequestTimeouts, serveOpenApi } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { AuditorModule } from './auditor.module';
 
@@ -10,6 +10,7 @@ export async function createAuditorApi(config?: AppConfig): Promise<INestApplica
   const app = await NestFactory.create(AuditorModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
+  applyRequestTimeouts(app);
   serveOpenApi(app, {
     title: 'Consent Ledger audit API',
     description:

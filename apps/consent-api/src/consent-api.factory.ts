@@ -1,12 +1,17 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { loadConfig, type AppConfig } from '@consent-ledger/config';
 import {
+  ApiKeyAuthenticator,
+  applyRequestTimeouts,
+  authFailureLog,
+  registerEarlyRefusals,
   registerJsonBodyParser,
   registerRateLimit,
   RequestRateLimiter,
   serveOpenApi,
+  timeoutCheckingOptions,
 } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -20,16 +25,24 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * per-request work was the largest share of a withdrawal's CPU (see docs/benchmarks.md).
  */
 export async function createConsentApi(config?: AppConfig): Promise<INestApplication> {
+  const settings = config ?? loadConfig();
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config),
-    new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES }),
+    AppModule.forRoot(settings),
+    new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, http: timeoutCheckingOptions(settings) }),
     { bufferLogs: true, bodyParser: false },
   );
-  app.useLogger(app.get(Logger));
+  const logger = app.get(Logger);
+  app.useLogger(logger);
   await registerRateLimit(
     app.getHttpAdapter().getInstance(),
-    new RequestRateLimiter(app.get<AppConfig>(APP_CONFIG).rateLimit),
+    new RequestRateLimiter(settings.rateLimit),
   );
+  registerEarlyRefusals(app.getHttpAdapter().getInstance(), {
+    authenticator: new ApiKeyAuthenticator(settings.apiKeys),
+    maxBodyBytes: MAX_BODY_BYTES,
+    onAuthFailure: (failure, path) => logger.warn(authFailureLog(failure, path), 'EarlyRefusals'),
+  });
+  applyRequestTimeouts(app);
   registerJsonBodyParser(app.getHttpAdapter().getInstance(), { maxBytes: MAX_BODY_BYTES });
   app.enableShutdownHooks();
   serveOpenApi(app, {

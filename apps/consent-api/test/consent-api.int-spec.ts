@@ -14,7 +14,8 @@ import {
   type TestEnvironment,
 } from '@consent-ledger/testing';
 import type { Admin } from 'kafkajs';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { ProjectorModule } from '../../projector/src/projector.module';
 import { createConsentApi } from '../src/consent-api.factory';
 
@@ -78,6 +79,7 @@ describe('consent-api against the real stack', () => {
     environment = await createTestEnvironment({
       KAFKA_ACK_TIMEOUT_MS: '2000',
       EXPIRY_SWEEP_INTERVAL_MS: '300',
+      HTTP_HEADERS_TIMEOUT_MS: '1000',
     });
     api = await createConsentApi(environment.config);
     await api.listen(0, '127.0.0.1');
@@ -476,6 +478,52 @@ describe('consent-api against the real stack', () => {
       (await call('POST', '/v1/consent-events', eventBody(), TEST_READ_ONLY_KEY)).body,
     ).toMatchObject({ status: 403, code: 'AUTH.MISSING_SCOPE' });
     expect((await call('GET', '/v1/purposes', undefined, TEST_READ_ONLY_KEY)).status).toBe(200);
+  });
+
+  /**
+   * Sends `head` on a raw connection and nothing more; returns what the server answers until it
+   * closes the connection (or the deadline passes, with what came by then).
+   */
+  const answerTo = async (head: string, deadlineMs = 10_000): Promise<string> => {
+    const { hostname, port } = new URL(baseUrl);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.write(head);
+    const closed = once(socket, 'close');
+    const timer = setTimeout(() => socket.destroy(), deadlineMs);
+    await closed;
+    clearTimeout(timer);
+    return Buffer.concat(chunks).toString();
+  };
+  const postHead = (headers: string) =>
+    `POST /v1/consent-events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${headers}\r\n`;
+
+  it('refuses a body without a known key, or too large, from its headers alone, before reading it', async () => {
+    // Headers announcing a megabyte, and no body: the answer comes without it.
+    const unknownKey = await answerTo(
+      postHead('Authorization: Bearer not-a-key-at-all\r\nContent-Length: 1000000\r\n'),
+    );
+    expect(unknownKey).toMatch(/^HTTP\/1\.1 401/);
+    expect(unknownKey).toMatch(/"code":"AUTH.UNKNOWN_KEY"/);
+    const noKey = await answerTo(postHead('Content-Length: 1000000\r\n'));
+    expect(noKey).toMatch(/^HTTP\/1\.1 401/);
+    const tooLarge = await answerTo(
+      postHead(`Authorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Length: 50000000\r\n`),
+    );
+    expect(tooLarge).toMatch(/^HTTP\/1\.1 413/);
+  });
+
+  it('closes a connection whose headers do not arrive within HTTP_HEADERS_TIMEOUT_MS', async () => {
+    const started = Date.now();
+    // The request line and one header, then silence.
+    const answer = await answerTo(
+      'POST /v1/consent-events HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+      10_000,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('keeps one linear hash chain per subject under concurrent writes from two API instances', async () => {

@@ -1,16 +1,19 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
-import type { FastifyInstance } from 'fastify';
+import { loadConfig, type AppConfig } from '@consent-ledger/config';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ApiKeyAuthenticator,
   authFailureLog,
+  applyRequestTimeouts,
+  registerEarlyRefusals,
   registerRateLimit,
   RequestRateLimiter,
   PlainJsonRoutes,
   registerJsonBodyParser,
   serveOpenApi,
+  timeoutCheckingOptions,
 } from '@consent-ledger/http';
 import { Logger } from 'nestjs-pino';
 import { DecisionApiModule } from './decision-api.module';
@@ -25,11 +28,11 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
  * JSON bodies up to MAX_BODY_BYTES for every route but the filter, whose body (a JSON array or
  * NDJSON, of any size) its handler reads as a stream.
  */
+/** The filter reads its body, of any size, as a stream. */
+const isFilterRequest = (request: FastifyRequest) => request.url.split('?')[0] === FILTER_PATH;
+
 function registerBodyParsers(fastify: FastifyInstance): void {
-  registerJsonBodyParser(fastify, {
-    maxBytes: MAX_BODY_BYTES,
-    streamed: (request) => request.url.split('?')[0] === FILTER_PATH,
-  });
+  registerJsonBodyParser(fastify, { maxBytes: MAX_BODY_BYTES, streamed: isFilterRequest });
   // NDJSON only makes sense for the filter; its handler reads the stream.
   fastify.addContentTypeParser(
     ['application/x-ndjson', 'application/jsonl'],
@@ -55,15 +58,15 @@ export async function createDecisionApi(
   config?: AppConfig,
   { plainRoutes = true }: DecisionApiOptions = {},
 ): Promise<INestApplication> {
-  const routes = new PlainJsonRoutes();
+  const settings = config ?? loadConfig();
+  const routes = new PlainJsonRoutes(timeoutCheckingOptions(settings));
   const app = await NestFactory.create<NestFastifyApplication>(
-    DecisionApiModule.forRoot(config),
+    DecisionApiModule.forRoot(settings),
     new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, serverFactory: routes.serverFactory }),
     { bufferLogs: true, bodyParser: false },
   );
   const logger = app.get(Logger);
   app.useLogger(logger);
-  const settings = app.get<AppConfig>(APP_CONFIG);
   const rateLimiter = new RequestRateLimiter(settings.rateLimit);
   await registerRateLimit(app.getHttpAdapter().getInstance(), rateLimiter);
   if (plainRoutes)
@@ -76,6 +79,13 @@ export async function createDecisionApi(
       onAuthFailure: (failure, path) =>
         logger.warn(authFailureLog(failure, path), 'PlainJsonRoutes'),
     });
+  registerEarlyRefusals(app.getHttpAdapter().getInstance(), {
+    authenticator: new ApiKeyAuthenticator(settings.apiKeys),
+    maxBodyBytes: MAX_BODY_BYTES,
+    streamed: isFilterRequest,
+    onAuthFailure: (failure, path) => logger.warn(authFailureLog(failure, path), 'EarlyRefusals'),
+  });
+  applyRequestTimeouts(app);
   registerBodyParsers(app.getHttpAdapter().getInstance());
   app.enableShutdownHooks();
   serveOpenApi(app, {

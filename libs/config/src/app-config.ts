@@ -123,6 +123,8 @@ export interface AppConfig {
   readonly environment: Environment['NODE_ENV'];
   readonly logLevel: Environment['LOG_LEVEL'];
   readonly httpPort: number;
+  /** How long a client may take to send a request's headers, and the whole request. */
+  readonly requestTimeouts: { readonly headersMs: number; readonly requestMs: number };
   /** Requests one API key (or one address without a key) may make per window, per process. */
   readonly rateLimit: { readonly maxPerWindow: number; readonly windowMs: number };
   /** `/metrics` and `/docs` answer only a key with the operations scope. */
@@ -196,6 +198,10 @@ function toAppConfig(env: Environment): AppConfig {
     environment: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     httpPort: env.HTTP_PORT,
+    requestTimeouts: {
+      headersMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestMs: env.HTTP_REQUEST_TIMEOUT_MS,
+    },
     rateLimit: { maxPerWindow: env.RATE_LIMIT_PER_KEY_PER_SECOND, windowMs: 1_000 },
     operationsEndpointsRequireKey: env.OPERATIONS_ENDPOINTS_REQUIRE_KEY,
     kafka: {

@@ -33,6 +33,8 @@ export const environmentSchema = z
     }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
     HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
     OPERATIONS_ENDPOINTS_REQUIRE_KEY: booleanFlag.default(false),
     RATE_LIMIT_PER_KEY_PER_SECOND: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
 
@@ -111,6 +113,12 @@ export const environmentSchema = z
     CONSENT_IMPORT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(3_650),
   })
   .superRefine((env, ctx) => {
+    if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HTTP_HEADERS_TIMEOUT_MS'],
+        message: 'must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+      });
     if (env.NODE_ENV === 'production') {
       for (const { setting, message } of productionProblems(env)) {
         ctx.addIssue({ code: 'custom', path: [setting], message });

@@ -7,3 +7,4 @@ export * from './json-body.parser';
 export * from './open-api';
 export * from './plain-json-routes';
 export * from './rate-limit';
+export * from './request-limits';

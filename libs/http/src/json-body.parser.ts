@@ -11,8 +11,9 @@ export const bodyError = (
 
 /**
  * Reads a request body of at most `maxBytes` as UTF-8 text; past it, `done` gets the 413 error.
- * The whole body is read even when it will be refused, so that the client gets its answer rather
- * than a reset connection. Shared by the Fastify parser below and {@link PlainJsonRoutes}.
+ * A body whose Content-Length is over the limit is refused before this is reached (see
+ * registerEarlyRefusals); one sent without a length (chunked) is read to its end even when it
+ * will be refused, so that the client gets its answer rather than a reset connection. Shared by the Fastify parser below and {@link PlainJsonRoutes}.
  */
 export function readBodyText(
   body: Readable,

@@ -3,6 +3,7 @@ import {
   type IncomingMessage,
   type RequestListener,
   type Server,
+  type ServerOptions,
   type ServerResponse,
 } from 'node:http';
 import type { ApiScope } from '@consent-ledger/config';
@@ -62,6 +63,9 @@ export class PlainJsonRoutes {
   private readonly routes = new Map<string, PlainJsonRoute>();
   private options?: PlainJsonRoutesOptions;
 
+  /** `serverOptions`: Node's own, for the server this creates (timeout checking, for one). */
+  constructor(private readonly serverOptions: ServerOptions = {}) {}
+
   /**
    * For `new FastifyAdapter({ serverFactory })`: the server, handing other requests to Fastify,
    * with the timeouts Fastify gives the servers it creates itself (keep-alive 72 s, longer than
@@ -71,7 +75,7 @@ export class PlainJsonRoutes {
     frameworkHandler: RequestListener,
     fastifyOptions: FastifyTimeouts = {},
   ): Server => {
-    const server = createServer((request, response) => {
+    const server = createServer(this.serverOptions, (request, response) => {
       const route =
         request.method === 'POST' && this.options
           ? this.routes.get(pathOf(request.url))
@@ -111,6 +115,17 @@ function serve(
   } catch (error) {
     if (error instanceof AppError && error.status !== 429) options.onAuthFailure(error, route.path);
     return answerProblem(error, options, route, request, response);
+  }
+  // A body announced larger than the limit is refused before it is read (Node discards the rest).
+  if (Number(request.headers['content-length'] ?? 0) > options.maxBodyBytes) {
+    response.setHeader('connection', 'close');
+    return answerProblem(
+      bodyError('entity.too.large', 413, options.maxBodyBytes),
+      options,
+      route,
+      request,
+      response,
+    );
   }
   readBodyText(request, request.headers, options.maxBodyBytes, (readError, text) => {
     // The client went away while sending: there is nobody to answer.
