@@ -98,10 +98,7 @@ export class ConsentReadModelRepository {
       }),
     );
     return new Map(
-      subjectIds.map((subjectId) => [
-        subjectId,
-        rows.has(subjectId) ? rows.get(subjectId) : null,
-      ]),
+      subjectIds.map((subjectId) => [subjectId, rows.has(subjectId) ? rows.get(subjectId) : null]),
     );
   }
 

@@ -182,9 +182,7 @@ export class ConsentEventWriter {
       const known = await this.knownKeys(manager, all);
       const encode = await this.publisher.encoder();
       const fresh: FreshEvent[] = [];
-      const outcomes = requests.map((request) =>
-        this.assign(request, heads, known, fresh, encode),
-      );
+      const outcomes = requests.map((request) => this.assign(request, heads, known, fresh, encode));
       if (fresh.length > 0) {
         await this.publisher.publish(fresh);
         await this.recordKeysAndHeads(manager, fresh, heads);
