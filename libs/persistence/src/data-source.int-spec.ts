@@ -33,6 +33,7 @@ describe('PostgreSQL data source and migrations', () => {
       'SinkCallSpans1795000800000',
       'UsageJurisdiction1795000900000',
       'EventRecordedBy1795001000000',
+      'ChainHeads1795001100000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
