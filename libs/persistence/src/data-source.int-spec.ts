@@ -40,6 +40,7 @@ describe('PostgreSQL data source and migrations', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
     );
     expect(tables.map((row: { table_name: string }) => row.table_name)).toEqual([
+      'chain_checkpoint',
       'consent_choice',
       'consent_event',
       'consent_notice',
