@@ -240,6 +240,9 @@ describe('projector (child process) against the real stack', () => {
     const subjectId = uniqueName('chained');
     const grant = (index: number): ConsentEvent => ({
       ...randomEvent(index, subjectId),
+      // In order: the fold takes the latest choice by when it was made.
+      occurredAt: new Date(Date.UTC(2026, 0, 1, 0, index)),
+      recordedAt: new Date(Date.UTC(2026, 0, 1, 0, index)),
       purpose: 'marketing.email',
       action: 'GRANT' as const,
       method: 'BANNER' as const,

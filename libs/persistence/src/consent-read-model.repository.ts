@@ -94,7 +94,8 @@ export class ConsentReadModelRepository {
     const rows = new Map(
       subjects.map((json) => {
         const row = json as Pick<ConsentSubjectRow, 'subject_id' | 'last_event_hash'>;
-        return [row.subject_id, row.last_event_hash ?? undefined];
+        // bytea reaches JSON as "\\x<hex>".
+        return [row.subject_id, row.last_event_hash?.slice(2)];
       }),
     );
     return new Map(
@@ -202,7 +203,9 @@ export class ConsentReadModelRepository {
     const subjectWrite: SqlWrite = {
       sql: `INSERT INTO consent_subject AS s (subject_id, jurisdiction, jurisdiction_occurred_at, jurisdiction_event_id,
          age_band, age_band_occurred_at, age_band_event_id, event_count, last_event_hash, updated_at)
-       SELECT u.*, now() FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::int[], $9::text[]) AS u
+       SELECT u.s, u.j, u.jo, u.je, u.a, u.ao, u.ae, u.n, decode(u.h, 'hex'), now()
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::timestamptz[], $7::uuid[], $8::int[], $9::text[])
+           AS u(s, j, jo, je, a, ao, ae, n, h)
        ON CONFLICT (subject_id) DO UPDATE SET jurisdiction = EXCLUDED.jurisdiction,
          jurisdiction_occurred_at = EXCLUDED.jurisdiction_occurred_at, jurisdiction_event_id = EXCLUDED.jurisdiction_event_id,
          age_band = EXCLUDED.age_band, age_band_occurred_at = EXCLUDED.age_band_occurred_at,

@@ -42,7 +42,7 @@ export interface ConsentSubjectRow {
   age_band: AgeBand | null;
   age_band_occurred_at: Date | null;
   age_band_event_id: string | null;
-  /** The hash of the last event the projector applied (null before heads were kept). */
+  /** The hash of the last event the projector applied, as JSON gives bytea ("\\x<hex>"; null before heads were kept). */
   last_event_hash?: string | null;
 }
 

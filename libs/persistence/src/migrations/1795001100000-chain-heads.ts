@@ -10,7 +10,7 @@ export class ChainHeads1795001100000 implements MigrationInterface {
   name = 'ChainHeads1795001100000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE consent_subject ADD COLUMN last_event_hash text`);
+    await queryRunner.query(`ALTER TABLE consent_subject ADD COLUMN last_event_hash bytea`);
     await queryRunner.query(`
       CREATE TABLE chain_checkpoint (
         checkpoint_id  uuid        PRIMARY KEY,
