@@ -7,6 +7,7 @@ import {
   applyRequestTimeouts,
   authFailureLog,
   registerEarlyRefusals,
+  registerSecurityHeaders,
   registerJsonBodyParser,
   registerRateLimit,
   RequestRateLimiter,
@@ -37,6 +38,7 @@ export async function createConsentApi(config?: AppConfig): Promise<INestApplica
     app.getHttpAdapter().getInstance(),
     new RequestRateLimiter(settings.rateLimit),
   );
+  await registerSecurityHeaders(app.getHttpAdapter().getInstance());
   registerEarlyRefusals(app.getHttpAdapter().getInstance(), {
     authenticator: new ApiKeyAuthenticator(settings.apiKeys),
     maxBodyBytes: MAX_BODY_BYTES,

@@ -434,6 +434,26 @@ describe('consent-api against the real stack', () => {
     }
   });
 
+  it('serves its HTML (the /docs viewer) and every answer with a content security policy, nosniff and no framing', async () => {
+    const page = await fetch(`${baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const policy = page.headers.get('content-security-policy') ?? '';
+    expect(policy).toMatch(/frame-ancestors 'none'/);
+    expect(policy).toMatch(/script-src 'self'(;|$)/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    // Every script the page loads is its own.
+    const html = await page.text();
+    const scripts = [...html.matchAll(/<script([^>]*)>/g)].map(([, attributes]) => attributes);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const attributes of scripts) expect(attributes).toMatch(/src="(?!https?:)/);
+    const json = await fetch(`${baseUrl}/v1/purposes`, {
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+    });
+    expect(json.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
   it('answers a cursor it did not issue with a 400 naming the field', async () => {
     const forged = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     for (const after of [

@@ -8,6 +8,7 @@ import {
   authFailureLog,
   applyRequestTimeouts,
   registerEarlyRefusals,
+  registerSecurityHeaders,
   registerRateLimit,
   RequestRateLimiter,
   PlainJsonRoutes,
@@ -79,6 +80,7 @@ export async function createDecisionApi(
       onAuthFailure: (failure, path) =>
         logger.warn(authFailureLog(failure, path), 'PlainJsonRoutes'),
     });
+  await registerSecurityHeaders(app.getHttpAdapter().getInstance());
   registerEarlyRefusals(app.getHttpAdapter().getInstance(), {
     authenticator: new ApiKeyAuthenticator(settings.apiKeys),
     maxBodyBytes: MAX_BODY_BYTES,

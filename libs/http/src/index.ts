@@ -8,3 +8,4 @@ export * from './open-api';
 export * from './plain-json-routes';
 export * from './rate-limit';
 export * from './request-limits';
+export * from './security-headers';
