@@ -66,6 +66,16 @@ export interface CheckpointedHead {
   readonly headHash: string;
 }
 
+/** An event below a checkpoint's frontier that the API's heads do not account for. */
+const unrecorded = (subjectId: string, last: SeenEvent, why: string): CheckpointFinding => ({
+  kind: 'CHECKPOINT_UNRECORDED',
+  subjectId,
+  eventId: last.eventId,
+  partition: last.partition,
+  offset: last.offset,
+  detail: `in the log before the checkpoint was taken, yet ${why}: the API did not write it`,
+});
+
 const at = (location: LogLocation) => `partition ${location.partition} offset ${location.offset}`;
 
 /**
@@ -197,29 +207,20 @@ export class ChainVerifier {
           detail: `the checkpoint's head for this subject (${headHash.slice(0, 12)}…) is no event of the log: its last event as of the checkpoint was deleted or altered`,
         });
       } else if (last && BigInt(last.offset) > BigInt(head.offset)) {
-        findings.push({
-          kind: 'CHECKPOINT_UNRECORDED',
-          subjectId,
-          eventId: last.eventId,
-          partition: last.partition,
-          offset: last.offset,
-          detail: `in the log before the checkpoint was taken, yet after the head the API recorded for the subject (${at(head)}): the API did not write it`,
-        });
+        findings.push(
+          unrecorded(
+            subjectId,
+            last,
+            `after the head the API recorded for the subject (${at(head)})`,
+          ),
+        );
       }
     }
     for (const [subjectId, chain] of this.chains) {
       if (checkpointed.has(subjectId)) continue;
       const last = lastCovered(chain);
-      if (!last) continue;
-      findings.push({
-        kind: 'CHECKPOINT_UNRECORDED',
-        subjectId,
-        eventId: last.eventId,
-        partition: last.partition,
-        offset: last.offset,
-        detail:
-          'in the log before the checkpoint was taken, yet the API had recorded no event of this subject: the API did not write it',
-      });
+      if (last)
+        findings.push(unrecorded(subjectId, last, 'the API had recorded no event of this subject'));
     }
     return findings;
   }

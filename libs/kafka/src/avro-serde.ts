@@ -111,15 +111,7 @@ export class AvroSerde {
    * thousands a second). A value that does not fit the schema is a {@link NonRetriableError}.
    */
   async encodeAll(subject: string, values: readonly unknown[]): Promise<Buffer[]> {
-    const id = this.latestIds.get(subject) ?? (await this.registry.getLatestSchemaId(subject));
-    this.latestIds.set(subject, id);
-    let writer = this.writers.get(id);
-    if (!writer) {
-      writer = await this.fetchWriter(id);
-      this.writers.set(id, writer);
-    }
-    const header = Buffer.alloc(5);
-    header.writeInt32BE(id, 1);
+    const { id, writer, header } = await this.latestWriter(subject);
     return values.map((value) => {
       try {
         return Buffer.concat([header, writer.toBuffer(value)]);
@@ -139,6 +131,25 @@ export class AvroSerde {
    * derived from the value after it is written (a hash-chain link) must be derived from `written`.
    */
   async encoderFor<T>(subject: string): Promise<(value: T) => { bytes: Buffer; written: T }> {
+    const { id, writer, header } = await this.latestWriter(subject);
+    return (value: T) => {
+      let body: Buffer;
+      try {
+        body = writer.toBuffer(value);
+      } catch (error) {
+        throw new NonRetriableError(
+          'RECORD.DOES_NOT_FIT_SCHEMA',
+          `value does not fit schema ${id} of ${subject}: ${(error as Error).message}`,
+        );
+      }
+      return { bytes: Buffer.concat([header, body]), written: writer.fromBuffer(body) as T };
+    };
+  }
+
+  /** The latest schema registered under `subject` (looked up once), and its wire-format header. */
+  private async latestWriter(
+    subject: string,
+  ): Promise<{ id: number; writer: Type; header: Buffer }> {
     const id = this.latestIds.get(subject) ?? (await this.registry.getLatestSchemaId(subject));
     this.latestIds.set(subject, id);
     let writer = this.writers.get(id);
@@ -146,21 +157,9 @@ export class AvroSerde {
       writer = await this.fetchWriter(id);
       this.writers.set(id, writer);
     }
-    const type = writer;
     const header = Buffer.alloc(5);
     header.writeInt32BE(id, 1);
-    return (value: T) => {
-      let body: Buffer;
-      try {
-        body = type.toBuffer(value);
-      } catch (error) {
-        throw new NonRetriableError(
-          'RECORD.DOES_NOT_FIT_SCHEMA',
-          `value does not fit schema ${id} of ${subject}: ${(error as Error).message}`,
-        );
-      }
-      return { bytes: Buffer.concat([header, body]), written: type.fromBuffer(body) as T };
-    };
+    return { id, writer, header };
   }
 
   /**
