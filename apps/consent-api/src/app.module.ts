@@ -9,6 +9,7 @@ import { ConsentEventPublisher } from './consent-events/consent-event.publisher'
 import { ConsentEventWriter } from './consent-events/consent-event.writer';
 import { GlobalPrivacyControlService } from './consent-events/global-privacy-control.service';
 import { ConsentExpirySweeper } from './expiry/consent-expiry.sweeper';
+import { UnacknowledgedEventsSweeper } from './consent-events/unacknowledged-events.sweeper';
 import { ChainCheckpointer } from './chain-checkpoints/chain-checkpointer';
 import { RecordConsentEventHttpController } from './consent-events/record-consent-event.http.controller';
 import { PurposesHttpController } from './purposes/purposes.http.controller';
@@ -39,6 +40,7 @@ export class AppModule {
         ConsentEventWriter,
         GlobalPrivacyControlService,
         ConsentExpirySweeper,
+        UnacknowledgedEventsSweeper,
         ChainCheckpointer,
         ApiKeyGuard,
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

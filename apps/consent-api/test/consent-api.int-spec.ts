@@ -5,6 +5,7 @@ import { eventFromRow } from '@consent-ledger/persistence';
 import { Client } from 'pg';
 import {
   createTestEnvironment,
+  readTopicUntil,
   freezeLocalBroker,
   TEST_ADMIN_KEY,
   TEST_READ_ONLY_KEY,
@@ -613,38 +614,78 @@ describe('consent-api against the real stack', () => {
     expect(again.body).toMatchObject({ accepted: 0, duplicates: 1000 });
   });
 
-  it('answers 503 with Retry-After, never 202, when Kafka cannot acknowledge; a retry later has one effect', async () => {
-    const body = eventBody();
+  it('answers 503 "outcome unknown" when Kafka does not acknowledge, and writes each such event once: on retry, or by itself', async () => {
+    const retried = eventBody();
+    const abandoned = eventBody();
     const resume = freezeLocalBroker();
     let refused;
     try {
-      refused = await call('POST', '/v1/consent-events', body);
+      refused = await Promise.all([
+        call('POST', '/v1/consent-events', retried),
+        call('POST', '/v1/consent-events', abandoned),
+      ]);
     } finally {
       resume();
     }
-    expect(refused.status).toBe(503);
-    expect(refused.body.code).toBe('KAFKA.NOT_ACKNOWLEDGED');
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    for (const answer of refused) {
+      expect(answer.status).toBe(503);
+      expect(answer.body.code).toBe('KAFKA.OUTCOME_UNKNOWN');
+      expect(answer.body.detail).toMatch(/Retry with the same idempotency key/);
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
 
-    // The client retries with the same key once Kafka is back. The refused write may still land
-    // late (its producer kept retrying, and a send cannot be recalled); the read model applies the
-    // key once either way. Which of the two events it keeps is whichever reached the log first.
-    const retried = await waitFor(
+    // One client retries with the same key once Kafka is back: the very same event is sent again.
+    const accepted = await waitFor(
       async () => {
-        const response = await call('POST', '/v1/consent-events', body);
+        const response = await call('POST', '/v1/consent-events', retried);
         return response.status === 202 ? response : undefined;
       },
       { timeoutMs: 60_000, description: 'the retry to be accepted' },
     );
-    const history = await waitFor(
-      async () => {
-        const { body: page } = await call('GET', `/v1/subjects/${body.subjectId}/events`);
-        return page.events.length > 0 ? page : undefined;
-      },
-      { timeoutMs: 60_000, description: 'the event in the read model' },
+    expect(refused[0]!.body.detail).toContain(accepted.body.eventId);
+    // The other never retries: the API sends its event again by itself until Kafka holds it.
+    const pg = new Client({ connectionString: environment.config.database.url });
+    await pg.connect();
+    try {
+      await waitFor(
+        async () =>
+          (await pg.query('SELECT count(*)::int AS n FROM unacknowledged_event')).rows[0].n === 0,
+        {
+          timeoutMs: 60_000,
+          description: 'every unacknowledged event sent again and acknowledged',
+        },
+      );
+    } finally {
+      await pg.end();
+    }
+
+    // Each subject has one event in the read model, and one event id on the log (an event sent
+    // twice is the same record twice).
+    for (const body of [retried, abandoned]) {
+      const history = await waitFor(
+        async () => {
+          const { body: page } = await call('GET', `/v1/subjects/${body.subjectId}/events`);
+          return page.events.length > 0 ? page : undefined;
+        },
+        { timeoutMs: 60_000, description: `the event of ${body.subjectId} in the read model` },
+      );
+      expect(history.events).toHaveLength(1);
+    }
+    const offsets = await admin.fetchTopicOffsets(eventsTopic);
+    const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+    const records = await readTopicUntil(
+      createKafkaClient(environment.config.kafka, 'api-int-spec-reader'),
+      eventsTopic,
+      (read) => read.length >= total,
     );
-    expect(history.events).toHaveLength(1);
-    expect(history.events[0].idempotencyKey).toBe(body.idempotencyKey);
-    expect(retried.body.subjectId).toBe(body.subjectId);
+    for (const body of [retried, abandoned]) {
+      const ids = new Set(
+        records.filter((r) => r.key === body.subjectId).map((r) => r.headers['event-id']),
+      );
+      expect({ subject: body.subjectId, ids: ids.size }).toEqual({
+        subject: body.subjectId,
+        ids: 1,
+      });
+    }
   });
 });

@@ -59,14 +59,26 @@ describe('ChainVerifier', () => {
     ]);
   });
 
-  it('reports an event that restarts the chain and a repeated event id', () => {
+  it('reports an event that restarts the chain and an event id repeated with other content', () => {
     const events = chain('a', 2);
     const restart = fixtureEvent({ subjectId: 'a', previousEventHash: null });
-    expect(verify([...events, restart, events[1]!])).toEqual([
+    const altered = { ...events[1]!, action: 'WITHDRAW' as const };
+    expect(verify([...events, restart, altered])).toEqual([
       { kind: 'UNEXPECTED_GENESIS', offset: '2', subjectId: 'a' },
       { kind: 'DUPLICATE_EVENT', offset: '3', subjectId: 'a' },
       { kind: 'OUT_OF_ORDER', offset: '3', subjectId: 'a' },
     ]);
+  });
+
+  it('takes the very same event sent again, anywhere after it, as one event', () => {
+    const events = chain('a', 3);
+    const verifier = new ChainVerifier(hash);
+    [events[0]!, events[1]!, events[1]!, events[2]!, events[1]!].forEach((event, index) =>
+      verifier.add({ event, partition: 0, offset: String(index) }),
+    );
+    expect(verifier.result()).toEqual([]);
+    expect(verifier.exactRepeatCount).toBe(2);
+    expect(verifier.heads().get('a')).toBe(hash(events[2]!));
   });
 
   it("keeps each subject's last hash", () => {

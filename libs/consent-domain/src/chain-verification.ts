@@ -17,7 +17,8 @@ export interface LoggedEvent extends LogLocation {
  * - `OUT_OF_ORDER`: the event links to an earlier event that is not the one just before it, or
  *   its predecessor appears later in the log: events were reordered or one was inserted.
  * - `UNEXPECTED_GENESIS`: the event claims to be the subject's first but is not.
- * - `DUPLICATE_EVENT`: the same event id appears twice in the log.
+ * - `DUPLICATE_EVENT`: the same event id appears twice in the log with different content. (The
+ *   very same event twice is one event sent again after Kafka acknowledged it late: no finding.)
  */
 export type ChainFindingKind =
   'BROKEN_LINK' | 'OUT_OF_ORDER' | 'UNEXPECTED_GENESIS' | 'DUPLICATE_EVENT';
@@ -85,7 +86,9 @@ const at = (location: LogLocation) => `partition ${location.partition} offset ${
  */
 export class ChainVerifier {
   private readonly chains = new Map<string, SubjectChain>();
-  private readonly eventIds = new Map<string, LogLocation>();
+  /** Where each event id was first seen, and the hash of what it held there. */
+  private readonly eventIds = new Map<string, LogLocation & { readonly hash: string }>();
+  private exactRepeats = 0;
   /** Links to a hash not seen yet, by that hash: resolved to OUT_OF_ORDER if it turns up later. */
   private readonly unresolved = new Map<string, ChainFinding[]>();
   private readonly findings: ChainFinding[] = [];
@@ -109,13 +112,18 @@ export class ChainVerifier {
       this.findings.push(finding);
       return finding;
     };
+    const ownHash = this.hash(event);
     const firstSeen = this.eventIds.get(event.eventId);
     if (firstSeen) {
-      report('DUPLICATE_EVENT', `event id already at ${at(firstSeen)}`);
+      // The very same event sent again (a write Kafka acknowledged late, then re-sent): one event.
+      if (firstSeen.hash === ownHash) {
+        this.exactRepeats += 1;
+        return ownHash;
+      }
+      report('DUPLICATE_EVENT', `event id already at ${at(firstSeen)}, with other content`);
     } else {
-      this.eventIds.set(event.eventId, location);
+      this.eventIds.set(event.eventId, { ...location, hash: ownHash });
     }
-    const ownHash = this.hash(event);
     const chain = this.chains.get(event.subjectId);
     const link = event.previousEventHash;
     if (!chain) {
@@ -164,6 +172,11 @@ export class ChainVerifier {
   /** Events checked so far. */
   get eventCount(): number {
     return this.checked;
+  }
+
+  /** Records that repeated an earlier event exactly (same id, same content): counted once. */
+  get exactRepeatCount(): number {
+    return this.exactRepeats;
   }
 
   /** The last hash of each subject's chain, as the log holds it. */

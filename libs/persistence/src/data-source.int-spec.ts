@@ -34,6 +34,7 @@ describe('PostgreSQL data source and migrations', () => {
       'UsageJurisdiction1795000900000',
       'EventRecordedBy1795001000000',
       'ChainHeads1795001100000',
+      'UnacknowledgedEvents1795001200000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -57,6 +58,7 @@ describe('PostgreSQL data source and migrations', () => {
       'sink_position',
       'training_manifest',
       'training_manifest_subject',
+      'unacknowledged_event',
     ]);
   });
 

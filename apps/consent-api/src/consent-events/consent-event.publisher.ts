@@ -47,17 +47,17 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
   }
 
   /**
-   * Resolves once Kafka acknowledged every event. The writer's group commit already gathers
-   * concurrent requests into one call, one produce request, at a time. On timeout the send may
-   * still land later (it cannot be recalled), which is why a retry must reuse the idempotency key.
+   * Resolves once Kafka acknowledged every record; rejects with {@link KafkaNotAcknowledged} when
+   * it did not within KAFKA_ACK_TIMEOUT_MS. The send may then still land later (the producer
+   * keeps retrying it, and it cannot be recalled): the writer keeps such records and sends the
+   * very same ones again. The writer's group commit already gathers concurrent requests into one
+   * call, one produce request, at a time.
    */
-  async publish(
-    events: ReadonlyArray<{ readonly event: ConsentEvent; readonly value: Buffer }>,
-  ): Promise<void> {
-    const messages = events.map(({ event, value }) => ({
-      key: event.subjectId,
+  async publish(records: readonly EventRecord[]): Promise<void> {
+    const messages = records.map(({ subjectId, eventId, value }) => ({
+      key: subjectId,
       value,
-      headers: { 'event-id': event.eventId },
+      headers: { 'event-id': eventId },
     }));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -72,16 +72,34 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
         timeout,
       ]);
     } catch (error) {
-      throw new AppError(
-        503,
-        'KAFKA.NOT_ACKNOWLEDGED',
-        'Event log unavailable',
-        `Kafka did not acknowledge the write (${(error as Error).message}). The event was not accepted; retry with the same idempotency key (a retry never has a second effect).`,
-        [],
-        RETRY_AFTER_SECONDS,
-      );
+      throw new KafkaNotAcknowledged((error as Error).message);
     } finally {
       clearTimeout(timer);
     }
   }
+}
+
+/** A serialised event as it goes to the events topic. */
+export interface EventRecord {
+  readonly subjectId: string;
+  readonly eventId: string;
+  readonly value: Buffer;
+}
+
+/** Kafka did not acknowledge a send in time; it may still land. */
+export class KafkaNotAcknowledged extends Error {}
+
+/**
+ * The answer when Kafka did not acknowledge: the outcome is unknown, and a retry with the same
+ * key settles it (it sends the very same event again and answers once Kafka holds it).
+ */
+export function outcomeUnknown(reason: string, eventIds: readonly string[]): AppError {
+  return new AppError(
+    503,
+    'KAFKA.OUTCOME_UNKNOWN',
+    'Event log did not acknowledge',
+    `Kafka did not acknowledge the write in time (${reason}); the event may still be written. Retry with the same idempotency key: the retry sends the very same event (${eventIds.join(', ')}) again and answers once Kafka holds it, never writing a second one. The API also sends it again by itself until Kafka holds it.`,
+    [],
+    RETRY_AFTER_SECONDS,
+  );
 }

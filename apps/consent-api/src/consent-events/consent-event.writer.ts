@@ -16,7 +16,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { AppError, consentRulesBroken, type Caller, type FieldProblem } from '@consent-ledger/http';
 import { GroupCommitQueue, queryPrepared } from '@consent-ledger/persistence';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
-import { ConsentEventPublisher } from './consent-event.publisher';
+import {
+  ConsentEventPublisher,
+  KafkaNotAcknowledged,
+  outcomeUnknown,
+  type EventRecord,
+} from './consent-event.publisher';
 
 /** What the API answers for each accepted event. */
 export interface AcceptedEvent {
@@ -46,6 +51,8 @@ interface GroupRequest {
   readonly now: Date;
   /** Recorded in each event as `recordedBy`. */
   readonly recordedBy: string;
+  /** Subjects whose unacknowledged events are to be sent again (the sweeper's request). */
+  readonly resendSubjects?: readonly string[];
 }
 
 interface KnownKey {
@@ -171,24 +178,119 @@ export class ConsentEventWriter {
 
   /**
    * Writes a group of requests in one transaction and one Kafka produce. A request whose key
-   * was used with different content fails alone (409); if Kafka does not acknowledge, the whole
-   * group fails (503) and the transaction rolls back.
+   * was used with different content fails alone (409). The subjects' events that Kafka has not
+   * acknowledged yet are sent again first, the very same records, so that every link the new
+   * events carry is in the log before them. When Kafka does not acknowledge, the keys, heads and
+   * records are kept all the same (the send may still land) and each request that wrote, or
+   * retried an event still unacknowledged, gets 503 KAFKA.OUTCOME_UNKNOWN.
    */
   private writeGroup(requests: readonly GroupRequest[]): Promise<Array<AcceptedEvent[] | Error>> {
     return this.dataSource.transaction(async (manager) => {
       const all = requests.flatMap((request) => request.pending);
-      const subjects = [...new Set(all.map(({ request }) => request.subjectId))].sort();
-      const heads = await this.lockChainHeads(manager, subjects);
+      const subjects = [
+        ...new Set([
+          ...all.map(({ request }) => request.subjectId),
+          ...requests.flatMap((request) => request.resendSubjects ?? []),
+        ]),
+      ].sort();
+      const { heads, unacknowledgedIn } = await this.lockChainHeads(manager, subjects);
       const known = await this.knownKeys(manager, all);
+      const resend =
+        unacknowledgedIn.length > 0 ? await this.unacknowledged(manager, unacknowledgedIn) : [];
       const encode = await this.publisher.encoder();
       const fresh: FreshEvent[] = [];
       const outcomes = requests.map((request) => this.assign(request, heads, known, fresh, encode));
-      if (fresh.length > 0) {
-        await this.publisher.publish(fresh);
-        await this.recordKeysAndHeads(manager, fresh, heads);
+      if (fresh.length === 0 && resend.length === 0) return outcomes;
+      let failure: KafkaNotAcknowledged | undefined;
+      try {
+        await this.publisher.publish([
+          ...resend,
+          ...fresh.map(({ event, value }) => ({
+            subjectId: event.subjectId,
+            eventId: event.eventId,
+            value,
+          })),
+        ]);
+      } catch (error) {
+        if (!(error instanceof KafkaNotAcknowledged)) throw error;
+        failure = error;
       }
-      return outcomes;
+      if (fresh.length > 0) await this.recordKeysAndHeads(manager, fresh, heads);
+      if (!failure) {
+        if (resend.length > 0)
+          await queryPrepared(
+            manager,
+            'DELETE FROM unacknowledged_event WHERE event_id = ANY($1::uuid[])',
+            [resend.map(({ eventId }) => eventId)],
+          );
+        return outcomes;
+      }
+      if (fresh.length > 0)
+        await queryPrepared(
+          manager,
+          `INSERT INTO unacknowledged_event (event_id, subject_id, value)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])`,
+          [
+            fresh.map(({ event }) => event.eventId),
+            fresh.map(({ event }) => event.subjectId),
+            fresh.map(({ value }) => value),
+          ],
+        );
+      const unsettled = new Set([
+        ...resend.map(({ eventId }) => eventId),
+        ...fresh.map(({ event }) => event.eventId),
+      ]);
+      return outcomes.map((outcome, index) => {
+        if (outcome instanceof Error) return outcome;
+        if (requests[index]!.resendSubjects)
+          return outcomeUnknown(
+            failure.message,
+            resend.map(({ eventId }) => eventId),
+          );
+        const eventIds = outcome.map(({ eventId }) => eventId).filter((id) => unsettled.has(id));
+        return eventIds.length > 0 ? outcomeUnknown(failure.message, eventIds) : outcome;
+      });
     });
+  }
+
+  /**
+   * Sends again the events Kafka has not acknowledged that are older than the acknowledgement
+   * timeout (the writes that sent them have answered), for up to `limit` subjects. Resolves
+   * with how many subjects were settled; rejects with the 503 when Kafka still does not answer.
+   */
+  async resendUnacknowledged(limit = 500): Promise<number> {
+    const rows: Array<{ subject_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT subject_id FROM unacknowledged_event
+        WHERE created_at < now() - make_interval(secs => $1::float8 / 1000) LIMIT $2`,
+      [this.config.kafka.ackTimeoutMs, limit],
+    );
+    if (rows.length === 0) return 0;
+    await this.queue.submit({
+      pending: [],
+      now: new Date(),
+      recordedBy: 'system:resend',
+      resendSubjects: rows.map((row) => row.subject_id),
+    });
+    return rows.length;
+  }
+
+  /** The subjects' events Kafka has not acknowledged yet, in the order they were written. */
+  private async unacknowledged(
+    manager: EntityManager,
+    subjects: readonly string[],
+  ): Promise<EventRecord[]> {
+    const rows: Array<{ event_id: string; subject_id: string; value: Buffer }> =
+      await queryPrepared(
+        manager,
+        `SELECT event_id, subject_id, value FROM unacknowledged_event
+          WHERE subject_id = ANY($1::text[]) ORDER BY seq`,
+        [subjects],
+      );
+    return rows.map((row) => ({
+      subjectId: row.subject_id,
+      eventId: row.event_id,
+      value: row.value,
+    }));
   }
 
   /**
@@ -262,15 +364,25 @@ export class ConsentEventWriter {
   private async lockChainHeads(
     manager: EntityManager,
     subjects: readonly string[],
-  ): Promise<Map<string, string | null>> {
-    const rows: Array<{ subject_id: string; last_event_hash: string | null }> = await queryPrepared(
+  ): Promise<{ heads: Map<string, string | null>; unacknowledgedIn: string[] }> {
+    const rows: Array<{
+      subject_id: string;
+      last_event_hash: string | null;
+      unacknowledged: boolean;
+    }> = await queryPrepared(
       manager,
+      // Which subjects have events Kafka has not acknowledged, in the same statement: almost
+      // never any, and no round trip more to learn it.
       `INSERT INTO consent_write_head AS h (subject_id) SELECT unnest($1::text[]) ORDER BY 1
        ON CONFLICT (subject_id) DO UPDATE SET subject_id = h.subject_id
-       RETURNING h.subject_id, h.last_event_hash`,
+       RETURNING h.subject_id, h.last_event_hash,
+         EXISTS (SELECT 1 FROM unacknowledged_event u WHERE u.subject_id = h.subject_id) AS unacknowledged`,
       [subjects],
     );
-    return new Map(rows.map((row) => [row.subject_id, row.last_event_hash]));
+    return {
+      heads: new Map(rows.map((row) => [row.subject_id, row.last_event_hash])),
+      unacknowledgedIn: rows.filter((row) => row.unacknowledged).map((row) => row.subject_id),
+    };
   }
 
   private async knownKeys(

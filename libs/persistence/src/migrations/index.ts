@@ -10,6 +10,7 @@ import { SinkCallSpans1795000800000 } from './1795000800000-sink-call-spans';
 import { UsageJurisdiction1795000900000 } from './1795000900000-usage-jurisdiction';
 import { EventRecordedBy1795001000000 } from './1795001000000-event-recorded-by';
 import { ChainHeads1795001100000 } from './1795001100000-chain-heads';
+import { UnacknowledgedEvents1795001200000 } from './1795001200000-unacknowledged-events';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   UsageJurisdiction1795000900000,
   EventRecordedBy1795001000000,
   ChainHeads1795001100000,
+  UnacknowledgedEvents1795001200000,
 ];
