@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import {
   createTestEnvironment,
   readTopicUntil,
+  startTcpProxy,
   freezeLocalBroker,
   TEST_ADMIN_KEY,
   TEST_READ_ONLY_KEY,
@@ -612,6 +613,52 @@ describe('consent-api against the real stack', () => {
     expect(response).toMatchObject({ status: 202, body: { accepted: 1000, duplicates: 0 } });
     const again = await call('POST', '/v1/consent-events/batch', { events });
     expect(again.body).toMatchObject({ accepted: 0, duplicates: 1000 });
+  });
+
+  it('answers 503 with Retry-After, never 500, while the database cannot be reached, and recovers', async () => {
+    const database = new URL(environment.config.database.url);
+    const proxy = await startTcpProxy(database.hostname, Number(database.port || 5432));
+    database.hostname = '127.0.0.1';
+    database.port = String(proxy.port);
+    const cutOff = await createConsentApi({
+      ...environment.config,
+      database: { ...environment.config.database, url: database.toString() },
+    });
+    await cutOff.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(cutOff.getHttpServer().address() as AddressInfo).port}`;
+    const send = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as { code?: string },
+      };
+    };
+    try {
+      expect((await send('POST', '/v1/consent-events', eventBody())).status).toBe(202);
+      await proxy.cut();
+      const pendingWrite = eventBody();
+      for (const answer of [
+        await send('POST', '/v1/consent-events', pendingWrite),
+        await send('GET', `/v1/subjects/${pendingWrite.subjectId}/consents`),
+      ]) {
+        expect(answer.status).toBe(503);
+        expect(answer.body.code).toBe('DATABASE.UNAVAILABLE');
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      await proxy.restore();
+      await waitFor(
+        async () => (await send('POST', '/v1/consent-events', pendingWrite)).status === 202,
+        { timeoutMs: 30_000, description: 'the write accepted once the database is back' },
+      );
+    } finally {
+      await cutOff.close();
+      await proxy.close();
+    }
   });
 
   it('answers 503 "outcome unknown" when Kafka does not acknowledge, and writes each such event once: on retry, or by itself', async () => {

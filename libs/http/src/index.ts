@@ -9,3 +9,4 @@ export * from './plain-json-routes';
 export * from './rate-limit';
 export * from './request-limits';
 export * from './security-headers';
+export * from './database-unavailable';

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AppError, type FieldProblem } from './app-error';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 export interface ProblemDocument {
   type: string;
@@ -46,6 +47,9 @@ function isBodyParserError(error: unknown): error is BodyParserError {
     typeof (error as BodyParserError).type === 'string'
   );
 }
+
+/** How long a client should wait before retrying while the database cannot be reached. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
 
 /** The problem document (less `instance`) for an error, and its Retry-After when it has one. */
 export function toProblem(
@@ -112,6 +116,17 @@ export function toProblem(
       status,
       code,
       detail: error.message,
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      type: `${PROBLEM_BASE}database.unavailable`,
+      title: 'Database unavailable',
+      status: 503,
+      code: 'DATABASE.UNAVAILABLE',
+      detail:
+        'The database cannot be reached right now (it may be restarting); retry, with the same idempotency key for a write.',
+      retryAfter: DATABASE_RETRY_AFTER_SECONDS,
     };
   }
   return {

@@ -34,4 +34,29 @@ describe('request logs', () => {
       req: { url: '/v1/purposes', headers: { cookie: '[Redacted]', accept: 'application/json' } },
     });
   });
+
+  it("redact a failed query's parameters and the server's detail, which can quote values", () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logger = pino({ redact: LOG_REDACTED_PATHS }, sink);
+    const driverError = Object.assign(new Error('duplicate key value'), {
+      code: '23505',
+      detail: 'Key (subject_id)=(person@example.com) already exists.',
+    });
+    const failed = Object.assign(new Error('duplicate key value'), {
+      query: 'INSERT INTO consent_write_head (subject_id) VALUES ($1)',
+      parameters: ['person@example.com'],
+      detail: driverError.detail,
+      driverError,
+    });
+    logger.error({ err: failed }, 'request failed');
+    const line = lines.join('');
+    expect(line).not.toMatch(/person@example\.com/);
+    expect(JSON.parse(line)).toMatchObject({ err: { query: expect.stringMatching(/^INSERT/) } });
+  });
 });

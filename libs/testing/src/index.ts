@@ -8,3 +8,4 @@ export * from './app-process';
 export * from './projection-settled';
 export * from './topic-reader';
 export * from './linked-events';
+export * from './tcp-proxy';
