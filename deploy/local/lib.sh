@@ -98,7 +98,14 @@ ensure_node_modules() {
 # The apps that start.sh runs, in start order; stack.sh down stops them in reverse.
 APPS=(consent-api projector connectors fake-vendors decision-api auditor)
 
+# Up (status ok, or degraded: working without the schema registry for a while).
 app_answers() { curl -sf -o /dev/null "http://127.0.0.1:$1/health"; }
+# What an app of ours on PORT says of its health, even when down (503: a problem document);
+# empty for anything else.
+app_status() {
+  curl -s --max-time 5 "http://127.0.0.1:$1/health" 2>/dev/null |
+    sed -n 's/^{.*"status":"\{0,1\}\([a-z_0-9]*\)"\{0,1\}[,}].*/\1/p' | head -1
+}
 
 # start_app NAME PORT ENTRY: runs a Nest app from source (transpile only: the test command
 # type-checks), unless one already answers on PORT; waits for its /health.
@@ -108,6 +115,9 @@ start_app() {
     log "$name: reusing the instance already answering on 127.0.0.1:$port"
     return 0
   fi
+  local status
+  status="$(app_status "$port")"
+  [[ -n "$status" ]] && die "$name on 127.0.0.1:$port reports '$status' on /health (a dependency it needs is down); see $LOG_DIR/$name.log, or stop it with 'bash deploy/local/stack.sh down'"
   port_open 127.0.0.1 "$port" && die "port $port is taken by something that is not $name"
   HTTP_PORT="$port" TS_NODE_TRANSPILE_ONLY=true start_daemon "$name" "$LOG_DIR/$name.log" \
     node -r ts-node/register -r tsconfig-paths/register "$entry" "--consent-ledger.stack=$name"

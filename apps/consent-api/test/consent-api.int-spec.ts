@@ -661,6 +661,61 @@ describe('consent-api against the real stack', () => {
     }
   });
 
+  it('reports itself degraded, not down, while the schema registry is away, and keeps writing', async () => {
+    const registry = new URL(environment.config.schemaRegistry.url);
+    const proxy = await startTcpProxy(registry.hostname, Number(registry.port || 80));
+    registry.hostname = '127.0.0.1';
+    registry.port = String(proxy.port);
+    const app = await createConsentApi({
+      ...environment.config,
+      schemaRegistry: {
+        ...environment.config.schemaRegistry,
+        url: registry.toString().replace(/\/$/, ''),
+      },
+    });
+    await app.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const health = async (key?: string) => {
+      const response = await fetch(`${url}/health`, {
+        headers: key ? { authorization: `Bearer ${key}` } : {},
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const write = async () =>
+      (
+        await fetch(`${url}/v1/consent-events`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${TEST_ADMIN_KEY}`,
+          },
+          body: JSON.stringify(eventBody()),
+        })
+      ).status;
+    try {
+      expect(await write()).toBe(202);
+      expect(await health()).toEqual({ status: 200, body: { status: 'ok' } });
+      await proxy.cut();
+      expect(await health()).toEqual({ status: 200, body: { status: 'degraded' } });
+      const detail = await health(TEST_ADMIN_KEY);
+      expect(detail.body).toMatchObject({
+        status: 'degraded',
+        degraded: { registry: { status: 'down' } },
+        details: { broker: { status: 'up' }, database: { status: 'up' } },
+      });
+      // The schema it has used is in memory: writes go on.
+      expect(await write()).toBe(202);
+      await proxy.restore();
+      await waitFor(async () => (await health()).body.status === 'ok', {
+        timeoutMs: 15_000,
+        description: 'health ok again once the registry is back',
+      });
+    } finally {
+      await app.close();
+      await proxy.close();
+    }
+  });
+
   it('answers 503 "outcome unknown" when Kafka does not acknowledge, and writes each such event once: on retry, or by itself', async () => {
     const retried = eventBody();
     const abandoned = eventBody();

@@ -29,13 +29,24 @@ export interface ConsumerLivenessSource {
 
 const CHECK_TIMEOUT_MS = 3_000;
 
-/** What `/health` answers: the status alone, or every check with its detail. */
-type HealthReport = HealthCheckResult | { readonly status: HealthCheckResult['status'] };
+/**
+ * What `/health` answers: `ok`, `degraded` (working, but a dependency it can do without for a
+ * while is down: the schema registry), or `error`; with the detail for an operations key.
+ */
+type HealthStatus = HealthCheckResult['status'] | 'degraded';
+type HealthReport =
+  | (Omit<HealthCheckResult, 'status'> & {
+      readonly status: HealthStatus;
+      readonly degraded?: HealthIndicatorResult;
+    })
+  | { readonly status: HealthStatus };
 
 /**
- * `/health`: the broker, the schema registry and (for apps that use one) the database each
- * answer, or the app is down (503). Anyone (a load balancer's probe) learns up or down; the
- * detail (cluster id, consumer lag, error messages) is for a key with the `operations` scope.
+ * `/health`: the broker and (for apps that use one) the database each answer, and the consumer
+ * runs, or the app is down (503). The schema registry down makes it `degraded` (200): every app
+ * keeps the schemas it has used, so writes, projections and deliveries go on; only a schema it has
+ * not seen yet cannot be resolved. Anyone (a load balancer's probe) learns the status; the detail
+ * (cluster id, consumer lag, error messages) is for a key with the `operations` scope.
  */
 @ApiTags('operations')
 @Controller('health')
@@ -56,28 +67,44 @@ export class HealthController {
 
   @Get()
   @ApiOperation({
-    summary: 'Liveness and readiness of the broker, the registry and the database',
+    summary: 'Liveness and readiness of the broker, the database and the schema registry',
     description:
-      '200 `{ status: "ok" }` or 503 `{ status: "error" }`; with an API key holding the operations scope, every check with its detail.',
+      '200 `{ status: "ok" }`, 200 `{ status: "degraded" }` when the schema registry is down (the app keeps working with the schemas it has), or 503 `{ status: "error" }`; with an API key holding the operations scope, every check with its detail.',
   })
   async check(@Headers() headers: IncomingHttpHeaders): Promise<HealthReport> {
     const detailed = this.mayReadDetail(headers);
-    let result: HealthCheckResult;
-    try {
-      result = await this.health.check([
-        () => this.broker(),
-        () => this.registry(),
-        ...(this.dataSource
-          ? [() => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS })]
-          : []),
-        ...(this.consumer ? [() => this.consumerHealth(this.consumer!)] : []),
-      ]);
-    } catch (error) {
-      if (!(error instanceof ServiceUnavailableException)) throw error;
-      const failed = error.getResponse() as HealthCheckResult;
-      throw new ServiceUnavailableException(detailed ? failed : { status: failed.status });
+    const [registry, result] = await Promise.all([
+      this.registry(),
+      this.health
+        .check([
+          () => this.broker(),
+          ...(this.dataSource
+            ? [() => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS })]
+            : []),
+          ...(this.consumer ? [() => this.consumerHealth(this.consumer!)] : []),
+        ])
+        .catch((error: unknown) => {
+          if (!(error instanceof ServiceUnavailableException)) throw error;
+          return error;
+        }),
+    ]);
+    const registryUp = registry.registry?.status === 'up';
+    if (result instanceof ServiceUnavailableException) {
+      const failed = result.getResponse() as HealthCheckResult;
+      throw new ServiceUnavailableException(
+        detailed
+          ? { ...failed, details: { ...failed.details, ...registry } }
+          : { status: failed.status },
+      );
     }
-    return detailed ? result : { status: result.status };
+    const status: HealthStatus = registryUp ? result.status : 'degraded';
+    if (!detailed) return { status };
+    return {
+      ...result,
+      status,
+      details: { ...result.details, ...registry },
+      ...(registryUp ? { info: { ...result.info, ...registry } } : { degraded: registry }),
+    };
   }
 
   /** A presented key with the operations scope; anything else (none, unknown) sees no detail. */
