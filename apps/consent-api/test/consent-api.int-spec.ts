@@ -661,6 +661,92 @@ describe('consent-api against the real stack', () => {
     }
   });
 
+  it('never writes a second event when the database fails while Kafka is taking the write', async () => {
+    const database = new URL(environment.config.database.url);
+    const proxy = await startTcpProxy(database.hostname, Number(database.port || 5432));
+    database.hostname = '127.0.0.1';
+    database.port = String(proxy.port);
+    const app = await createConsentApi({
+      ...environment.config,
+      database: { ...environment.config.database, url: database.toString() },
+    });
+    await app.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const post = async (body: unknown) => {
+      const response = await fetch(`${url}/v1/consent-events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as { eventId?: string } };
+    };
+    // Straight to PostgreSQL, not through the proxy: what the write left.
+    const pg = new Client({ connectionString: environment.config.database.url });
+    await pg.connect();
+    const body = eventBody();
+    try {
+      const resume = freezeLocalBroker();
+      let first;
+      try {
+        const answer = post(body);
+        // The write is in flight: Kafka has it, the database is still part of it.
+        await waitFor(
+          async () => {
+            const kept = await pg.query(
+              'SELECT count(*)::int AS n FROM unacknowledged_event WHERE subject_id = $1',
+              [body.subjectId],
+            );
+            const waiting = await pg.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'idle in transaction'`,
+            );
+            return kept.rows[0].n > 0 || waiting.rows[0].n > 0;
+          },
+          { timeoutMs: 10_000, intervalMs: 20, description: 'the write in flight' },
+        );
+        await proxy.cut();
+        resume();
+        first = await answer;
+      } finally {
+        resume();
+      }
+      expect([202, 503]).toContain(first.status);
+      await proxy.restore();
+      const retried = await waitFor(
+        async () => {
+          const answer = await post(body);
+          return answer.status === 202 ? answer : undefined;
+        },
+        { timeoutMs: 60_000, description: 'the retry accepted once the database is back' },
+      );
+      await waitFor(
+        async () =>
+          (
+            await pg.query(
+              'SELECT count(*)::int AS n FROM unacknowledged_event WHERE subject_id = $1',
+              [body.subjectId],
+            )
+          ).rows[0].n === 0,
+        { timeoutMs: 60_000, description: 'the event acknowledged and forgotten' },
+      );
+      const offsets = await admin.fetchTopicOffsets(eventsTopic);
+      const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+      const records = await readTopicUntil(
+        createKafkaClient(environment.config.kafka, 'api-int-spec-reader'),
+        eventsTopic,
+        (read) => read.length >= total,
+      );
+      const ids = new Set(
+        records.filter((r) => r.key === body.subjectId).map((r) => r.headers['event-id']),
+      );
+      expect([...ids]).toEqual([retried.body.eventId]);
+    } finally {
+      await pg.end();
+      await app.close();
+      await proxy.close();
+    }
+  });
+
   it('reports itself degraded, not down, while the schema registry is away, and keeps writing', async () => {
     const registry = new URL(environment.config.schemaRegistry.url);
     const proxy = await startTcpProxy(registry.hostname, Number(registry.port || 80));

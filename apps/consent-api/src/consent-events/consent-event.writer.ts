@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import {
   APP_CONFIG,
   CONSENT_POLICY,
@@ -16,6 +16,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AppError, consentRulesBroken, type Caller, type FieldProblem } from '@consent-ledger/http';
 import { GroupCommitQueue, queryPrepared } from '@consent-ledger/persistence';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
+import { AcknowledgedEvents } from './acknowledged-events';
 import {
   ConsentEventPublisher,
   KafkaNotAcknowledged,
@@ -100,14 +101,19 @@ const MAX_GROUP_EVENTS = 2_000;
 
 /**
  * Accepts consent events: validates them against the taxonomy and the regimes, assigns ids and
- * the subject's hash-chain link, and makes them durable in Kafka before answering. Concurrent
- * requests are written together (group commit): one transaction holds the subjects' chain heads
+ * the subject's hash-chain link, and makes them durable in Kafka before answering 202. Concurrent
+ * requests are written together (group commit): one transaction locks the subjects' chain heads
  * (row locks, so writers in other API instances serialise per subject) and records the
- * idempotency keys, and commits only after Kafka acknowledged the group's events, so a failed
- * write leaves no trace and may be retried with the same key.
+ * idempotency keys, the new heads and the events' exact bytes; Kafka gets them after that
+ * commit, and the bytes are forgotten once it acknowledged. A retry with the same key never
+ * writes a second event: it finds its event, and sends the very same record again if Kafka has
+ * not acknowledged it.
  */
 @Injectable()
-export class ConsentEventWriter {
+export class ConsentEventWriter implements OnApplicationShutdown {
+  private readonly logger = new Logger(ConsentEventWriter.name);
+  private readonly acknowledgements: AcknowledgedEvents;
+
   private readonly queue = new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
     (requests) => this.writeGroup(requests),
     MAX_GROUP_EVENTS,
@@ -119,7 +125,18 @@ export class ConsentEventWriter {
     private readonly publisher: ConsentEventPublisher,
     @Inject(CONSENT_POLICY) private readonly consentPolicy: LoadedConsentPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.acknowledgements = new AcknowledgedEvents(dataSource, (error) =>
+      this.logger.warn({
+        msg: 'acknowledged events not yet forgotten; the sweeper may send them again (harmless)',
+        error: error.message,
+      }),
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.acknowledgements.drain();
+  }
 
   async accept(
     requests: readonly ConsentEventRequest[],
@@ -177,15 +194,20 @@ export class ConsentEventWriter {
   }
 
   /**
-   * Writes a group of requests in one transaction and one Kafka produce. A request whose key
-   * was used with different content fails alone (409). The subjects' events that Kafka has not
-   * acknowledged yet are sent again first, the very same records, so that every link the new
-   * events carry is in the log before them. When Kafka does not acknowledge, the keys, heads and
-   * records are kept all the same (the send may still land) and each request that wrote, or
-   * retried an event still unacknowledged, gets 503 KAFKA.OUTCOME_UNKNOWN.
+   * Writes a group of requests: one transaction records their keys, the subjects' new heads and
+   * the events' exact bytes (`unacknowledged_event`) and commits; then one Kafka produce sends
+   * them, after the subjects' events Kafka has not acknowledged yet (the very same records, so
+   * that every link the new events carry is in the log before them). So an event is never in the
+   * log without the database knowing it: a database that fails before the commit leaves nothing
+   * sent, and one that fails after leaves the record to send again. A request whose key was used
+   * with different content fails alone (409). When Kafka does not acknowledge, each request that
+   * wrote, or retried an event still unacknowledged, gets 503 KAFKA.OUTCOME_UNKNOWN; the record
+   * is sent again by a retry with the same key, by the subject's next write, or by the sweeper.
    */
-  private writeGroup(requests: readonly GroupRequest[]): Promise<Array<AcceptedEvent[] | Error>> {
-    return this.dataSource.transaction(async (manager) => {
+  private async writeGroup(
+    requests: readonly GroupRequest[],
+  ): Promise<Array<AcceptedEvent[] | Error>> {
+    const { outcomes, fresh, resend } = await this.dataSource.transaction(async (manager) => {
       const all = requests.flatMap((request) => request.pending);
       const subjects = [
         ...new Set([
@@ -195,62 +217,43 @@ export class ConsentEventWriter {
       ].sort();
       const { heads, unacknowledgedIn } = await this.lockChainHeads(manager, subjects);
       const known = await this.knownKeys(manager, all);
-      const resend =
+      const unacknowledged =
         unacknowledgedIn.length > 0 ? await this.unacknowledged(manager, unacknowledgedIn) : [];
       const encode = await this.publisher.encoder();
-      const fresh: FreshEvent[] = [];
-      const outcomes = requests.map((request) => this.assign(request, heads, known, fresh, encode));
-      if (fresh.length === 0 && resend.length === 0) return outcomes;
-      let failure: KafkaNotAcknowledged | undefined;
-      try {
-        await this.publisher.publish([
-          ...resend,
-          ...fresh.map(({ event, value }) => ({
-            subjectId: event.subjectId,
-            eventId: event.eventId,
-            value,
-          })),
-        ]);
-      } catch (error) {
-        if (!(error instanceof KafkaNotAcknowledged)) throw error;
-        failure = error;
-      }
-      if (fresh.length > 0) await this.recordKeysAndHeads(manager, fresh, heads);
-      if (!failure) {
-        if (resend.length > 0)
-          await queryPrepared(
-            manager,
-            'DELETE FROM unacknowledged_event WHERE event_id = ANY($1::uuid[])',
-            [resend.map(({ eventId }) => eventId)],
-          );
-        return outcomes;
-      }
-      if (fresh.length > 0)
-        await queryPrepared(
-          manager,
-          `INSERT INTO unacknowledged_event (event_id, subject_id, value)
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])`,
-          [
-            fresh.map(({ event }) => event.eventId),
-            fresh.map(({ event }) => event.subjectId),
-            fresh.map(({ value }) => value),
-          ],
-        );
-      const unsettled = new Set([
-        ...resend.map(({ eventId }) => eventId),
-        ...fresh.map(({ event }) => event.eventId),
-      ]);
+      const written: FreshEvent[] = [];
+      const answers = requests.map((request) =>
+        this.assign(request, heads, known, written, encode),
+      );
+      if (written.length > 0) await this.recordKeysHeadsAndRecords(manager, written, heads);
+      return { outcomes: answers, fresh: written, resend: unacknowledged };
+    });
+    if (fresh.length === 0 && resend.length === 0) return outcomes;
+    const records: EventRecord[] = [
+      ...resend,
+      ...fresh.map(({ event, value }) => ({
+        subjectId: event.subjectId,
+        eventId: event.eventId,
+        value,
+      })),
+    ];
+    try {
+      await this.publisher.publish(records);
+    } catch (error) {
+      if (!(error instanceof KafkaNotAcknowledged)) throw error;
+      const unsettled = new Set(records.map(({ eventId }) => eventId));
       return outcomes.map((outcome, index) => {
         if (outcome instanceof Error) return outcome;
         if (requests[index]!.resendSubjects)
           return outcomeUnknown(
-            failure.message,
+            error.message,
             resend.map(({ eventId }) => eventId),
           );
         const eventIds = outcome.map(({ eventId }) => eventId).filter((id) => unsettled.has(id));
-        return eventIds.length > 0 ? outcomeUnknown(failure.message, eventIds) : outcome;
+        return eventIds.length > 0 ? outcomeUnknown(error.message, eventIds) : outcome;
       });
-    });
+    }
+    this.acknowledgements.add(records.map(({ eventId }) => eventId));
+    return outcomes;
   }
 
   /**
@@ -415,7 +418,7 @@ export class ConsentEventWriter {
     );
   }
 
-  private async recordKeysAndHeads(
+  private async recordKeysHeadsAndRecords(
     manager: EntityManager,
     fresh: readonly FreshEvent[],
     heads: ReadonlyMap<string, string | null>,
@@ -429,6 +432,9 @@ export class ConsentEventWriter {
       `WITH keys AS (
          INSERT INTO idempotency_record (subject_id, idempotency_key, event_id, request_sha256)
          SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[])
+       ), records AS (
+         INSERT INTO unacknowledged_event (event_id, subject_id, value)
+         SELECT * FROM unnest($3::uuid[], $1::text[], $8::bytea[])
        )
        INSERT INTO consent_write_head AS h (subject_id, last_event_id, last_event_hash)
        SELECT * FROM unnest($5::text[], $6::uuid[], $7::text[])
@@ -442,6 +448,7 @@ export class ConsentEventWriter {
         subjects,
         subjects.map((subject) => lastEventIds.get(subject)),
         subjects.map((subject) => heads.get(subject)),
+        fresh.map(({ value }) => value),
       ],
     );
   }
