@@ -615,190 +615,185 @@ describe('consent-api against the real stack', () => {
     expect(again.body).toMatchObject({ accepted: 0, duplicates: 1000 });
   });
 
-  it('answers 503 with Retry-After, never 500, while the database cannot be reached, and recovers', async () => {
-    const database = new URL(environment.config.database.url);
-    const proxy = await startTcpProxy(database.hostname, Number(database.port || 5432));
-    database.hostname = '127.0.0.1';
-    database.port = String(proxy.port);
-    const cutOff = await createConsentApi({
-      ...environment.config,
-      database: { ...environment.config.database, url: database.toString() },
-    });
-    await cutOff.listen(0, '127.0.0.1');
-    const url = `http://127.0.0.1:${(cutOff.getHttpServer().address() as AddressInfo).port}`;
-    const send = async (method: string, path: string, body?: unknown) => {
+  /**
+   * A consent API of its own that reaches its database or its schema registry through a proxy the
+   * test can cut and restore, with a way to call it.
+   */
+  const apiBehindProxy = async (dependency: 'database' | 'registry') => {
+    const target = new URL(
+      dependency === 'database'
+        ? environment.config.database.url
+        : environment.config.schemaRegistry.url,
+    );
+    const proxy = await startTcpProxy(
+      target.hostname,
+      Number(target.port || (dependency === 'database' ? 5432 : 80)),
+    );
+    target.hostname = '127.0.0.1';
+    target.port = String(proxy.port);
+    const app = await createConsentApi(
+      dependency === 'database'
+        ? {
+            ...environment.config,
+            database: { ...environment.config.database, url: target.toString() },
+          }
+        : {
+            ...environment.config,
+            schemaRegistry: {
+              ...environment.config.schemaRegistry,
+              url: target.toString().replace(/\/$/, ''),
+            },
+          },
+    );
+    await app.listen(0, '127.0.0.1');
+    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const request = async (method: string, path: string, body?: unknown, key?: string) => {
       const response = await fetch(`${url}${path}`, {
         method,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        headers: {
+          'content-type': 'application/json',
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       return {
         status: response.status,
         headers: response.headers,
-        body: (await response.json()) as { code?: string },
+        body: (await response.json()) as Record<string, unknown>,
       };
     };
+    return {
+      proxy,
+      request,
+      post: (body: unknown) => request('POST', '/v1/consent-events', body, TEST_ADMIN_KEY),
+      close: async () => {
+        await app.close();
+        await proxy.close();
+      },
+    };
+  };
+
+  /** The distinct event ids the events topic holds for a subject, read to its end. */
+  const eventIdsOnLog = async (subjectId: unknown): Promise<Set<string | undefined>> => {
+    const offsets = await admin.fetchTopicOffsets(eventsTopic);
+    const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+    const records = await readTopicUntil(
+      createKafkaClient(environment.config.kafka, 'api-int-spec-reader'),
+      eventsTopic,
+      (read) => read.length >= total,
+    );
+    return new Set(records.filter((r) => r.key === subjectId).map((r) => r.headers['event-id']));
+  };
+
+  it('answers 503 with Retry-After, never 500, while the database cannot be reached, and recovers', async () => {
+    const api = await apiBehindProxy('database');
     try {
-      expect((await send('POST', '/v1/consent-events', eventBody())).status).toBe(202);
-      await proxy.cut();
+      expect((await api.post(eventBody())).status).toBe(202);
+      await api.proxy.cut();
       const pendingWrite = eventBody();
       for (const answer of [
-        await send('POST', '/v1/consent-events', pendingWrite),
-        await send('GET', `/v1/subjects/${pendingWrite.subjectId}/consents`),
+        await api.post(pendingWrite),
+        await api.request(
+          'GET',
+          `/v1/subjects/${pendingWrite.subjectId}/consents`,
+          undefined,
+          TEST_ADMIN_KEY,
+        ),
       ]) {
         expect(answer.status).toBe(503);
         expect(answer.body.code).toBe('DATABASE.UNAVAILABLE');
         expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
       }
-      await proxy.restore();
-      await waitFor(
-        async () => (await send('POST', '/v1/consent-events', pendingWrite)).status === 202,
-        { timeoutMs: 30_000, description: 'the write accepted once the database is back' },
-      );
+      await api.proxy.restore();
+      await waitFor(async () => (await api.post(pendingWrite)).status === 202, {
+        timeoutMs: 30_000,
+        description: 'the write accepted once the database is back',
+      });
     } finally {
-      await cutOff.close();
-      await proxy.close();
+      await api.close();
     }
   });
 
   it('never writes a second event when the database fails while Kafka is taking the write', async () => {
-    const database = new URL(environment.config.database.url);
-    const proxy = await startTcpProxy(database.hostname, Number(database.port || 5432));
-    database.hostname = '127.0.0.1';
-    database.port = String(proxy.port);
-    const app = await createConsentApi({
-      ...environment.config,
-      database: { ...environment.config.database, url: database.toString() },
-    });
-    await app.listen(0, '127.0.0.1');
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const post = async (body: unknown) => {
-      const response = await fetch(`${url}/v1/consent-events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
-        body: JSON.stringify(body),
-      });
-      return { status: response.status, body: (await response.json()) as { eventId?: string } };
-    };
+    const api = await apiBehindProxy('database');
     // Straight to PostgreSQL, not through the proxy: what the write left.
     const pg = new Client({ connectionString: environment.config.database.url });
     await pg.connect();
+    const kept = async (subjectId: unknown): Promise<number> =>
+      (
+        await pg.query(
+          'SELECT count(*)::int AS n FROM unacknowledged_event WHERE subject_id = $1',
+          [subjectId],
+        )
+      ).rows[0].n;
     const body = eventBody();
     try {
       const resume = freezeLocalBroker();
       let first;
       try {
-        const answer = post(body);
+        const answer = api.post(body);
         // The write is in flight: Kafka has it, the database is still part of it.
         await waitFor(
           async () => {
-            const kept = await pg.query(
-              'SELECT count(*)::int AS n FROM unacknowledged_event WHERE subject_id = $1',
-              [body.subjectId],
-            );
             const waiting = await pg.query(
               `SELECT count(*)::int AS n FROM pg_stat_activity
                 WHERE datname = current_database() AND state = 'idle in transaction'`,
             );
-            return kept.rows[0].n > 0 || waiting.rows[0].n > 0;
+            return (await kept(body.subjectId)) > 0 || waiting.rows[0].n > 0;
           },
           { timeoutMs: 10_000, intervalMs: 20, description: 'the write in flight' },
         );
-        await proxy.cut();
+        await api.proxy.cut();
         resume();
         first = await answer;
       } finally {
         resume();
       }
       expect([202, 503]).toContain(first.status);
-      await proxy.restore();
+      await api.proxy.restore();
       const retried = await waitFor(
         async () => {
-          const answer = await post(body);
+          const answer = await api.post(body);
           return answer.status === 202 ? answer : undefined;
         },
         { timeoutMs: 60_000, description: 'the retry accepted once the database is back' },
       );
-      await waitFor(
-        async () =>
-          (
-            await pg.query(
-              'SELECT count(*)::int AS n FROM unacknowledged_event WHERE subject_id = $1',
-              [body.subjectId],
-            )
-          ).rows[0].n === 0,
-        { timeoutMs: 60_000, description: 'the event acknowledged and forgotten' },
-      );
-      const offsets = await admin.fetchTopicOffsets(eventsTopic);
-      const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-      const records = await readTopicUntil(
-        createKafkaClient(environment.config.kafka, 'api-int-spec-reader'),
-        eventsTopic,
-        (read) => read.length >= total,
-      );
-      const ids = new Set(
-        records.filter((r) => r.key === body.subjectId).map((r) => r.headers['event-id']),
-      );
-      expect([...ids]).toEqual([retried.body.eventId]);
+      await waitFor(async () => (await kept(body.subjectId)) === 0, {
+        timeoutMs: 60_000,
+        description: 'the event acknowledged and forgotten',
+      });
+      expect([...(await eventIdsOnLog(body.subjectId))]).toEqual([retried.body.eventId]);
     } finally {
       await pg.end();
-      await app.close();
-      await proxy.close();
+      await api.close();
     }
   });
 
   it('reports itself degraded, not down, while the schema registry is away, and keeps writing', async () => {
-    const registry = new URL(environment.config.schemaRegistry.url);
-    const proxy = await startTcpProxy(registry.hostname, Number(registry.port || 80));
-    registry.hostname = '127.0.0.1';
-    registry.port = String(proxy.port);
-    const app = await createConsentApi({
-      ...environment.config,
-      schemaRegistry: {
-        ...environment.config.schemaRegistry,
-        url: registry.toString().replace(/\/$/, ''),
-      },
-    });
-    await app.listen(0, '127.0.0.1');
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const api = await apiBehindProxy('registry');
     const health = async (key?: string) => {
-      const response = await fetch(`${url}/health`, {
-        headers: key ? { authorization: `Bearer ${key}` } : {},
-      });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+      const { status, body } = await api.request('GET', '/health', undefined, key);
+      return { status, body };
     };
-    const write = async () =>
-      (
-        await fetch(`${url}/v1/consent-events`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${TEST_ADMIN_KEY}`,
-          },
-          body: JSON.stringify(eventBody()),
-        })
-      ).status;
     try {
-      expect(await write()).toBe(202);
+      expect((await api.post(eventBody())).status).toBe(202);
       expect(await health()).toEqual({ status: 200, body: { status: 'ok' } });
-      await proxy.cut();
+      await api.proxy.cut();
       expect(await health()).toEqual({ status: 200, body: { status: 'degraded' } });
-      const detail = await health(TEST_ADMIN_KEY);
-      expect(detail.body).toMatchObject({
+      expect((await health(TEST_ADMIN_KEY)).body).toMatchObject({
         status: 'degraded',
         degraded: { registry: { status: 'down' } },
         details: { broker: { status: 'up' }, database: { status: 'up' } },
       });
       // The schema it has used is in memory: writes go on.
-      expect(await write()).toBe(202);
-      await proxy.restore();
+      expect((await api.post(eventBody())).status).toBe(202);
+      await api.proxy.restore();
       await waitFor(async () => (await health()).body.status === 'ok', {
         timeoutMs: 15_000,
         description: 'health ok again once the registry is back',
       });
     } finally {
-      await app.close();
-      await proxy.close();
+      await api.close();
     }
   });
 
@@ -859,17 +854,8 @@ describe('consent-api against the real stack', () => {
       );
       expect(history.events).toHaveLength(1);
     }
-    const offsets = await admin.fetchTopicOffsets(eventsTopic);
-    const total = offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
-    const records = await readTopicUntil(
-      createKafkaClient(environment.config.kafka, 'api-int-spec-reader'),
-      eventsTopic,
-      (read) => read.length >= total,
-    );
     for (const body of [retried, abandoned]) {
-      const ids = new Set(
-        records.filter((r) => r.key === body.subjectId).map((r) => r.headers['event-id']),
-      );
+      const ids = await eventIdsOnLog(body.subjectId);
       expect({ subject: body.subjectId, ids: ids.size }).toEqual({
         subject: body.subjectId,
         ids: 1,

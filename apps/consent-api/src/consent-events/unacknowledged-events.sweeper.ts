@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import { ConsentEventWriter } from './consent-event.writer';
+import { PeriodicSweep } from '../periodic-sweep';
 
 /**
  * Sends again, every KAFKA_ACK_TIMEOUT_MS (at least every second), the events Kafka did not
@@ -17,8 +18,11 @@ import { ConsentEventWriter } from './consent-event.writer';
 @Injectable()
 export class UnacknowledgedEventsSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(UnacknowledgedEventsSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping = false;
+  private readonly periodic = new PeriodicSweep(
+    this.logger,
+    () => this.sendAgain(),
+    'unacknowledged events not yet acknowledged; the next sweep sends them again',
+  );
 
   constructor(
     private readonly writer: ConsentEventWriter,
@@ -26,33 +30,22 @@ export class UnacknowledgedEventsSweeper implements OnApplicationBootstrap, OnAp
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(
-      () => void this.sweep(),
-      Math.max(1_000, this.config.kafka.ackTimeoutMs),
-    );
+    this.periodic.start(Math.max(1_000, this.config.kafka.ackTimeoutMs));
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.periodic.stop();
   }
 
   /** One sweep; returns how many subjects' events were sent again and acknowledged. */
-  async sweep(): Promise<number> {
-    if (this.sweeping) return 0;
-    this.sweeping = true;
-    try {
-      const settled = await this.writer.resendUnacknowledged();
-      if (settled > 0)
-        this.logger.log({ msg: 'unacknowledged events sent again', subjects: settled });
-      return settled;
-    } catch (error) {
-      this.logger.warn({
-        msg: 'unacknowledged events not yet acknowledged; the next sweep sends them again',
-        error: (error as Error).message,
-      });
-      return 0;
-    } finally {
-      this.sweeping = false;
-    }
+  sweep(): Promise<number> {
+    return this.periodic.run();
+  }
+
+  private async sendAgain(): Promise<number> {
+    const settled = await this.writer.resendUnacknowledged();
+    if (settled > 0)
+      this.logger.log({ msg: 'unacknowledged events sent again', subjects: settled });
+    return settled;
   }
 }

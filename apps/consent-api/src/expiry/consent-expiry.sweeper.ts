@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
 import { DataSource } from 'typeorm';
 import type { ConsentEventRequest } from '../consent-events/consent-event.request';
 import { ConsentEventWriter } from '../consent-events/consent-event.writer';
+import { PeriodicSweep } from '../periodic-sweep';
 
 /** Most expiries one sweep records. */
 const SWEEP_LIMIT = 1_000;
@@ -31,8 +32,11 @@ interface LapsedGrant {
 @Injectable()
 export class ConsentExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ConsentExpirySweeper.name);
-  private timer?: NodeJS.Timeout;
-  private sweeping = false;
+  private readonly periodic = new PeriodicSweep(
+    this.logger,
+    () => this.recordExpiries(),
+    'expiry sweep failed; the next sweep retries',
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -41,42 +45,31 @@ export class ConsentExpirySweeper implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(
-      () => void this.sweep(),
-      this.config.consentPolicy.expirySweepIntervalMs,
-    );
+    this.periodic.start(this.config.consentPolicy.expirySweepIntervalMs);
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    this.periodic.stop();
   }
 
   /** One sweep; returns how many expiries it submitted. */
-  async sweep(): Promise<number> {
-    if (this.sweeping) return 0;
-    this.sweeping = true;
-    try {
-      const lapsed: LapsedGrant[] = await this.dataSource.query(
-        `SELECT subject_id, purpose, event_id, expires_at, jurisdiction, legal_basis FROM consent_choice
-          WHERE action = 'GRANT' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
-        [SWEEP_LIMIT],
-      );
-      if (lapsed.length === 0) return 0;
-      await this.writer.accept(lapsed.map(expiryOf), (index) => `expiries[${index}].`, {
-        kind: 'system',
-        component: 'consent-expiry',
-      });
-      this.logger.log({ msg: 'recorded expiries', count: lapsed.length });
-      return lapsed.length;
-    } catch (error) {
-      this.logger.warn({
-        msg: 'expiry sweep failed; the next sweep retries',
-        error: (error as Error).message,
-      });
-      return 0;
-    } finally {
-      this.sweeping = false;
-    }
+  sweep(): Promise<number> {
+    return this.periodic.run();
+  }
+
+  private async recordExpiries(): Promise<number> {
+    const lapsed: LapsedGrant[] = await this.dataSource.query(
+      `SELECT subject_id, purpose, event_id, expires_at, jurisdiction, legal_basis FROM consent_choice
+        WHERE action = 'GRANT' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
+      [SWEEP_LIMIT],
+    );
+    if (lapsed.length === 0) return 0;
+    await this.writer.accept(lapsed.map(expiryOf), (index) => `expiries[${index}].`, {
+      kind: 'system',
+      component: 'consent-expiry',
+    });
+    this.logger.log({ msg: 'recorded expiries', count: lapsed.length });
+    return lapsed.length;
   }
 }
 
