@@ -2,16 +2,21 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { LOG_REDACTED_PATHS } from './log-redaction';
 
+/** A logger redacting as the apps' does, and the lines it wrote. */
+function capturedLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, logger: pino({ redact: LOG_REDACTED_PATHS }, sink) };
+}
+
 describe('request logs', () => {
   it('redact credentials, cookies and forwarded addresses, and keep the rest', () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const logger = pino({ redact: LOG_REDACTED_PATHS }, sink);
+    const { lines, logger } = capturedLogger();
     logger.info({
       req: {
         method: 'GET',
@@ -36,14 +41,7 @@ describe('request logs', () => {
   });
 
   it("redact a failed query's parameters and the server's detail, which can quote values", () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const logger = pino({ redact: LOG_REDACTED_PATHS }, sink);
+    const { lines, logger } = capturedLogger();
     const driverError = Object.assign(new Error('duplicate key value'), {
       code: '23505',
       detail: 'Key (subject_id)=(person@example.com) already exists.',
