@@ -131,6 +131,8 @@ export interface VerifyReport {
   readonly topic: string;
   readonly asOf: string | null;
   readonly eventsChecked: number;
+  /** Records that repeated an event exactly (sent again after Kafka acknowledged it late). */
+  readonly repeatedRecords: number;
   readonly subjectsCompared: number;
   readonly readModelEvents: number;
   /** The signed checkpoint the log was measured against; null when there was none. */
@@ -455,6 +457,7 @@ export class Auditor {
       topic,
       asOf: asOf?.toISOString() ?? null,
       eventsChecked: chains.eventCount,
+      repeatedRecords: chains.exactRepeatCount,
       subjectsCompared: subjects.size,
       readModelEvents,
       checkpoint: checkpoint

@@ -78,6 +78,7 @@ describe('ChainVerifier', () => {
     );
     expect(verifier.result()).toEqual([]);
     expect(verifier.exactRepeatCount).toBe(2);
+    expect(verifier.eventCount).toBe(3);
     expect(verifier.heads().get('a')).toBe(hash(events[2]!));
   });
 

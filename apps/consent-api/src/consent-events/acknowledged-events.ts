@@ -1,12 +1,18 @@
 import type { DataSource } from 'typeorm';
 
+/** How long a failed delete waits before it is tried again. */
+const RETRY_MS = 1_000;
+
 /**
  * Forgets the records Kafka acknowledged (`unacknowledged_event`), in batches, off the path of
- * the answer: one DELETE for everything acknowledged while the previous one ran. A delete that
- * fails (the database away) leaves the rows; the sweeper then sends those records again, which is
- * harmless (an exact repeat by event id is one event everywhere).
+ * the answer: one DELETE for everything acknowledged while the previous one ran. Until a record's
+ * row is gone, {@link has} says it was acknowledged, so that this instance does not send it again
+ * (another instance may, which is harmless: an exact repeat by event id is one event everywhere).
+ * A delete that fails (the database away) is tried again.
  */
 export class AcknowledgedEvents {
+  /** Acknowledged, row not yet deleted. */
+  private readonly waiting = new Set<string>();
   private pending: string[] = [];
   private flushing?: Promise<void>;
 
@@ -16,11 +22,17 @@ export class AcknowledgedEvents {
   ) {}
 
   add(eventIds: readonly string[]): void {
+    for (const eventId of eventIds) this.waiting.add(eventId);
     this.pending.push(...eventIds);
     this.flushing ??= this.flush();
   }
 
-  /** Resolves once everything added so far is deleted (or the attempt failed). */
+  /** True while Kafka's acknowledgement of this record is known here but its row remains. */
+  has(eventId: string): boolean {
+    return this.waiting.has(eventId);
+  }
+
+  /** Resolves once everything added so far is deleted, or its delete failed once. */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
   }
@@ -28,6 +40,7 @@ export class AcknowledgedEvents {
   private async flush(): Promise<void> {
     // Let the other answers of this tick add theirs first.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    let failed: string[] = [];
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
@@ -36,10 +49,17 @@ export class AcknowledgedEvents {
           'DELETE FROM unacknowledged_event WHERE event_id = ANY($1::uuid[])',
           [batch],
         );
+        for (const eventId of batch) this.waiting.delete(eventId);
       } catch (error) {
         this.onError(error as Error);
+        failed = failed.concat(batch);
       }
     }
     this.flushing = undefined;
+    if (failed.length > 0)
+      setTimeout(() => {
+        this.pending.push(...failed);
+        this.flushing ??= this.flush();
+      }, RETRY_MS).unref();
   }
 }

@@ -217,8 +217,10 @@ export class ConsentEventWriter implements OnApplicationShutdown {
       ].sort();
       const { heads, unacknowledgedIn } = await this.lockChainHeads(manager, subjects);
       const known = await this.knownKeys(manager, all);
-      const unacknowledged =
-        unacknowledgedIn.length > 0 ? await this.unacknowledged(manager, unacknowledgedIn) : [];
+      // Those whose acknowledgement this instance has but whose rows remain are not sent again.
+      const unacknowledged = (
+        unacknowledgedIn.length > 0 ? await this.unacknowledged(manager, unacknowledgedIn) : []
+      ).filter(({ eventId }) => !this.acknowledgements.has(eventId));
       const encode = await this.publisher.encoder();
       const written: FreshEvent[] = [];
       const answers = requests.map((request) =>
