@@ -15,7 +15,6 @@ import {
 } from '@consent-ledger/consent-domain';
 import {
   AvroSerde,
-  checkpointProblem,
   consentTopics,
   type ExportedCheckpoint,
   foldReaderSchema,
@@ -44,7 +43,7 @@ import {
 import type { LogReaderKind, TimeAxis } from './replay-options';
 import type { FoldWorkers } from './fold-workers';
 import { foldLog } from './parallel-fold';
-import { readLatestCheckpoint, trustedCheckpointKey } from './chain-checkpoints';
+import { measureAgainstCheckpoint, readLatestCheckpoint } from './chain-checkpoints';
 
 /** The projector's checkpoint name (apps/projector): how far the read model has read the log. */
 const READ_MODEL_PROJECTION = 'consent-read-model';
@@ -451,7 +450,10 @@ export class Auditor {
         });
       }
     }
-    if (checkpoint) findings.push(...this.checkpointFindings(checkpoint, chains));
+    if (checkpoint)
+      findings.push(
+        ...measureAgainstCheckpoint(checkpoint, chains, this.deps.config.chainCheckpoints),
+      );
     return {
       consistent: findings.length === 0,
       topic,
@@ -485,27 +487,6 @@ export class Auditor {
     if (choice === 'none') return undefined;
     if (choice === 'latest') return this.latestCheckpoint();
     return choice;
-  }
-
-  /**
-   * The signature and the leaves checked with the trusted key first: a checkpoint that is not
-   * what was signed proves nothing, and is itself the finding.
-   */
-  private checkpointFindings(exported: ExportedCheckpoint, chains: ChainVerifier): VerifyFinding[] {
-    const key = trustedCheckpointKey(this.deps.config.chainCheckpoints);
-    const problem = typeof key === 'string' ? key : checkpointProblem(exported, key);
-    if (problem)
-      return [
-        {
-          kind: 'CHECKPOINT_INVALID',
-          subjectId: null,
-          eventId: null,
-          partition: null,
-          offset: null,
-          detail: `checkpoint ${exported.checkpoint.checkpointId} of ${exported.checkpoint.createdAt}: ${problem}`,
-        },
-      ];
-    return chains.checkpointFindings(exported.leaves, exported.checkpoint.frontier);
   }
 
   /** Everything that shows what a person agreed to, when, under which notice, and who was told. */

@@ -3,7 +3,6 @@ import {
   checkLinks,
   decisionChanges,
   evolve,
-  type BrokenLink,
   type ConsentEvent,
   type DecisionChange,
   type SubjectConsentState,
@@ -30,6 +29,7 @@ import {
 } from '@consent-ledger/persistence';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { brokenLinkLetter } from './broken-links';
 import { quarantineRefused, refusalOf, type Decoded } from './refused-events';
 
 /** The projection's name in projection_checkpoint. */
@@ -197,7 +197,9 @@ export class ConsentEventProjection {
       this.readModel.chainHeadsFrom(subjects, subjectRows!),
       (entry) => unapplied.has(entry),
     );
-    const brokenLetters = links.broken.map((broken) => this.brokenLinkLetter(batches, broken));
+    const brokenLetters = links.broken.map((broken) =>
+      brokenLinkLetter(batches, broken, this.target.eventsTopic),
+    );
     const letterKey = (letter: DeadLetter) => `${letter.partition}:${letter.message.offset}`;
     const letters = [
       ...plan.outcomes.flatMap((outcome) => outcome.deadLettered),
@@ -237,37 +239,6 @@ export class ConsentEventProjection {
         ],
       };
     });
-  }
-
-  /**
-   * The report of an event whose link is not its subject's head: dead-lettered as
-   * CHAIN.BROKEN_LINK when held back, CHAIN.BROKEN_LINK_APPLIED when applied because it only
-   * restricts. Either way someone must look: the log was tampered with, or a writer misbehaved.
-   */
-  private brokenLinkLetter(
-    batches: readonly PartitionBatch[],
-    { entry, expected, applied }: BrokenLink<PositionedEvent>,
-  ): DeadLetter {
-    const { partition, offset } = entry.position;
-    const message = batches
-      .find((batch) => batch.partition === partition)!
-      .messages.find((candidate) => candidate.offset === offset)!;
-    const short = (hash: string | null) => (hash === null ? 'none' : `${hash.slice(0, 12)}…`);
-    const link = `event ${entry.event.eventId} links to ${short(entry.event.previousEventHash)}, but the subject's last applied event hashes to ${short(expected)}${expected === null ? ' (the subject has no event yet)' : ''}`;
-    return {
-      message,
-      sourceTopic: this.target.eventsTopic,
-      partition,
-      error: applied
-        ? new NonRetriableError(
-            'CHAIN.BROKEN_LINK_APPLIED',
-            `${link}. Applied all the same: a ${entry.event.action.toLowerCase()} only restricts.`,
-          )
-        : new NonRetriableError(
-            'CHAIN.BROKEN_LINK',
-            `${link}. Held back: a grant the chain cannot vouch for is not applied.`,
-          ),
-    };
   }
 
   /**

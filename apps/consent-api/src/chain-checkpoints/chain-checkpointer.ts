@@ -19,6 +19,7 @@ import {
 import type { Kafka, Producer } from 'kafkajs';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { PeriodicSweep } from '../periodic-sweep';
 import { loadSigningKey } from './checkpoint-signing-key';
 
 /** Leaves per message: a subject id of up to 256 characters and a hash stay under 1 MB. */
@@ -40,7 +41,11 @@ export class ChainCheckpointer implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(ChainCheckpointer.name);
   private readonly producer: Producer;
   private readonly topics: ReturnType<typeof consentTopics>;
-  private timer?: NodeJS.Timeout;
+  private readonly periodic = new PeriodicSweep(
+    this.logger,
+    async () => ((await this.checkpoint()) ? 1 : 0),
+    'chain checkpoint failed; the next one retries',
+  );
   private connected?: Promise<void>;
 
   constructor(
@@ -57,18 +62,11 @@ export class ChainCheckpointer implements OnApplicationBootstrap, OnApplicationS
     if (intervalMs === 0) return;
     // Fails the boot when production has no key, rather than the first checkpoint an hour later.
     loadSigningKey(this.config.chainCheckpoints);
-    this.timer = setInterval(() => {
-      this.checkpoint().catch((error: Error) =>
-        this.logger.warn({
-          msg: 'chain checkpoint failed; the next one retries',
-          error: error.message,
-        }),
-      );
-    }, intervalMs);
+    this.periodic.start(intervalMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    this.periodic.stop();
     if (this.connected) await this.producer.disconnect();
   }
 

@@ -11,12 +11,13 @@ import {
   type EventWriterLimits,
 } from '@consent-ledger/consent-domain';
 import { hashConsentEvent, sha256Hex } from '@consent-ledger/kafka';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { AppError, consentRulesBroken, type Caller, type FieldProblem } from '@consent-ledger/http';
-import { GroupCommitQueue, queryPrepared } from '@consent-ledger/persistence';
+import { GroupCommitQueue } from '@consent-ledger/persistence';
 import { toProposedEvent, type ConsentEventRequest } from './consent-event.request';
 import { AcknowledgedEvents } from './acknowledged-events';
+import { keyOf, WritePathRepository, type KnownKey } from './write-path.repository';
 import {
   ConsentEventPublisher,
   KafkaNotAcknowledged,
@@ -54,11 +55,6 @@ interface GroupRequest {
   readonly recordedBy: string;
   /** Subjects whose unacknowledged events are to be sent again (the sweeper's request). */
   readonly resendSubjects?: readonly string[];
-}
-
-interface KnownKey {
-  readonly eventId: string;
-  readonly fingerprint: string;
 }
 
 interface FreshEvent {
@@ -113,6 +109,7 @@ const MAX_GROUP_EVENTS = 2_000;
 export class ConsentEventWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(ConsentEventWriter.name);
   private readonly acknowledgements: AcknowledgedEvents;
+  private readonly writes = new WritePathRepository();
 
   private readonly queue = new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
     (requests) => this.writeGroup(requests),
@@ -180,7 +177,7 @@ export class ConsentEventWriter implements OnApplicationShutdown {
       for (const problem of validateProposedEvent(toProposedEvent(request), context)) {
         problems.push({ ...problem, field: `${fieldPrefix(index)}${problem.field}` });
       }
-      const key = `${request.subjectId}\u0000${request.idempotencyKey}`;
+      const key = keyOf(request.subjectId, request.idempotencyKey);
       if (keys.has(key)) {
         problems.push({
           field: `${fieldPrefix(index)}idempotencyKey`,
@@ -215,18 +212,39 @@ export class ConsentEventWriter implements OnApplicationShutdown {
           ...requests.flatMap((request) => request.resendSubjects ?? []),
         ]),
       ].sort();
-      const { heads, unacknowledgedIn } = await this.lockChainHeads(manager, subjects);
-      const known = await this.knownKeys(manager, all);
+      const { heads, unacknowledgedIn } = await this.writes.lockChainHeads(manager, subjects);
+      const known = await this.writes.knownKeys(
+        manager,
+        all.map(({ request }) => request),
+      );
       // Those whose acknowledgement this instance has but whose rows remain are not sent again.
       const unacknowledged = (
-        unacknowledgedIn.length > 0 ? await this.unacknowledged(manager, unacknowledgedIn) : []
+        unacknowledgedIn.length > 0
+          ? await this.writes.unacknowledged(manager, unacknowledgedIn)
+          : []
       ).filter(({ eventId }) => !this.acknowledgements.has(eventId));
       const encode = await this.publisher.encoder();
       const written: FreshEvent[] = [];
       const answers = requests.map((request) =>
         this.assign(request, heads, known, written, encode),
       );
-      if (written.length > 0) await this.recordKeysHeadsAndRecords(manager, written, heads);
+      if (written.length > 0)
+        await this.writes.recordWritten(
+          manager,
+          written.map(({ event, fingerprint, value }) => ({
+            subjectId: event.subjectId,
+            eventId: event.eventId,
+            idempotencyKey: event.idempotencyKey,
+            fingerprint,
+            value,
+          })),
+          new Map(
+            written.map(({ event }) => [
+              event.subjectId,
+              { eventId: event.eventId, hash: heads.get(event.subjectId) ?? null },
+            ]),
+          ),
+        );
       return { outcomes: answers, fresh: written, resend: unacknowledged };
     });
     if (fresh.length === 0 && resend.length === 0) return outcomes;
@@ -264,38 +282,19 @@ export class ConsentEventWriter implements OnApplicationShutdown {
    * with how many subjects were settled; rejects with the 503 when Kafka still does not answer.
    */
   async resendUnacknowledged(limit = 500): Promise<number> {
-    const rows: Array<{ subject_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT subject_id FROM unacknowledged_event
-        WHERE created_at < now() - make_interval(secs => $1::float8 / 1000) LIMIT $2`,
-      [this.config.kafka.ackTimeoutMs, limit],
+    const subjects = await this.writes.subjectsLongUnacknowledged(
+      this.dataSource.manager,
+      this.config.kafka.ackTimeoutMs,
+      limit,
     );
-    if (rows.length === 0) return 0;
+    if (subjects.length === 0) return 0;
     await this.queue.submit({
       pending: [],
       now: new Date(),
       recordedBy: 'system:resend',
-      resendSubjects: rows.map((row) => row.subject_id),
+      resendSubjects: subjects,
     });
-    return rows.length;
-  }
-
-  /** The subjects' events Kafka has not acknowledged yet, in the order they were written. */
-  private async unacknowledged(
-    manager: EntityManager,
-    subjects: readonly string[],
-  ): Promise<EventRecord[]> {
-    const rows: Array<{ event_id: string; subject_id: string; value: Buffer }> =
-      await queryPrepared(
-        manager,
-        `SELECT event_id, subject_id, value FROM unacknowledged_event
-          WHERE subject_id = ANY($1::text[]) ORDER BY seq`,
-        [subjects],
-      );
-    return rows.map((row) => ({
-      subjectId: row.subject_id,
-      eventId: row.event_id,
-      value: row.value,
-    }));
+    return subjects.length;
   }
 
   /**
@@ -316,7 +315,7 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     const events: FreshEvent[] = [];
     const accepted: AcceptedEvent[] = [];
     for (const { request: body, fingerprint } of request.pending) {
-      const key = `${body.subjectId}\u0000${body.idempotencyKey}`;
+      const key = keyOf(body.subjectId, body.idempotencyKey);
       const previous = tentativeKeys.get(key) ?? known.get(key);
       if (previous) {
         if (previous.fingerprint !== fingerprint) return idempotencyConflict(body);
@@ -358,100 +357,5 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     tentativeKeys.forEach((value, key) => known.set(key, value));
     fresh.push(...events);
     return accepted;
-  }
-
-  /**
-   * Locks each subject's chain head (creating it on first use) in a fixed order: no deadlocks.
-   * One statement: ON CONFLICT DO UPDATE locks an existing head and works on its latest committed
-   * version, also one a concurrent writer of the same new subject inserted after this statement
-   * began (the INSERT waits for that writer), so RETURNING gives the head to chain to.
-   */
-  private async lockChainHeads(
-    manager: EntityManager,
-    subjects: readonly string[],
-  ): Promise<{ heads: Map<string, string | null>; unacknowledgedIn: string[] }> {
-    const rows: Array<{
-      subject_id: string;
-      last_event_hash: string | null;
-      unacknowledged: boolean;
-    }> = await queryPrepared(
-      manager,
-      // Which subjects have events Kafka has not acknowledged, in the same statement: almost
-      // never any, and no round trip more to learn it.
-      `INSERT INTO consent_write_head AS h (subject_id) SELECT unnest($1::text[]) ORDER BY 1
-       ON CONFLICT (subject_id) DO UPDATE SET subject_id = h.subject_id
-       RETURNING h.subject_id, h.last_event_hash,
-         EXISTS (SELECT 1 FROM unacknowledged_event u WHERE u.subject_id = h.subject_id) AS unacknowledged`,
-      [subjects],
-    );
-    return {
-      heads: new Map(rows.map((row) => [row.subject_id, row.last_event_hash])),
-      unacknowledgedIn: rows.filter((row) => row.unacknowledged).map((row) => row.subject_id),
-    };
-  }
-
-  private async knownKeys(
-    manager: EntityManager,
-    pending: readonly PendingEvent[],
-  ): Promise<Map<string, KnownKey>> {
-    const rows: Array<{
-      subject_id: string;
-      idempotency_key: string;
-      event_id: string;
-      request_sha256: string;
-    }> = await queryPrepared(
-      manager,
-      // One primary-key lookup per key whatever the statistics say (LIMIT 1: not flattened).
-      `SELECT r.subject_id, r.idempotency_key, r.event_id, r.request_sha256
-         FROM unnest($1::text[], $2::text[]) AS k(subject_id, idempotency_key)
-         CROSS JOIN LATERAL (
-           SELECT subject_id, idempotency_key, event_id, request_sha256 FROM idempotency_record
-            WHERE subject_id = k.subject_id AND idempotency_key = k.idempotency_key LIMIT 1) r`,
-      [
-        pending.map(({ request }) => request.subjectId),
-        pending.map(({ request }) => request.idempotencyKey),
-      ],
-    );
-    return new Map(
-      rows.map((row) => [
-        `${row.subject_id}\u0000${row.idempotency_key}`,
-        { eventId: row.event_id, fingerprint: row.request_sha256 },
-      ]),
-    );
-  }
-
-  private async recordKeysHeadsAndRecords(
-    manager: EntityManager,
-    fresh: readonly FreshEvent[],
-    heads: ReadonlyMap<string, string | null>,
-  ): Promise<void> {
-    const lastEventIds = new Map(fresh.map(({ event }) => [event.subjectId, event.eventId]));
-    const subjects = [...lastEventIds.keys()];
-    await queryPrepared(
-      manager,
-      // The heads exist (locked above): ON CONFLICT finds each through the primary key, a plan no
-      // statistics can turn into a scan of every head (an UPDATE … FROM unnest can become one).
-      `WITH keys AS (
-         INSERT INTO idempotency_record (subject_id, idempotency_key, event_id, request_sha256)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[])
-       ), records AS (
-         INSERT INTO unacknowledged_event (event_id, subject_id, value)
-         SELECT * FROM unnest($3::uuid[], $1::text[], $8::bytea[])
-       )
-       INSERT INTO consent_write_head AS h (subject_id, last_event_id, last_event_hash)
-       SELECT * FROM unnest($5::text[], $6::uuid[], $7::text[])
-       ON CONFLICT (subject_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id,
-         last_event_hash = EXCLUDED.last_event_hash, updated_at = now()`,
-      [
-        fresh.map(({ event }) => event.subjectId),
-        fresh.map(({ event }) => event.idempotencyKey),
-        fresh.map(({ event }) => event.eventId),
-        fresh.map(({ fingerprint }) => fingerprint),
-        subjects,
-        subjects.map((subject) => lastEventIds.get(subject)),
-        subjects.map((subject) => heads.get(subject)),
-        fresh.map(({ value }) => value),
-      ],
-    );
   }
 }
