@@ -1,6 +1,8 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { externalIds, startFakeVendor, waitFor } from '@consent-ledger/testing';
+import type { FakeVendor } from '@consent-ledger/testing';
 
 /** Percentile of sorted numbers (nearest rank). */
 export function percentile(sorted: readonly number[], p: number): number {
@@ -95,4 +97,58 @@ export function postJson(
     request.on('error', reject);
     request.end(body);
   });
+}
+
+/** A withdrawal of marketing e-mail for `subjectId` (its own idempotency key), as the benches offer. */
+export function withdrawal(subjectId: string) {
+  return {
+    subjectId,
+    purpose: 'marketing.email',
+    action: 'WITHDRAW',
+    jurisdiction: 'DE',
+    channel: 'EMAIL_LINK',
+    method: 'UNSUBSCRIBE_LINK',
+    occurredAt: new Date(Date.now() - 1000).toISOString(),
+    idempotencyKey: subjectId,
+  };
+}
+
+/**
+ * The fake email platform the benches deliver to, with when it first applied an update for each
+ * subject (performance.now()).
+ */
+export async function startTimedEmailPlatform(): Promise<{
+  readonly vendor: FakeVendor;
+  readonly applied: Map<string, number>;
+}> {
+  const applied = new Map<string, number>();
+  const vendor = await startFakeVendor(201);
+  vendor.script((request) => {
+    const now = performance.now();
+    for (const subjectId of externalIds(request))
+      if (!applied.has(subjectId)) applied.set(subjectId, now);
+    return undefined;
+  });
+  return { vendor, applied };
+}
+
+/**
+ * Waits until every subject of `accepted` was applied, or nothing new was applied for 30 s (what
+ * is missing then counts as lost).
+ */
+export async function waitForDrain(
+  accepted: readonly string[],
+  applied: ReadonlyMap<string, number>,
+  { timeoutMs, description }: { readonly timeoutMs: number; readonly description: string },
+): Promise<void> {
+  let lastCount = -1;
+  let lastProgress = performance.now();
+  await waitFor(
+    () => {
+      const arrived = accepted.filter((subjectId) => applied.has(subjectId)).length;
+      if (arrived !== lastCount) [lastCount, lastProgress] = [arrived, performance.now()];
+      return arrived === accepted.length || performance.now() - lastProgress > 30_000;
+    },
+    { timeoutMs, intervalMs: 200, description },
+  );
 }

@@ -19,8 +19,8 @@ import {
   TEST_ADMIN_KEY,
   uniqueName,
   waitFor,
-  type AppProcess,
 } from '@consent-ledger/testing';
+import type { AppProcess } from '@consent-ledger/testing';
 import { printTable, writeResults } from './bench-support';
 
 const { values: options } = parseArgs({

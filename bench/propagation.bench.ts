@@ -12,15 +12,22 @@ import { AvroSerde, bootstrapKafka, consentTopics, createKafkaClient } from '@co
 import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
-  externalIds,
   startAppProcess,
-  startFakeVendor,
   TEST_ADMIN_KEY,
   uniqueName,
   waitFor,
-  type AppProcess,
 } from '@consent-ledger/testing';
-import { percentile, postJson, printTable, runKafkaTool, writeResults } from './bench-support';
+import type { AppProcess } from '@consent-ledger/testing';
+import {
+  percentile,
+  postJson,
+  printTable,
+  startTimedEmailPlatform,
+  waitForDrain,
+  runKafkaTool,
+  withdrawal,
+  writeResults,
+} from './bench-support';
 import { CpuMeter, pidsNamed, pidsWithArgument } from './cpu-meter';
 
 const { values: options } = parseArgs({
@@ -50,19 +57,6 @@ const { values: options } = parseArgs({
 const API_PORT = 3911;
 const baseUrl = `http://127.0.0.1:${API_PORT}`;
 
-function withdrawal(subjectId: string) {
-  return {
-    subjectId,
-    purpose: 'marketing.email',
-    action: 'WITHDRAW',
-    jurisdiction: 'DE',
-    channel: 'EMAIL_LINK',
-    method: 'UNSUBSCRIBE_LINK',
-    occurredAt: new Date(Date.now() - 1000).toISOString(),
-    idempotencyKey: subjectId,
-  };
-}
-
 async function main(): Promise<void> {
   const kafkaLibs = options['kafka-libs'];
   if (!kafkaLibs) throw new Error('--kafka-libs is required (bench/run.sh passes it)');
@@ -70,14 +64,7 @@ async function main(): Promise<void> {
   const total = rate * Number(options.seconds);
   const batchSize = Number(options.batch);
 
-  const applied = new Map<string, number>();
-  const vendor = await startFakeVendor(201);
-  vendor.script((request) => {
-    const now = performance.now();
-    for (const subjectId of externalIds(request))
-      if (!applied.has(subjectId)) applied.set(subjectId, now);
-    return undefined;
-  });
+  const { vendor, applied } = await startTimedEmailPlatform();
   const environment = await createTestEnvironment({
     HTTP_PORT: String(API_PORT),
     EMAIL_PLATFORM_URL: vendor.url,
@@ -203,21 +190,10 @@ async function main(): Promise<void> {
     const offeredSeconds = (performance.now() - start) / 1000;
     // Drain: wait until every accepted withdrawal arrived, or nothing new arrived for 30 s (then
     // what is missing counts as lost).
-    let lastCount = -1;
-    let lastProgress = performance.now();
-    await waitFor(
-      () => {
-        const arrived = [...accepted.keys(), ...warmupAccepted.keys()].filter((subjectId) =>
-          applied.has(subjectId),
-        ).length;
-        if (arrived !== lastCount) [lastCount, lastProgress] = [arrived, performance.now()];
-        return (
-          arrived === accepted.size + warmupAccepted.size ||
-          performance.now() - lastProgress > 30_000
-        );
-      },
-      { timeoutMs: 900_000, intervalMs: 200, description: 'the pipeline to drain' },
-    );
+    await waitForDrain([...accepted.keys(), ...warmupAccepted.keys()], applied, {
+      timeoutMs: 900_000,
+      description: 'the pipeline to drain',
+    });
     const cpuUsed = cpu.stop();
     toggleProfiles();
 

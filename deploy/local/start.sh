@@ -43,8 +43,8 @@ cat <<INFO
 
 Consent Ledger is running.
   consent-api  http://127.0.0.1:$HTTP_PORT   (OpenAPI: http://127.0.0.1:$HTTP_PORT/docs, /health, /metrics)
-  projector    http://127.0.0.1:$PROJECTOR_PORT/health   (/metrics)
-  connectors   http://127.0.0.1:$CONNECTORS_PORT/health   (/metrics; delivers to the fake vendors on :3950 and :3951,
+  projector    http://127.0.0.1:$PROJECTOR_PORT/health   (/metrics, OpenAPI at /docs)
+  connectors   http://127.0.0.1:$CONNECTORS_PORT/health   (/metrics, OpenAPI at /docs with training manifests; delivers to the fake vendors on :3950 and :3951,
                whose calls are logged in $LOG_DIR/fake-vendors.log)
   decision-api http://127.0.0.1:$DECISION_API_PORT   (OpenAPI: http://127.0.0.1:$DECISION_API_PORT/docs; decisions, filter, audiences)
   auditor      http://127.0.0.1:$AUDITOR_PORT   (OpenAPI: http://127.0.0.1:$AUDITOR_PORT/docs; replay, verify, proof, export, usage)

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # `npm test`: the whole test suite on a fresh machine. Installs what is missing, checks types,
-# lint and layering, brings the local stack up if it is not running, then runs the unit tests
-# and the integration tests (against the real broker, registry and database).
+# lint and layering, then for each supported Kafka line (KAFKA_LINES, default "3.9.2 4.4.0"):
+# brings the local stack up on that line (switching the broker if another line runs), runs the
+# tests (unit tests once, on the first line; integration tests against the real broker,
+# registry and database on every line), then the fault suite on a three-broker cluster of that
+# line (test/faults; FAULTS=0 leaves it out). Prints `tests: N passed, N failed` and the fault
+# table of each line.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,6 +15,7 @@ source "$HERE/lib.sh"
 
 export KAFKA_REPLICATION_FACTOR="${KAFKA_REPLICATION_FACTOR:-1}"
 export NODE_ENV=test
+KAFKA_LINES="${KAFKA_LINES:-3.9.2 4.4.0}"
 
 ensure_node_modules "$ROOT"
 cd "$ROOT"
@@ -22,25 +27,44 @@ npx eslint . --max-warnings 0
 log "formatting (prettier)"
 npx prettier --check . --log-level warn
 
-bash "$HERE/stack.sh" up
-
-# Each integration test makes its own database (cl_test_*) and drops it; a run that was killed
-# leaves some behind. One test run per server at a time is assumed.
-leftovers="$(psql "$PG_ADMIN_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'cl\_test\_%'")"
-for db in $leftovers; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
-
-# Topics of killed test runs (tests delete their own): t-<run>.* prefixes and test.* names.
-KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/maven/kafka.pom.xml")"
-java -cp "$CL_HOME/dist/kafka-$KAFKA_VERSION/libs/*" -Dlog4j.configuration="file:$HERE/kafka/log4j.properties" \
-  org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --delete --if-exists \
-  --topic '(t-|test\.|probe-).*' >/dev/null 2>&1 || log "could not clean up leftover test topics (continuing)"
-
-report="$(mktemp --suffix=.json)"
+reports=()
 status=0
-npx jest --runInBand --json --outputFile="$report" "$@" || status=$?
+first=1
+for line in $KAFKA_LINES; do
+  report="$(mktemp --suffix=.json)"
+  reports+=("$report")
+  projects=(--selectProjects integration)
+  what="integration tests"
+  if ((first)); then projects=(); what="unit and integration tests"; fi
+  log "Kafka $line: $what"
+  (
+    export KAFKA_VERSION="$line"
+    # shellcheck source=deploy/local/lib.sh
+    source "$HERE/lib.sh"
+    bash "$HERE/stack.sh" up
+    # Each integration test makes its own database (cl_test_*) and drops it; a run that was killed
+    # leaves some behind. One test run per server at a time is assumed.
+    leftovers="$(psql "$PG_ADMIN_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'cl\_test\_%'")"
+    for db in $leftovers; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+    # Topics of killed test runs (tests delete their own): t-<run>.* prefixes and test.* names.
+    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$KAFKA_PORT" --delete --if-exists \
+      --topic '(t-|test\.|probe-).*' >/dev/null 2>&1 || log "could not clean up leftover test topics (continuing)"
+    # --forceExit: once every result is in, a handle a test left open (seen once on 4.4.0, after
+    # all 91 integration tests passed) must not hold CI until its time limit; jest still names it.
+    npx jest "${projects[@]}" --runInBand --forceExit --json --outputFile="$report" "$@"
+  ) || status=1
+  first=0
+  if [[ "${FAULTS:-1}" == 1 ]]; then
+    log "Kafka $line: fault suite (three-broker cluster)"
+    KAFKA_VERSION="$line" bash "$ROOT/test/faults/run.sh" || status=1
+  fi
+done
+
 node -e '
-  const r = require(process.argv[1]);
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
-  if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1); }
-' "$report" || status=1
+  const reports = process.argv.slice(1).map((file) => { try { return require(file); } catch { return undefined; } });
+  const passed = reports.reduce((sum, r) => sum + (r?.numPassedTests ?? 0), 0);
+  const failed = reports.reduce((sum, r) => sum + (r?.numFailedTests ?? 0), 0);
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  if (reports.some((r) => !r || r.numTotalTests === 0)) { console.error("a test run did not run"); process.exit(1); }
+' "${reports[@]}" || status=1
 exit "$status"

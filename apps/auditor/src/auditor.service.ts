@@ -1,10 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  APP_CONFIG,
-  CONSENT_POLICY,
-  type AppConfig,
-  type LoadedConsentPolicy,
-} from '@consent-ledger/config';
+import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
+import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
 import { AvroSerde, KAFKA_CLIENT } from '@consent-ledger/kafka';
 import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';

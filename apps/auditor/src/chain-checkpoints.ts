@@ -1,67 +1,10 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ChainCheckpointSettings } from '@consent-ledger/config';
 import type { ChainVerifier } from '@consent-ledger/consent-domain';
-import {
-  checkpointProblem,
-  latestCheckpoint,
-  type ExportedCheckpoint,
-} from '@consent-ledger/kafka';
-import type { Kafka } from 'kafkajs';
-import { v4 as uuidv4 } from 'uuid';
-
-/** How long reading the checkpoints topic may take. */
-const READ_DEADLINE_MS = 60_000;
-
-/**
- * The last complete checkpoint of `eventsTopic` on the checkpoints topic, read from its beginning
- * to where it ends now; undefined when none was taken.
- */
-export async function readLatestCheckpoint(
-  kafka: Kafka,
-  checkpointsTopic: string,
-  eventsTopic: string,
-): Promise<ExportedCheckpoint | undefined> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let end: bigint;
-  try {
-    if (!(await admin.listTopics()).includes(checkpointsTopic)) return undefined;
-    const [partition] = await admin.fetchTopicOffsets(checkpointsTopic);
-    end = BigInt(partition?.high ?? '0');
-    if (end === BigInt(partition?.low ?? '0')) return undefined;
-  } finally {
-    await admin.disconnect();
-  }
-  const values: unknown[] = [];
-  const consumer = kafka.consumer({ groupId: `auditor-checkpoints-${uuidv4()}` });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: checkpointsTopic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(`${checkpointsTopic} not read to its end within ${READ_DEADLINE_MS} ms`),
-          ),
-        READ_DEADLINE_MS,
-      );
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ message }) => {
-          if (message.value) values.push(JSON.parse(message.value.toString('utf8')));
-          if (BigInt(message.offset) + 1n >= end) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      });
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return latestCheckpoint(values, eventsTopic);
-}
+import { checkpointProblem } from '@consent-ledger/kafka';
+import type { ExportedCheckpoint } from '@consent-ledger/kafka';
 
 /** The public key checkpoints are verified with (CHAIN_CHECKPOINT_PUBLIC_KEY_FILE). */
 function trustedCheckpointKey(settings: ChainCheckpointSettings): KeyObject | string {

@@ -3,39 +3,16 @@ import type { FoldableEvent, LogLocation } from '@consent-ledger/consent-domain'
 // Imported file by file: a replay's worker threads start faster without the rest of the library.
 import type { AvroSerde } from '@consent-ledger/kafka/avro-serde';
 import { createKafkaClient } from '@consent-ledger/kafka/kafka-client.factory';
-import { canScanLog, scanLog } from '@consent-ledger/kafka/log-scan/log-scanner';
-import type { RecordBatchCursor } from '@consent-ledger/kafka/log-scan/record-batch-cursor';
 import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
-import type { Kafka, KafkaMessage } from 'kafkajs';
-import { v4 as uuidv4 } from 'uuid';
-import { LogReaderUnavailableError, UnknownTopicError, type LogReaderKind } from './replay-options';
+import { createLogReader, partitionRanges } from '@consent-ledger/log-reader';
+import type { LogReaderKind, PartitionRange, RecordSource } from '@consent-ledger/log-reader';
+
+export { partitionRanges, type PartitionRange } from '@consent-ledger/log-reader';
 
 /** A record of the events topic that is not a readable consent event. */
 export interface UnreadableRecord extends LogLocation {
   readonly code: string;
   readonly reason: string;
-}
-
-/** A partition's first offset and the offset after its last record. */
-export interface PartitionRange {
-  readonly low: string;
-  readonly high: string;
-}
-
-/** Each partition's range now: what a read of the whole log covers. */
-export async function partitionRanges(
-  kafka: Kafka,
-  topic: string,
-): Promise<Record<number, PartitionRange>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if (!(await admin.listTopics()).includes(topic)) throw new UnknownTopicError(topic);
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return Object.fromEntries(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 export interface LogReadProgress {
@@ -213,12 +190,6 @@ function isUnreadable<E extends FoldableEvent>(
   return 'code' in item && 'reason' in item;
 }
 
-/** The records of one fetch, one at a time: a {@link RecordBatchCursor}, or kafkajs's messages. */
-type RecordSource = Pick<
-  RecordBatchCursor,
-  'next' | 'buffer' | 'offset' | 'valueStart' | 'valueLength' | 'keyText'
->;
-
 function unreadableAt(
   partition: number,
   record: RecordSource,
@@ -228,12 +199,11 @@ function unreadableAt(
 }
 
 /**
- * Reads a topic of consent events from its beginning to where it ended when the read began.
- * Records that cannot be decoded are reported with their position and skipped; the events behind
- * them are still read. The log is read with Fetch requests sent straight to the partitions'
- * leaders (`scanLog`: no consumer group, no object per record before decoding); on a cluster that
- * needs SASL, which that reader does not speak, with a kafkajs consumer of a group of its own that
- * commits nothing and is deleted afterwards. Either way only committed records are read.
+ * Reads a topic of consent events from its beginning to where it ended when the read began, with
+ * the log reader asked for or the fastest the cluster allows (`@consent-ledger/log-reader`: Fetch
+ * requests straight to the leaders, or a kafkajs consumer of a group of its own on clusters with
+ * SASL). Records that cannot be decoded are reported with their position and skipped; the events
+ * behind them are still read. Only committed records are read.
  */
 export async function readEventLog<E extends FoldableEvent>(
   options: EventLogReadOptions<E>,
@@ -256,23 +226,15 @@ export async function readEventLog<E extends FoldableEvent>(
       ]),
   );
   const read = new EventLogRead(options, partitions);
-  const reader: LogReaderKind =
-    options.logReader ?? (canScanLog(options.kafka) ? 'direct-fetch' : 'kafkajs-consumer');
-  if (reader === 'direct-fetch' && !canScanLog(options.kafka))
-    throw new LogReaderUnavailableError();
+  const reader = createLogReader(options.kafka, suffix, options.logReader);
   if (partitions.size > 0) {
-    if (reader === 'direct-fetch') {
-      const scan = await scanLog({
-        kafka: options.kafka,
-        clientIdSuffix: suffix,
-        topic: options.topic,
-        ranges: new Map([...partitions].map(([p, { next, end }]) => [p, { from: next, to: end }])),
-        onRecords: (partition, records) => read.take(partition, records).then(() => undefined),
-      });
-      read.firstFetchAt = scan.firstFetchAt;
-    } else {
-      await readWithConsumer(kafka, options.topic, Object.keys(ranges).map(Number), read);
-    }
+    const { firstFetchAt } = await reader.read({
+      topic: options.topic,
+      spans: new Map([...partitions].map(([p, { next, end }]) => [p, { from: next, to: end }])),
+      allPartitions: Object.keys(ranges).map(Number),
+      onRecords: (partition, records) => read.take(partition, records),
+    });
+    read.firstFetchAt = firstFetchAt;
   }
   const fetchMs = read.firstFetchAt === 0 ? 0 : Date.now() - read.firstFetchAt;
   return {
@@ -281,129 +243,6 @@ export async function readEventLog<E extends FoldableEvent>(
     firstFetchAt: read.firstFetchAt,
     fetchMs,
     totalMs: Date.now() - started,
-    reader,
+    reader: reader.kind,
   };
-}
-
-/**
- * The read through a kafkajs consumer, with a group of its own that commits nothing (so it never
- * disturbs the pipeline's groups) and is deleted afterwards.
- */
-async function readWithConsumer<E extends FoldableEvent>(
-  kafka: Kafka,
-  topic: string,
-  allPartitions: readonly number[],
-  read: EventLogRead<E>,
-): Promise<void> {
-  const groupId = `consent-ledger-auditor-${uuidv4()}`;
-  const open = new Set(read.partitions.keys());
-  const others = allPartitions.filter((partition) => !read.partitions.has(partition));
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
-    maxBytesPerPartition: 16 * 1024 * 1024,
-    maxBytes: 64 * 1024 * 1024,
-    maxWaitTimeInMs: 100,
-    retry: { retries: 8 },
-  });
-  try {
-    await consumer.connect();
-    try {
-      await new Promise<void>((resolve, reject) => {
-        consumer.on(consumer.events.CRASH, ({ payload }) => {
-          if (!payload.restart) reject(payload.error);
-        });
-        consumer.on(consumer.events.FETCH_START, () => {
-          if (read.firstFetchAt === 0) read.firstFetchAt = Date.now();
-        });
-        const finish = (partition: number) => {
-          open.delete(partition);
-          consumer.pause([{ topic, partitions: [partition] }]);
-          if (open.size === 0) resolve();
-        };
-        // A partition whose last records are transaction markers (a channel that produces
-        // with transactions) never hands them to eachBatch; kafkajs still reports the batch.
-        consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-          if (payload.topic !== topic || !open.has(payload.partition)) return;
-          if (Number(payload.lastOffset) + 1 >= read.partitions.get(payload.partition)!.end)
-            finish(payload.partition);
-        });
-        // Another reader's partitions are paused as soon as the group is joined, before the
-        // first fetch, so that they are not fetched and decoded for nothing.
-        if (others.length > 0)
-          consumer.on(consumer.events.GROUP_JOIN, () =>
-            consumer.pause([{ topic, partitions: others }]),
-          );
-        consumer
-          .subscribe({ topic, fromBeginning: true })
-          .then(() =>
-            consumer.run({
-              autoCommit: false,
-              partitionsConsumedConcurrently: Math.max(1, open.size),
-              eachBatch: async ({ batch }) => {
-                if (!read.partitions.has(batch.partition)) {
-                  // Another reader's partition (each reader has a group of its own).
-                  consumer.pause([{ topic, partitions: [batch.partition] }]);
-                  return;
-                }
-                if (!open.has(batch.partition)) return;
-                // Nothing is committed, so a rebalance restarts a partition from its
-                // beginning: what was read already is skipped, never folded twice.
-                if (await read.take(batch.partition, new MessageCursor(batch.messages)))
-                  finish(batch.partition);
-              },
-            }),
-          )
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-  } finally {
-    await deleteGroup(kafka, groupId);
-  }
-}
-
-/** kafkajs's messages of one batch, walked as a {@link RecordSource}. */
-class MessageCursor implements RecordSource {
-  buffer: Buffer = EMPTY;
-  offset = -1;
-  valueStart = 0;
-  valueLength = -1;
-  private index = -1;
-  private key: Buffer | null = null;
-
-  constructor(private readonly messages: readonly KafkaMessage[]) {}
-
-  next(): boolean {
-    this.index += 1;
-    const message = this.messages[this.index];
-    if (!message) return false;
-    this.offset = Number(message.offset);
-    this.key = message.key;
-    this.buffer = message.value ?? EMPTY;
-    this.valueStart = 0;
-    this.valueLength = message.value ? message.value.length : -1;
-    return true;
-  }
-
-  keyText(): string | undefined {
-    return this.key?.toString('utf8');
-  }
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** The throwaway group is removed so that audits leave nothing behind on the cluster. */
-async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.deleteGroups([groupId]);
-  } catch {
-    // Best effort: an empty group with no offsets expires on its own.
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
 }

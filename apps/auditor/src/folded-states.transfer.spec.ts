@@ -1,4 +1,5 @@
-import { foldEvents, initialState, type SubjectConsentState } from '@consent-ledger/consent-domain';
+import { foldEvents, initialState } from '@consent-ledger/consent-domain';
+import type { SubjectConsentState } from '@consent-ledger/consent-domain';
 import { fixtureEvent } from '@consent-ledger/consent-domain/consent-domain.fixtures';
 import { packStates, unpackStates } from './folded-states.transfer';
 

@@ -1,19 +1,11 @@
 import type { KafkaSettings, SchemaRegistrySettings } from '@consent-ledger/config';
-import {
-  evolve,
-  initialState,
-  type FoldableEvent,
-  type SubjectConsentState,
-} from '@consent-ledger/consent-domain';
+import { evolve, initialState } from '@consent-ledger/consent-domain';
+import type { FoldableEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
 // Imported file by file: a replay's worker threads start faster without the rest of the library.
 import { AvroSerde } from '@consent-ledger/kafka/avro-serde';
 import type { LogReaderKind, TimeAxis } from './replay-options';
-import {
-  readEventLog,
-  type LogReadProgress,
-  type PartitionRange,
-  type UnreadableRecord,
-} from './event-log.reader';
+import { readEventLog } from './event-log.reader';
+import type { LogReadProgress, PartitionRange, UnreadableRecord } from './event-log.reader';
 
 /** What one reader folds: plain data, so it can be handed to a worker thread. */
 export interface LogFoldTask {

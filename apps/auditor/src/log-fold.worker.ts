@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { packStates } from './folded-states.transfer';
-import { foldLogPartitions, type LogFoldTask } from './log-fold';
+import { foldLogPartitions } from './log-fold';
+import type { LogFoldTask } from './log-fold';
 
 /**
  * A worker thread folding a share of the log's partitions (see parallel replay). It may be

@@ -1,9 +1,12 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { startFoldWorker, type FoldWorkers } from './fold-workers';
+import { startFoldWorker } from './fold-workers';
+import type { FoldWorkers } from './fold-workers';
 import type { LogReadProgress, PartitionRange } from './event-log.reader';
-import { unpackStates, type PackedStates } from './folded-states.transfer';
-import { foldLogPartitions, type LogFoldResult, type LogFoldTask } from './log-fold';
+import { unpackStates } from './folded-states.transfer';
+import type { PackedStates } from './folded-states.transfer';
+import { foldLogPartitions } from './log-fold';
+import type { LogFoldResult, LogFoldTask } from './log-fold';
 
 /** Below this many records a replay folds on the calling thread: threads cost more than they save. */
 export const PARALLEL_REPLAY_MIN_RECORDS = 100_000;

@@ -2,52 +2,50 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import fc from 'fast-check';
 import { childEnvironment, loadConsentPolicy } from '@consent-ledger/config';
-import { decide, foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
+import { decide, foldEvents } from '@consent-ledger/consent-domain';
+import type { ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   ACKS_ALL,
   AvroSerde,
   consentTopics,
   createDurableProducer,
   createKafkaClient,
-  deadLetterHeaders,
   hashConsentEvent,
   sha256Hex,
   valueSubject,
-  type ExportedCheckpoint,
 } from '@consent-ledger/kafka';
+import type { ExportedCheckpoint } from '@consent-ledger/kafka';
 import { createDataSource } from '@consent-ledger/persistence';
 import {
+  choiceRequest,
   createTestEnvironment,
+  deadLetterCodesFor,
   fixtureUsageRecord,
-  readTopicUntil,
+  listenOnLoopback,
+  minutesAgo,
+  produceStraightToTopic,
   startAppProcess,
   startFakeVendor,
+  startPipeline,
   TEST_ADMIN_KEY,
   TEST_READ_ONLY_KEY,
   uniqueName,
   waitFor,
   waitForProjectionSettled,
-  type AppProcess,
-  type FakeVendor,
-  type TestEnvironment,
 } from '@consent-ledger/testing';
-import { Partitioners, type KafkaMessage } from 'kafkajs';
+import type { AppProcess, FakeVendor, Pipeline, TestEnvironment } from '@consent-ledger/testing';
+import { Partitioners } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { ChainCheckpointer } from '../../consent-api/src/chain-checkpoints/chain-checkpointer';
-import { createConsentApi } from '../../consent-api/src/consent-api.factory';
-import { createDecisionApi } from '../../decision-api/src/decision-api.factory';
-import { ProjectorModule } from '../../projector/src/projector.module';
-import { createAuditorApi } from '../src/auditor-api.factory';
+import { createAuditorApi } from '../src/http/auditor-api.factory';
 import { AuditorService } from '../src/auditor.service';
 import { partitionRanges } from '../src/event-log.reader';
 import { logReaderKinds } from '../src/replay-options';
-import type { ConsentProof, ReplayRow, VerifyReport } from '../src/auditor';
+import type { AccessReport, ConsentProof, ReplayRow, VerifyReport } from '../src/auditor';
 
 const runFile = promisify(execFile);
 let cliEnvironment: Record<string, string> = {};
@@ -79,7 +77,6 @@ async function runCli(
   }
 }
 
-const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const noticeHash = 'ab'.repeat(32);
 
 const consentEvent = (
@@ -89,23 +86,7 @@ const consentEvent = (
   jurisdiction = 'DE',
   occurredAt = minutesAgo(5),
   notice = { noticeId: 'privacy', version: '3', textSha256: noticeHash },
-) => ({
-  subjectId,
-  purpose,
-  action,
-  jurisdiction,
-  channel: 'WEB',
-  method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
-  legalBasis: 'CONSENT',
-  ...(action === 'GRANT' ? { notice } : {}),
-  occurredAt,
-  idempotencyKey: uniqueName('key'),
-});
-
-const listen = async (app: INestApplication) => {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-};
+) => choiceRequest(subjectId, purpose, action, { jurisdiction, occurredAt, notice });
 
 interface ApiPurpose {
   purpose: string;
@@ -131,9 +112,7 @@ const comparable = (
 
 describe('audit: replay to any moment, verification, proof and usage against the real stack', () => {
   let environment: TestEnvironment;
-  let api: INestApplication;
-  let projector: INestApplication;
-  let decisions: INestApplication;
+  let pipeline: Pipeline;
   let auditor: INestApplication;
   let connectors: AppProcess | undefined;
   let emailPlatform: FakeVendor;
@@ -164,6 +143,13 @@ describe('audit: replay to any moment, verification, proof and usage against the
     eventsRecorded += 1;
     return (await response.json()) as { eventId: string };
   };
+  /** A chain checkpoint now, through the API's operations endpoint. */
+  const takeCheckpoint = async (): Promise<ExportedCheckpoint['checkpoint']> => {
+    const response = await call(`${apiUrl}/v1/chain-checkpoints`, { method: 'POST', body: '{}' });
+    const body = await response.json();
+    expect({ status: response.status, body }).toEqual({ status: 201, body: expect.anything() });
+    return body as ExportedCheckpoint['checkpoint'];
+  };
   const settled = () =>
     waitForProjectionSettled(dataSource, [...new Set(subjectsRecorded)], eventsRecorded);
   const eventsOf = async (subjectId: string): Promise<ConsentEvent[]> => {
@@ -190,17 +176,15 @@ describe('audit: replay to any moment, verification, proof and usage against the
     environment = await createTestEnvironment({ EMAIL_PLATFORM_URL: emailPlatform.url });
     cliEnvironment = { ...environment.overrides };
     dataSource = createDataSource(environment.config.database);
-    api = await createConsentApi(environment.config);
-    apiUrl = await listen(api);
     await dataSource.initialize();
-    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
-      logger: ['error'],
+    pipeline = await startPipeline({
+      environment,
+      apps: ['consent-api', 'projector', 'decision-api'],
     });
-    await projector.init();
-    decisions = await createDecisionApi(environment.config);
-    decisionsUrl = await listen(decisions);
+    apiUrl = pipeline.url('consent-api');
+    decisionsUrl = pipeline.url('decision-api');
     auditor = await createAuditorApi(environment.config);
-    auditUrl = await listen(auditor);
+    auditUrl = await listenOnLoopback(auditor);
     connectors = startAppProcess('apps/connectors/src/main.ts', {
       ...environment.overrides,
       CONNECTORS: 'email-platform,ml-training',
@@ -211,9 +195,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
   afterAll(async () => {
     connectors?.kill();
     await auditor?.close();
-    await decisions?.close();
-    await projector?.close();
-    await api?.close();
+    await pipeline?.stop();
     await dataSource?.destroy();
     await environment?.dispose();
     await emailPlatform?.close();
@@ -670,8 +652,8 @@ describe('audit: replay to any moment, verification, proof and usage against the
     });
 
     it('a deleted last event is caught against the signed checkpoint, kept outside the system', async () => {
-      const taken = await api.get(ChainCheckpointer).checkpoint();
-      expect(taken?.subjectCount).toBe(new Set(subjectsRecorded).size);
+      const taken = await takeCheckpoint();
+      expect(taken.subjectCount).toBe(new Set(subjectsRecorded).size);
       const response = await call(`${auditUrl}/v1/audit/checkpoints/latest`);
       expect(response.status).toBe(200);
       const exported = (await response.json()) as ExportedCheckpoint;
@@ -680,7 +662,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
       writeFileSync(file, JSON.stringify(exported));
 
       // The live log measures clean against it.
-      expect((await verify()).checkpoint?.checkpointId).toBe(taken!.checkpointId);
+      expect((await verify()).checkpoint?.checkpointId).toBe(taken.checkpointId);
       expect((await verify()).findings).toEqual([]);
 
       // A copy without the victim's last event: its chain is intact, only the checkpoint knows.
@@ -708,7 +690,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
           offset: String(indexes[2]),
         }),
       ]);
-      expect(cli.stderr).toMatch(new RegExp(`against checkpoint ${taken!.checkpointId}`));
+      expect(cli.stderr).toMatch(new RegExp(`against checkpoint ${taken.checkpointId}`));
 
       // Mending the checkpoint to match breaks its signature.
       const [, , third] = await eventsOf(victim);
@@ -758,7 +740,7 @@ describe('audit: replay to any moment, verification, proof and usage against the
       eventsRecorded += 1;
       await settled();
 
-      await api.get(ChainCheckpointer).checkpoint();
+      await takeCheckpoint();
       const report = await verify();
       expect(report.findings.filter((f) => f.kind.startsWith('CHECKPOINT'))).toEqual([
         expect.objectContaining({
@@ -891,26 +873,13 @@ describe('audit: replay to any moment, verification, proof and usage against the
   it('indexes the usage log past a record PostgreSQL refuses, which is dead-lettered with the reason', async () => {
     const topics = consentTopics(environment.config.kafka.topicPrefix);
     const kafka = createKafkaClient(environment.config.kafka, 'audit-usage-poison');
-    const serde = AvroSerde.connect(environment.config.schemaRegistry);
     const subjectId = uniqueName('usage-poison');
     const usage = (askedBy: string) => fixtureUsageRecord(subjectId, { askedBy });
     const [poison, good] = [usage('evil\u0000key'), usage('admin')];
-    const producer = createDurableProducer(kafka);
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: topics.usage,
-        acks: ACKS_ALL,
-        messages: await Promise.all(
-          [poison, good].map(async (record) => ({
-            key: subjectId,
-            value: await serde.encode(valueSubject(topics.usage), record),
-          })),
-        ),
-      });
-    } finally {
-      await producer.disconnect();
-    }
+    await produceStraightToTopic(environment.config, topics.usage, [
+      { key: subjectId, value: poison },
+      { key: subjectId, value: good },
+    ]);
 
     await waitFor(
       async () => {
@@ -920,89 +889,189 @@ describe('audit: replay to any moment, verification, proof and usage against the
       },
       { timeoutMs: 30_000, description: 'the record behind the poison indexed' },
     );
-    const letters = await readTopicUntil(kafka, topics.deadLetter, (records) =>
-      records.some((record) => record.key === subjectId),
-    );
-    const codes = letters
-      .filter((letter) => letter.key === subjectId)
-      .map((letter) => letter.headers[deadLetterHeaders.code]);
+    const codes = await deadLetterCodesFor(kafka, topics.deadLetter, subjectId);
     expect(codes).toEqual(['RECORD.DATA_REFUSED']);
   });
 
-  it('proves consent: each event with the notice text shown, the evidence, and what the email platform was told', async () => {
+  it('exports the events recorded in a range as NDJSON, one event per line', async () => {
+    // Given two events recorded after a moment
+    const from = new Date();
+    const subjectId = uniqueName('export');
+    const granted = await record(
+      consentEvent(subjectId, 'marketing.email', 'GRANT', 'DE', minutesAgo(2)),
+    );
+    const withdrawn = await record(
+      consentEvent(subjectId, 'marketing.email', 'WITHDRAW', 'DE', minutesAgo(1)),
+    );
+    await settled();
+    // When the range from that moment to now is exported
+    const to = new Date(Date.now() + 1_000);
+    const response = await call(
+      `${auditUrl}/v1/audit/events?from=${from.toISOString()}&to=${to.toISOString()}`,
+    );
+    // Then each line is one event of the range, as JSON
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+    const lines = (await response.text()).split('\n');
+    expect(lines.pop()).toBe('');
+    const ours = lines
+      .map((line) => JSON.parse(line) as { eventId: string; subjectId: string })
+      .filter((event) => event.subjectId === subjectId);
+    expect(ours.map((event) => event.eventId)).toEqual([granted.eventId, withdrawn.eventId]);
+  });
+
+  it('refuses an export range that ends before it starts, naming the field', async () => {
+    const response = await call(
+      `${auditUrl}/v1/audit/events?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`,
+    );
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await response.json()).toMatchObject({
+      code: 'REQUEST.INVALID_RANGE',
+      errors: [expect.objectContaining({ field: 'to' })],
+    });
+  });
+
+  describe('proof of consent', () => {
     const text = 'We will email you offers. <script>alert(1)</script> Withdraw at any time.';
     const register = (body: unknown) =>
       call(`${apiUrl}/v1/notices/newsletter/versions/2026-11`, {
         method: 'PUT',
         body: JSON.stringify(body),
       });
-    const registered = await register({ text, language: 'en', title: 'Newsletter' });
-    expect(registered.status).toBe(201);
-    const notice = (await registered.json()) as { textSha256: string };
-    expect(notice.textSha256).toBe(sha256Hex(text));
-    expect((await register({ text, language: 'en', title: 'Newsletter' })).status).toBe(200);
-    const changed = await register({ text: `${text} (edited)` });
-    expect(changed.status).toBe(409);
-    expect(await changed.json()).toMatchObject({ code: 'NOTICE.VERSION_EXISTS' });
-
     const subjectId = uniqueName('proof');
-    const granted = await record(
-      consentEvent(subjectId, 'marketing.email', 'GRANT', 'DE', minutesAgo(3), {
-        noticeId: 'newsletter',
-        version: '2026-11',
-        textSha256: notice.textSha256,
-      }),
-    );
-    const withdrawn = await record(
-      consentEvent(subjectId, 'marketing.email', 'WITHDRAW', 'DE', minutesAgo(1)),
-    );
-    await settled();
-    let proof: ConsentProof | undefined;
-    await waitFor(
-      async () => {
-        const response = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/proof`);
-        proof = (await response.json()) as ConsentProof;
-        return proof.deliveries.some((d) => d.causeEventId === withdrawn.eventId);
-      },
-      {
-        timeoutMs: 60_000,
-        description: () => `the withdrawal delivered (${connectors?.output().slice(-300)})`,
-      },
-    );
-    expect(proof!.chainIntact).toBe(true);
-    expect(proof!.events.map((e) => [e.event.eventId, e.linkIntact])).toEqual([
-      [granted.eventId, true],
-      [withdrawn.eventId, true],
-    ]);
-    expect(proof!.events[0]!.notice).toMatchObject({
-      text,
-      textMatches: true,
-      title: 'Newsletter',
-    });
-    expect(proof!.events[0]!.event).toMatchObject({ channel: 'WEB', method: 'BANNER' });
-    expect(proof!.deliveries).toContainEqual(
-      expect.objectContaining({
-        sink: 'email-platform',
-        allowed: false,
-        causeEventId: withdrawn.eventId,
-      }),
-    );
-    expect(proof!.current.find((row) => row.purpose === 'marketing.email')).toMatchObject({
-      allowed: false,
-      choiceEventId: withdrawn.eventId,
+    let granted: { eventId: string };
+    let withdrawn: { eventId: string };
+    let proof: ConsentProof;
+
+    beforeAll(async () => {
+      // Given a notice registered, a grant under it and a withdrawal the email platform applied
+      const registered = await register({ text, language: 'en', title: 'Newsletter' });
+      expect(registered.status).toBe(201);
+      const notice = (await registered.json()) as { textSha256: string };
+      expect(notice.textSha256).toBe(sha256Hex(text));
+      granted = await record(
+        consentEvent(subjectId, 'marketing.email', 'GRANT', 'DE', minutesAgo(3), {
+          noticeId: 'newsletter',
+          version: '2026-11',
+          textSha256: notice.textSha256,
+        }),
+      );
+      withdrawn = await record(
+        consentEvent(subjectId, 'marketing.email', 'WITHDRAW', 'DE', minutesAgo(1)),
+      );
+      await settled();
+      // When the proof is asked for, once the withdrawal's delivery is recorded
+      await waitFor(
+        async () => {
+          const response = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/proof`);
+          proof = (await response.json()) as ConsentProof;
+          return proof.deliveries.some((d) => d.causeEventId === withdrawn.eventId);
+        },
+        {
+          timeoutMs: 60_000,
+          description: () => `the withdrawal delivered (${connectors?.output().slice(-300)})`,
+        },
+      );
     });
 
-    const html = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/proof`, {
-      headers: { accept: 'text/html' },
+    it('keeps a notice version as registered: the same text again is fine, another text is refused', async () => {
+      expect((await register({ text, language: 'en', title: 'Newsletter' })).status).toBe(200);
+      const changed = await register({ text: `${text} (edited)` });
+      expect(changed.status).toBe(409);
+      expect(await changed.json()).toMatchObject({ code: 'NOTICE.VERSION_EXISTS' });
     });
-    expect(html.headers.get('content-type')).toMatch(/text\/html/);
-    // A document that runs no script and cannot be framed, whatever its text holds.
-    expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
-    expect(html.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
-    expect(html.headers.get('x-content-type-options')).toBe('nosniff');
-    const page = await html.text();
-    expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
-    expect(page).not.toContain('<script>');
-    expect(page).toContain(withdrawn.eventId);
+
+    it('lists each event with its chain link intact and the notice text the person was shown', () => {
+      expect(proof.chainIntact).toBe(true);
+      expect(proof.events.map((e) => [e.event.eventId, e.linkIntact])).toEqual([
+        [granted.eventId, true],
+        [withdrawn.eventId, true],
+      ]);
+      expect(proof.events[0]!.notice).toMatchObject({
+        text,
+        textMatches: true,
+        title: 'Newsletter',
+      });
+      expect(proof.events[0]!.event).toMatchObject({ channel: 'WEB', method: 'BANNER' });
+    });
+
+    it('says what the email platform was told, and the decision now', () => {
+      expect(proof.deliveries).toContainEqual(
+        expect.objectContaining({
+          sink: 'email-platform',
+          allowed: false,
+          causeEventId: withdrawn.eventId,
+        }),
+      );
+      expect(proof.current.find((row) => row.purpose === 'marketing.email')).toMatchObject({
+        allowed: false,
+        choiceEventId: withdrawn.eventId,
+      });
+    });
+
+    it('prints as an HTML page that runs no script and cannot be framed, whatever its text holds', async () => {
+      const html = await call(`${auditUrl}/v1/audit/subjects/${subjectId}/proof`, {
+        headers: { accept: 'text/html' },
+      });
+      expect(html.headers.get('content-type')).toMatch(/text\/html/);
+      expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+      expect(html.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+      expect(html.headers.get('x-content-type-options')).toBe('nosniff');
+      const page = await html.text();
+      expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(page).not.toContain('<script>');
+      expect(page).toContain(withdrawn.eventId);
+    });
+
+    it('gives the person an access report: where they stand and why, each choice, the notice, who was told', async () => {
+      // When the person's access report is asked for
+      const response = await call(`${auditUrl}/v1/subjects/${subjectId}/access-report`);
+      const report = (await response.json()) as AccessReport;
+
+      // Then it says where they stand per purpose, with the data each purpose uses
+      expect(response.status).toBe(200);
+      expect(report.purposes.find((p) => p.purpose === 'marketing.email')).toMatchObject({
+        allowed: false,
+        basis: 'consent',
+        dataCategories: expect.arrayContaining([expect.any(String)]),
+        decidedBy: { action: 'WITHDRAW' },
+      });
+      expect(report.purposes.find((p) => p.purpose === 'transactional')).toMatchObject({
+        basis: 'contract',
+      });
+      // And every choice, the notice text shown, and what the email platform was told
+      expect(report.choices.map((c) => [c.purpose, c.action])).toEqual([
+        ['marketing.email', 'GRANT'],
+        ['marketing.email', 'WITHDRAW'],
+      ]);
+      expect(report.notices).toEqual([
+        expect.objectContaining({ noticeId: 'newsletter', title: 'Newsletter', text }),
+      ]);
+      expect(report.downstreamSystemsTold).toContainEqual(
+        expect.objectContaining({ system: 'email-platform', told: 'suppressed' }),
+      );
+      expect(report.recordIntact).toBe(true);
+    });
+
+    it('prints the access report as a page a person can read on a phone, escaped and framed by nothing', async () => {
+      const html = await call(`${auditUrl}/v1/subjects/${subjectId}/access-report?format=html`);
+      const page = await html.text();
+
+      expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+      expect(page).toMatch(/<html lang="en">/);
+      expect(page).toMatch(/<meta name="viewport" content="width=device-width/);
+      expect(page).toContain('<h1>Your consent record</h1>');
+      expect(page).toContain('must not use your data');
+      expect(page).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(page).not.toContain('<script>');
+      // And only a key with the audit scope gets it
+      const refused = await call(
+        `${auditUrl}/v1/subjects/${subjectId}/access-report`,
+        {},
+        TEST_READ_ONLY_KEY,
+      );
+      expect(refused.status).toBe(403);
+    });
   });
 });

@@ -1,27 +1,17 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import {
-  APP_CONFIG,
-  CONSENT_POLICY,
-  loadDownstreamSystems,
-  type AppConfig,
-  type DownstreamSystem,
-  type LoadedConsentPolicy,
-} from '@consent-ledger/config';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, CONSENT_POLICY, loadDownstreamSystems } from '@consent-ledger/config';
+import type { AppConfig, DownstreamSystem, LoadedConsentPolicy } from '@consent-ledger/config';
 import {
   AvroSerde,
   consentTopics,
   createDurableProducer,
   KAFKA_CLIENT,
   latestSchemaText,
-  type ConsumerLiveness,
 } from '@consent-ledger/kafka';
+import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import type { Kafka, Producer } from 'kafkajs';
+import { MlTrainingExclusionRepository } from '@consent-ledger/persistence';
 import { DataSource } from 'typeorm';
 import { CrmClient } from './crm/crm.client';
 import { EmailPlatformClient } from './email-platform/email-platform.client';
@@ -82,7 +72,7 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
       case 'crm':
         return new CrmClient(config.connectors.crm, config.connectors.timeoutMs);
       case 'ml-training':
-        return new MlTrainingExclusionTarget(this.dataSource);
+        return new MlTrainingExclusionTarget(new MlTrainingExclusionRepository(this.dataSource));
       default:
         throw new Error(`no connector is implemented for downstream system '${system.name}'`);
     }

@@ -1,4 +1,6 @@
-import { planDeliveryRounds, type CallShape } from './delivery-plan';
+import { fixtureDecisionRecord } from '@consent-ledger/testing';
+import { planDeliveryRounds } from './delivery-plan';
+import type { CallShape } from './delivery-plan';
 import type { SuppressionUpdate } from './suppression-update';
 
 const update = (
@@ -7,22 +9,11 @@ const update = (
   sourceOffset: number,
   allowed = false,
 ): { update: SuppressionUpdate } => ({
-  update: {
-    subjectId,
-    purpose,
+  update: fixtureDecisionRecord(subjectId, purpose, {
     allowed,
-    reason: allowed ? 'CONSENT_GRANTED' : 'CONSENT_WITHDRAWN',
-    basis: 'CONSENT',
-    regime: 'GDPR',
-    decidedBy: purpose,
-    causeEventId: `${subjectId}-${sourceOffset}`,
-    effectiveAt: new Date(0),
-    causeRecordedAt: new Date(0),
-    policyVersion: '1',
-    sourceTopic: 'consent.events.v1',
-    sourcePartition: 0,
     sourceOffset,
-  },
+    causeEventId: `${subjectId}-${sourceOffset}`,
+  }),
 });
 
 /** Email-platform-like: one call per purpose and state, up to `max` subjects. */

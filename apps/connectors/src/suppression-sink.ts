@@ -1,23 +1,23 @@
 import { Logger } from '@nestjs/common';
 import {
   AvroSerde,
+  batchIsCurrent,
+  completeBatch,
   FetchBatchGatherer,
-  GATHERED_PARTITIONS,
   NonRetriableError,
-  PIPELINE_CONSUMER,
-  PIPELINE_FETCH_PAUSE_MS,
   ProcessingError,
   publishDeadLetters,
+  gatheringConsumer,
   ResilientConsumer,
   sha256Hex,
-  type ConsumerLiveness,
 } from '@consent-ledger/kafka';
+import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import {
   partitionSpan,
   SinkPositionRepository,
   unstorableValueIn,
-  type CallIntent,
 } from '@consent-ledger/persistence';
+import type { CallIntent } from '@consent-ledger/persistence';
 import type { Batch, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { connectorMetrics } from './connectors.metrics';
@@ -33,6 +33,16 @@ const MAX_UPDATE_TEXT_LENGTH = 1_000;
 
 /** Backoff between vendor attempts: doubles from the first delay up to the cap, with jitter. */
 export const SINK_RETRY = { firstDelayMs: 200, maxDelayMs: 10_000 } as const;
+
+/**
+ * How long the group waits for a silent member before giving its partitions to another: the
+ * broker's smallest allowed session (group.min.session.timeout.ms, 6 s by default). kafkajs has
+ * no static membership, so a killed connector's partitions stay with the dead member until its
+ * session ends: at 30 s, a connector restarted at once delivered nothing for about 30 s.
+ */
+export const SINK_SESSION_TIMEOUT_MS = 6_000;
+/** Heartbeats during a batch's vendor calls, well inside the session. */
+const HEARTBEAT_PUMP_MS = 1_000;
 
 export interface SuppressionSinkOptions {
   readonly kafka: Kafka;
@@ -73,20 +83,12 @@ export class SuppressionSink {
   constructor(private readonly options: SuppressionSinkOptions) {
     this.logger = new Logger(`SuppressionSink:${options.target.name}`);
     this.positions = new SinkPositionRepository(options.dataSource, options.target.name);
-    this.consumer = new ResilientConsumer({
+    this.consumer = gatheringConsumer({
       kafka: options.kafka,
-      config: {
-        groupId: options.consumerGroup,
-        sessionTimeout: 30_000,
-        ...PIPELINE_CONSUMER,
-      },
+      groupId: options.consumerGroup,
+      sessionTimeout: SINK_SESSION_TIMEOUT_MS,
       topics: options.topics,
-      run: {
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: GATHERED_PARTITIONS,
-        eachBatch: (payload) => this.onBatch(payload),
-      },
-      fetchPauseMs: PIPELINE_FETCH_PAUSE_MS,
+      eachBatch: (payload) => this.onBatch(payload),
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
       // A partition that changed hands may hold calls its previous owner never recorded.
       onGroupJoin: () => this.openCallsChecked.clear(),
@@ -105,19 +107,10 @@ export class SuppressionSink {
     return this.consumer.liveness();
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    await this.gatherer.submit({ batch, heartbeat });
-    resolveOffset(batch.lastOffset());
-    await commitOffsetsIfNecessary();
-    await heartbeat();
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    if (!batchIsCurrent(payload) || payload.batch.messages.length === 0) return;
+    await this.gatherer.submit({ batch: payload.batch, heartbeat: payload.heartbeat });
+    await completeBatch(payload);
   }
 
   /**
@@ -130,6 +123,20 @@ export class SuppressionSink {
    */
   private async deliverBatches(batches: readonly GatheredBatch[]): Promise<void> {
     const heartbeat = batches[0]!.heartbeat;
+    // Vendor calls may take up to the call timeout each: heartbeats go on beside them, so the
+    // short session (SINK_SESSION_TIMEOUT_MS) only ends for a process that is really gone.
+    const pump = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_PUMP_MS);
+    try {
+      await this.deliverDecoded(batches, heartbeat);
+    } finally {
+      clearInterval(pump);
+    }
+  }
+
+  private async deliverDecoded(
+    batches: readonly GatheredBatch[],
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const decoded = await Promise.all(
       batches.flatMap(({ batch }) =>
         batch.messages.map((message) => this.decode(batch.topic, batch.partition, message)),
@@ -147,13 +154,11 @@ export class SuppressionSink {
       const { rounds, skipped } = planDeliveryRounds(updates, delivered, this.options.target);
       connectorMetrics.skipped.inc({ sink: this.options.target.name }, skipped);
       for (const round of rounds) {
-        const calls = round.map((items) => ({
-          items,
-          // A call carrying several updates is keyed by them (and its intent written first).
-          callKey: items.length > 1 ? batchCallKey(items.map(({ update }) => update)) : undefined,
-        }));
+        // Every call's intent is written before it is sent, a lone update's too: after a crash the
+        // same call goes again with the same key, never regrouped under another the vendor applies again.
+        const calls = round.map((items) => ({ items, callKey: callKeyOf(items) }));
         await this.positions.openCalls(
-          calls.flatMap(({ items, callKey }) => (callKey ? [callIntent(items, callKey)] : [])),
+          calls.map(({ items, callKey }) => callIntent(items, callKey)),
         );
         await Promise.all(
           Array.from({ length: Math.min(DELIVERY_CONCURRENCY, calls.length) }, async () => {
@@ -170,26 +175,26 @@ export class SuppressionSink {
   }
 
   /**
-   * One vendor call. A single update goes as before (its key: cause event and purpose). Several
-   * go after their intent was written (by the round), so that a crash before they are recorded
-   * sends the same call again; if the vendor refuses the call or keeps failing, each update is
-   * then delivered on its own, so only the ones the vendor cannot take are dead-lettered.
+   * One vendor call, its intent already written (by the round). If the vendor refuses a call of
+   * several updates or keeps failing, each is then delivered on its own (intents written first),
+   * so only the ones the vendor cannot take are dead-lettered.
    */
   private async deliverCall(
-    { items, callKey }: { readonly items: readonly Pending[]; readonly callKey?: string },
+    { items, callKey }: { readonly items: readonly Pending[]; readonly callKey: string },
     heartbeat: () => Promise<void>,
   ): Promise<void> {
-    const [single] = items;
-    if (!callKey) return this.deliverOne(single!, heartbeat);
     const updates = items.map(({ update }) => update);
     const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
     if (!failure) return this.recorded(updates, callKey);
+    await this.positions.closeCall(callKey);
+    if (items.length === 1) return this.deadLetter(items[0]!, failure);
     this.logger.warn({
       code: failure.code,
       msg: `a call of ${updates.length} updates failed (${failure.message}); delivering them one by one`,
     });
-    await this.positions.closeCall(callKey);
-    for (const item of items) await this.deliverOne(item, heartbeat);
+    const alone = items.map((item) => ({ items: [item], callKey: callKeyOf([item]) }));
+    await this.positions.openCalls(alone.map(({ items, callKey }) => callIntent(items, callKey)));
+    for (const call of alone) await this.deliverCall(call, heartbeat);
   }
 
   /** Sends again, as they were, the calls an earlier run sent without recording them. */
@@ -208,23 +213,7 @@ export class SuppressionSink {
     }
   }
 
-  private async deliverOne(
-    { topic, partition, message, update }: Pending,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const failure = await this.deliverWithRetries(
-      [update],
-      `${update.causeEventId}:${update.purpose}`,
-      heartbeat,
-    );
-    if (failure) return this.deadLetter(topic, partition, message, failure);
-    await this.recorded([update]);
-  }
-
-  private async recorded(
-    updates: readonly SuppressionUpdate[],
-    closesCall?: string,
-  ): Promise<void> {
+  private async recorded(updates: readonly SuppressionUpdate[], closesCall: string): Promise<void> {
     const sink = this.options.target.name;
     await this.positions.recordDeliveries(
       updates.map((update) => ({
@@ -261,7 +250,7 @@ export class SuppressionSink {
       return { topic, partition, message, update };
     } catch (error) {
       if (!(error instanceof NonRetriableError)) throw error;
-      await this.deadLetter(topic, partition, message, error);
+      await this.deadLetter({ topic, partition, message }, error);
       return undefined;
     }
   }
@@ -305,9 +294,7 @@ export class SuppressionSink {
   }
 
   private async deadLetter(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
+    { topic, partition, message }: Pick<Pending, 'topic' | 'partition' | 'message'>,
     error: ProcessingError,
   ): Promise<void> {
     const sink = this.options.target.name;
@@ -341,10 +328,13 @@ interface GatheredBatch {
   readonly heartbeat: () => Promise<void>;
 }
 
-/** The Idempotency-Key of a call carrying several updates: the same for the same updates. */
-function batchCallKey(updates: readonly SuppressionUpdate[]): string {
-  const members = updates.map((update) => `${update.causeEventId}:${update.purpose}`).join(',');
-  return `call:${sha256Hex(members)}`;
+/**
+ * The Idempotency-Key of a call: a lone update's cause event and purpose; for several, a hash of
+ * theirs. The same for the same updates.
+ */
+function callKeyOf(items: readonly Pending[]): string {
+  const members = items.map(({ update }) => `${update.causeEventId}:${update.purpose}`);
+  return members.length === 1 ? members[0]! : `call:${sha256Hex(members.join(','))}`;
 }
 
 /** What is written before a call carrying several updates is sent (see openCalls). */

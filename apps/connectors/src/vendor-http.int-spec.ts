@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NonRetriableError } from '@consent-ledger/kafka';
 import { callVendor } from './vendor-http';

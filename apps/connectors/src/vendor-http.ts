@@ -1,4 +1,5 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { NonRetriableError, RetriableError } from '@consent-ledger/kafka';
 
@@ -65,25 +66,29 @@ function exchange(url: URL, init: VendorRequestInit, timeoutMs: number): Promise
         headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) },
       },
       (response) => {
-        // Only the start of a body is kept (errors quote 300 characters of it): a vendor that
-        // answers megabytes, or never stops, costs no memory (the timeout ends an endless one).
+        // Only the start of a body is kept (errors quote 300 characters of it), and the rest is
+        // not even read: a vendor that answers megabytes, or never stops, costs neither memory
+        // nor time (the connection is closed once the start is in).
         const chunks: Buffer[] = [];
         let kept = 0;
-        response.on('data', (chunk: Buffer) => {
-          if (kept >= MAX_VENDOR_BODY_BYTES) return;
-          const part = chunk.subarray(0, MAX_VENDOR_BODY_BYTES - kept);
-          chunks.push(part);
-          kept += part.length;
-        });
-        response.on('error', reject);
-        response.on('end', () => {
+        const settle = () => {
           clearTimeout(timer);
           resolve({
             status: response.statusCode ?? 0,
             headers: response.headers,
             body: Buffer.concat(chunks).toString('utf8'),
           });
+        };
+        response.on('data', (chunk: Buffer) => {
+          const part = chunk.subarray(0, MAX_VENDOR_BODY_BYTES - kept);
+          chunks.push(Buffer.from(part));
+          kept += part.length;
+          if (kept < MAX_VENDOR_BODY_BYTES) return;
+          settle();
+          response.destroy();
         });
+        response.on('error', reject);
+        response.on('end', settle);
       },
     );
     const timer = setTimeout(

@@ -1,50 +1,39 @@
-import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ConsentView } from '@consent-ledger/client';
 import { loadConsentPolicy } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
 import {
-  ACKS_ALL,
   AvroSerde,
   consentTopics,
-  createDurableProducer,
   createKafkaClient,
   deadLetterHeaders,
-  valueSubject,
 } from '@consent-ledger/kafka';
 import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
+import type { DataSource } from 'typeorm';
 import {
+  choiceRequest,
   createTestEnvironment,
+  deadLetterCodesFor,
   externalIds,
-  readTopicUntil,
+  fixtureDecisionRecord,
+  minutesAgo,
+  produceStraightToTopic,
   startAppProcess,
   startFakeVendor,
+  startPipeline,
   TEST_ADMIN_KEY,
   uniqueName,
   waitFor,
   waitForProjectionSettled,
-  type AppProcess,
-  type FakeVendor,
-  type TestEnvironment,
 } from '@consent-ledger/testing';
-import type { AddressInfo } from 'node:net';
-import { v7 as uuidv7 } from 'uuid';
-import { createConsentApi } from '../../consent-api/src/consent-api.factory';
-import { ProjectorModule } from '../../projector/src/projector.module';
+import type { AppProcess, FakeVendor, Pipeline, TestEnvironment } from '@consent-ledger/testing';
 
 const textSha256 = 'ab'.repeat(32);
 
-const grant = (subjectId: string, purpose = 'marketing.email') => ({
-  subjectId,
-  purpose,
-  action: 'GRANT',
-  jurisdiction: 'DE',
-  channel: 'WEB',
-  method: 'BANNER',
-  notice: { noticeId: 'privacy', version: '3', textSha256 },
-  occurredAt: new Date(Date.now() - 120_000).toISOString(),
-  idempotencyKey: uniqueName('grant'),
-});
+const grant = (subjectId: string, purpose = 'marketing.email') =>
+  choiceRequest(subjectId, purpose, 'GRANT', {
+    occurredAt: minutesAgo(2),
+    notice: { noticeId: 'privacy', version: '3', textSha256 },
+  });
 
 const withdrawal = (subjectId: string, purpose = 'marketing.email') => ({
   subjectId,
@@ -67,8 +56,7 @@ function emailState(vendor: FakeVendor, subjectId: string): string | undefined {
 
 describe('propagation to downstream vendors against the real stack', () => {
   let environment: TestEnvironment;
-  let api: INestApplication;
-  let projector: INestApplication;
+  let pipeline: Pipeline;
   let connectors: AppProcess | undefined;
   let emailPlatform: FakeVendor;
   let crm: FakeVendor;
@@ -98,20 +86,14 @@ describe('propagation to downstream vendors against the real stack', () => {
       CRM_URL: crm.url,
       SINK_MAX_ATTEMPTS: '3',
     });
-    api = await createConsentApi(environment.config);
-    await api.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
-    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
-      logger: ['error'],
-    });
-    await projector.init();
+    pipeline = await startPipeline({ environment, apps: ['consent-api', 'projector'] });
+    baseUrl = pipeline.url('consent-api');
     connectors = startConnectors();
   });
 
   afterAll(async () => {
     connectors?.kill();
-    await projector?.close();
-    await api?.close();
+    await pipeline?.stop();
     await environment?.dispose();
     await emailPlatform?.close();
     await crm?.close();
@@ -230,53 +212,21 @@ describe('propagation to downstream vendors against the real stack', () => {
     const topics = consentTopics(environment.config.kafka.topicPrefix);
     const topic = topics.suppression('marketing.email');
     const kafka = createKafkaClient(environment.config.kafka, 'sink-poison');
-    const serde = AvroSerde.connect(environment.config.schemaRegistry);
     const key = uniqueName('poison-key');
-    const update = (subjectId: string) => ({
-      subjectId,
-      purpose: 'marketing.email',
-      allowed: false,
-      reason: 'CONSENT_WITHDRAWN',
-      basis: 'CONSENT',
-      regime: 'GDPR',
-      decidedBy: 'marketing.email',
-      causeEventId: uuidv7(),
-      effectiveAt: new Date(),
-      causeRecordedAt: new Date(),
-      policyVersion: 'test',
-      sourceTopic: topics.events,
-      sourcePartition: 0,
-      sourceOffset: 1,
-    });
+    const update = (subjectId: string) =>
+      fixtureDecisionRecord(subjectId, 'marketing.email', { sourceTopic: topics.events });
     const [poison, good] = [update(`${key}\u0000`), update(uniqueName('behind'))];
-    const producer = createDurableProducer(kafka);
-    await producer.connect();
-    try {
-      // One key, so both land on one partition with the poison first.
-      await producer.send({
-        topic,
-        acks: ACKS_ALL,
-        messages: await Promise.all(
-          [poison, good].map(async (record) => ({
-            key,
-            value: await serde.encode(valueSubject(topic), record),
-          })),
-        ),
-      });
-    } finally {
-      await producer.disconnect();
-    }
+    // One key, so both land on one partition with the poison first.
+    await produceStraightToTopic(environment.config, topic, [
+      { key, value: poison },
+      { key, value: good },
+    ]);
 
     await waitFor(() => emailPlatform.applied.has(`${good.causeEventId}:marketing.email`), {
       timeoutMs: 30_000,
       description: 'the update behind the poison delivered',
     });
-    const letters = await readTopicUntil(kafka, topics.sinkDeadLetter, (records) =>
-      records.some((record) => record.key === key),
-    );
-    const codes = letters
-      .filter((letter) => letter.key === key)
-      .map((letter) => letter.headers[deadLetterHeaders.code]);
+    const codes = await deadLetterCodesFor(kafka, topics.sinkDeadLetter, key);
     // The email platform and the CRM sinks both read the topic; each dead-letters it once.
     expect(codes.every((code) => code === 'RECORD.UNSTORABLE')).toBe(true);
   });
@@ -330,24 +280,57 @@ describe('propagation to downstream vendors against the real stack', () => {
     emailPlatform.script(() => undefined);
   });
 
-  it('keeps the ML exclusion table, issues consent-filtered manifests and reports models trained on later-withdrawn data', async () => {
+  describe('ML training', () => {
     const [granted, withdrawn, californian, unknown] = ['ml-a', 'ml-b', 'ml-c', 'ml-d'].map(
       (name) => uniqueName(name),
-    );
-    await post('/v1/consent-events/batch', {
-      events: [
-        grant(granted!, 'ml.training'),
-        grant(withdrawn!, 'ml.training'),
-        {
-          ...withdrawal(withdrawn!, 'ml.training'),
-          occurredAt: new Date(Date.now() - 30_000).toISOString(),
-        },
-        { ...grant(californian!, 'marketing.email'), jurisdiction: 'US-CA' },
-      ],
+    ) as [string, string, string, string];
+    const manifests = `http://127.0.0.1:${CONNECTORS_PORT}/v1/training-manifests`;
+    const headers = {
+      'content-type': 'application/json',
+      authorization: `Bearer ${TEST_ADMIN_KEY}`,
+    };
+    const request = {
+      jobId: 'churn-model-2026-11',
+      datasetId: 'customers-2026-11',
+      purpose: 'ml.training',
+      subjectIds: [granted, withdrawn, californian, unknown],
+    };
+    const issue = (body: unknown) =>
+      fetch(manifests, { method: 'POST', headers, body: JSON.stringify(body) });
+    let dataSource: DataSource;
+
+    beforeAll(async () => {
+      // Given one person who granted ML training, one who withdrew it, a Californian who never
+      // chose, and one the ledger does not know
+      await post('/v1/consent-events/batch', {
+        events: [
+          grant(granted, 'ml.training'),
+          grant(withdrawn, 'ml.training'),
+          {
+            ...withdrawal(withdrawn, 'ml.training'),
+            occurredAt: new Date(Date.now() - 30_000).toISOString(),
+          },
+          { ...grant(californian, 'marketing.email'), jurisdiction: 'US-CA' },
+        ],
+      });
+      dataSource = createDataSource(environment.config.database);
+      await dataSource.initialize();
+      await waitFor(
+        async () =>
+          (
+            await dataSource.query('SELECT 1 FROM consent_subject WHERE subject_id = $1', [
+              californian,
+            ])
+          ).length === 1,
+        { timeoutMs: 60_000, description: 'the Californian in the read model' },
+      );
     });
-    const dataSource = createDataSource(environment.config.database);
-    await dataSource.initialize();
-    try {
+
+    afterAll(async () => {
+      await dataSource?.destroy();
+    });
+
+    it('keeps the exclusion table: who may be trained on, who may not', async () => {
       await waitFor(
         async () => {
           const rows: Array<{ subject_id: string; allowed: boolean }> = await dataSource.query(
@@ -360,35 +343,12 @@ describe('propagation to downstream vendors against the real stack', () => {
         },
         { timeoutMs: 60_000, description: 'the exclusion table' },
       );
-      await waitFor(
-        async () =>
-          (
-            await dataSource.query('SELECT 1 FROM consent_subject WHERE subject_id = $1', [
-              californian,
-            ])
-          ).length === 1,
-        { description: 'the Californian in the read model' },
-      );
+    });
 
-      const manifests = `http://127.0.0.1:${CONNECTORS_PORT}/v1/training-manifests`;
-      const headers = {
-        'content-type': 'application/json',
-        authorization: `Bearer ${TEST_ADMIN_KEY}`,
-      };
-      const request = {
-        jobId: 'churn-model-2026-11',
-        datasetId: 'customers-2026-11',
-        purpose: 'ml.training',
-        subjectIds: [granted, withdrawn, californian, unknown],
-      };
-      const issued = await fetch(manifests, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify(request),
-      });
+    it('issues a manifest of only the people whose data may train the model', async () => {
+      const issued = await issue(request);
       expect(issued.status).toBe(201);
       const manifest = (await issued.json()) as {
-        manifestId: string;
         allowed: string[];
         excluded: number;
         logPosition: Record<string, string>;
@@ -398,35 +358,37 @@ describe('propagation to downstream vendors against the real stack', () => {
       expect(manifest.allowed).toEqual([granted, californian]);
       expect(manifest.excluded).toBe(2);
       expect(Object.keys(manifest.logPosition).length).toBeGreaterThan(0);
+    });
 
-      const wrongPurpose = await fetch(manifests, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ ...request, purpose: 'marketing.email' }),
-      });
-      expect(await wrongPurpose.json()).toMatchObject({
+    it('refuses a manifest for a purpose the ML pipelines do not serve', async () => {
+      expect(await (await issue({ ...request, purpose: 'marketing.email' })).json()).toMatchObject({
         status: 422,
         code: 'ML.PURPOSE_NOT_SERVED',
       });
+    });
 
+    it('reports a model trained on data whose consent was withdrawn afterwards', async () => {
+      // Given a manifest issued for a job
+      const job = { ...request, jobId: uniqueName('job'), subjectIds: [granted] };
+      const { manifestId } = (await (await issue(job)).json()) as { manifestId: string };
+      // When someone in it withdraws
       await post('/v1/consent-events', {
-        ...withdrawal(granted!, 'ml.training'),
+        ...withdrawal(granted, 'ml.training'),
         occurredAt: new Date().toISOString(),
       });
+      // Then the manifest is in the affected report, with that one person
       const affected = await waitFor(
         async () => {
           const response = await fetch(`${manifests}/affected`, { headers });
           const body = (await response.json()) as {
             manifests: Array<{ manifestId: string; withdrawnSubjects: number }>;
           };
-          return body.manifests.find((entry) => entry.manifestId === manifest.manifestId);
+          return body.manifests.find((entry) => entry.manifestId === manifestId);
         },
         { timeoutMs: 30_000, description: 'the manifest in the affected report' },
       );
-      expect(affected).toMatchObject({ withdrawnSubjects: 1, jobId: 'churn-model-2026-11' });
-    } finally {
-      await dataSource.destroy();
-    }
+      expect(affected).toMatchObject({ withdrawnSubjects: 1, jobId: job.jobId });
+    });
   });
 
   it("the client library's answers match the read model after a burst", async () => {
@@ -578,5 +540,63 @@ describe('propagation to downstream vendors against the real stack', () => {
     );
     expect(sendsPerSubject.some((count) => count > 1)).toBe(true); // re-sent after the restart
     expect(sent.some((request) => externalIds(request).length > 1)).toBe(true); // in shared calls
+  });
+
+  it('sends a lone update in flight at a kill again under its own key, not regrouped with later ones', async () => {
+    // Given a call carrying one update, held by the vendor when the connectors process is killed
+    const alone = uniqueName('alone');
+    let held = false;
+    emailPlatform.script((request) => {
+      if (!externalIds(request).includes(alone)) return undefined;
+      held = true;
+      return { delayMs: 1_000 };
+    });
+    await post('/v1/consent-events', withdrawal(alone));
+    await waitFor(() => held, {
+      timeoutMs: 60_000,
+      description: 'the lone call held by the vendor',
+    });
+    connectors?.kill();
+    emailPlatform.script(() => undefined);
+    // When withdrawals arrive behind it before the restart, so that they could share its call
+    const behind = Array.from({ length: 20 }, () => uniqueName('behind'));
+    await post('/v1/consent-events/batch', { events: behind.map((id) => withdrawal(id)) });
+    connectors = startConnectors();
+    await waitFor(
+      () => [alone, ...behind].every((id) => emailState(emailPlatform, id) === 'unsubscribed'),
+      { timeoutMs: 90_000, description: 'every withdrawal at the email platform' },
+    );
+    // Then the vendor applied the lone update once: the restarted sink sent it under the same key
+    const applied = [...emailPlatform.applied.values()].filter((request) =>
+      externalIds(request).includes(alone),
+    );
+    expect(applied).toHaveLength(1);
+    const keys = new Set(
+      emailPlatform.requests
+        .filter((request) => externalIds(request).includes(alone))
+        .map((request) => request.idempotencyKey),
+    );
+    expect(keys.size).toBe(1);
+  });
+
+  it('delivers again within seconds of a connectors process killed and restarted at once', async () => {
+    const before = uniqueName('before-kill');
+    await post('/v1/consent-events', withdrawal(before));
+    await waitFor(() => emailState(emailPlatform, before) === 'unsubscribed', {
+      timeoutMs: 60_000,
+      description: 'a withdrawal delivered before the kill',
+    });
+    connectors?.kill();
+    const killedAt = Date.now();
+    connectors = startConnectors();
+    const after = uniqueName('after-kill');
+    await post('/v1/consent-events', withdrawal(after));
+    // The killed member holds its partitions until its session ends (30 s, before this was
+    // shortened); the restarted process must get them back well before that.
+    await waitFor(() => emailState(emailPlatform, after) === 'unsubscribed', {
+      timeoutMs: 20_000,
+      description: `the withdrawal after the restart (connectors: ${connectors?.output().slice(-300)})`,
+    });
+    expect(Date.now() - killedAt).toBeLessThan(20_000);
   });
 });

@@ -1,50 +1,69 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { ConfigModule, type AppConfig } from '@consent-ledger/config';
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
-import { HealthController, ObservabilityModule } from '@consent-ledger/observability';
-import { PersistenceModule } from '@consent-ledger/persistence';
-import { ApiKeyGuard, ProblemDetailsFilter } from '@consent-ledger/http';
-import { ConsentEventPublisher } from './consent-events/consent-event.publisher';
-import { ConsentEventWriter } from './consent-events/consent-event.writer';
-import { GlobalPrivacyControlService } from './consent-events/global-privacy-control.service';
+import { appModule } from '@consent-ledger/observability';
+import {
+  chainHeadsStoreProvider,
+  noticeRegistryProvider,
+  identityVaultStoreProvider,
+  subjectHistoryProvider,
+  PersistenceModule,
+  writePathStoreProvider,
+} from '@consent-ledger/persistence';
+import { ConsentEventPublisher } from './record-consent/consent-event.publisher';
+import { ConsentEventWriter } from './record-consent/consent-event.writer';
+import { RecordConsentService } from './record-consent/record-consent.service';
+import { GlobalPrivacyControlService } from './record-consent/global-privacy-control.service';
 import { ConsentExpirySweeper } from './expiry/consent-expiry.sweeper';
-import { UnacknowledgedEventsSweeper } from './consent-events/unacknowledged-events.sweeper';
+import { UnacknowledgedEventsSweeper } from './record-consent/unacknowledged-events.sweeper';
 import { ChainCheckpointer } from './chain-checkpoints/chain-checkpointer';
-import { RecordConsentEventHttpController } from './consent-events/record-consent-event.http.controller';
+import { ChainCheckpointsHttpController } from './chain-checkpoints/chain-checkpoints.http.controller';
+import { RecordConsentHttpController } from './record-consent/record-consent.http.controller';
+import { vaultKeysProvider } from '@consent-ledger/vault';
+import { IdentityVaultService } from './subject-identifiers/identity-vault.service';
+import { SubjectIdentifiersHttpController } from './subject-identifiers/subject-identifiers.http.controller';
+import { VaultKeysHttpController } from './subject-identifiers/vault-keys.http.controller';
 import { PurposesHttpController } from './purposes/purposes.http.controller';
+import { NoticeRegistrationService } from './notices/notice-registration.service';
 import { NoticesHttpController } from './notices/notices.http.controller';
-import { SubjectConsentsHttpController } from './subjects/subject-consents.http.controller';
+import { SubjectConsentsHttpController } from './subject-consents/subject-consents.http.controller';
+import { SubjectConsentsService } from './subject-consents/subject-consents.service';
 
 /** The collection and query API. `config` is given by tests; apps load it from the environment. */
 @Module({})
 export class AppModule {
   static forRoot(config?: AppConfig): DynamicModule {
-    return {
-      module: AppModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(),
-        PersistenceModule,
-        KafkaModule,
-      ],
+    return appModule(AppModule, {
+      config,
+      imports: [PersistenceModule, KafkaModule],
       controllers: [
-        HealthController,
-        RecordConsentEventHttpController,
+        RecordConsentHttpController,
         SubjectConsentsHttpController,
         PurposesHttpController,
         NoticesHttpController,
+        ChainCheckpointsHttpController,
+        SubjectIdentifiersHttpController,
+        VaultKeysHttpController,
       ],
       providers: [
+        writePathStoreProvider,
+        chainHeadsStoreProvider,
+        noticeRegistryProvider,
+        NoticeRegistrationService,
+        subjectHistoryProvider,
+        SubjectConsentsService,
+        identityVaultStoreProvider,
+        vaultKeysProvider,
+        IdentityVaultService,
         ConsentEventPublisher,
         ConsentEventWriter,
+        RecordConsentService,
         GlobalPrivacyControlService,
         ConsentExpirySweeper,
         UnacknowledgedEventsSweeper,
         ChainCheckpointer,
-        ApiKeyGuard,
-        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],
-    };
+    });
   }
 }

@@ -1,20 +1,5 @@
 import 'reflect-metadata';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
-import { Logger } from 'nestjs-pino';
+import { listenOrExit } from '@consent-ledger/http';
 import { createConsentApi } from './consent-api.factory';
 
-async function bootstrap(): Promise<void> {
-  const app = await createConsentApi();
-  const config = app.get<AppConfig>(APP_CONFIG);
-  await app.listen(config.httpPort, '127.0.0.1');
-  app
-    .get(Logger)
-    .log(`consent-api listening on http://127.0.0.1:${config.httpPort} (docs at /docs)`);
-}
-
-bootstrap().catch((error: unknown) => {
-  process.stderr.write(
-    `consent-api failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
-  process.exit(1);
-});
+listenOrExit('consent-api', () => createConsentApi());

@@ -1,24 +1,24 @@
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { consentTopics, createKafkaClient, hashConsentEvent } from '@consent-ledger/kafka';
 import { eventFromRow } from '@consent-ledger/persistence';
 import { Client } from 'pg';
 import {
   createTestEnvironment,
-  readTopicUntil,
-  startTcpProxy,
   freezeLocalBroker,
+  readTopicUntil,
+  startPipeline,
+  startTcpProxy,
   TEST_ADMIN_KEY,
   TEST_READ_ONLY_KEY,
   TEST_WEB_CHANNEL_KEY,
   uniqueName,
   waitFor,
-  type TestEnvironment,
 } from '@consent-ledger/testing';
+import type { Pipeline, TestEnvironment } from '@consent-ledger/testing';
 import type { Admin } from 'kafkajs';
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
-import { ProjectorModule } from '../../projector/src/projector.module';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createConsentApi } from '../src/consent-api.factory';
 
 const textSha256 = 'ab'.repeat(32);
@@ -41,7 +41,7 @@ function eventBody(overrides: Record<string, unknown> = {}): Record<string, unkn
 describe('consent-api against the real stack', () => {
   let environment: TestEnvironment;
   let api: INestApplication;
-  let projector: INestApplication;
+  let pipeline: Pipeline;
   let baseUrl: string;
   let admin: Admin;
   let eventsTopic: string;
@@ -86,10 +86,7 @@ describe('consent-api against the real stack', () => {
     api = await createConsentApi(environment.config);
     await api.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(api.getHttpServer().address() as AddressInfo).port}`;
-    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
-      logger: ['error'],
-    });
-    await projector.init();
+    pipeline = await startPipeline({ environment, apps: ['projector'] });
     eventsTopic = consentTopics(environment.config.kafka.topicPrefix).events;
     admin = createKafkaClient(environment.config.kafka, 'api-int-spec').admin();
     await admin.connect();
@@ -97,7 +94,7 @@ describe('consent-api against the real stack', () => {
 
   afterAll(async () => {
     await admin?.disconnect();
-    await projector?.close();
+    await pipeline?.stop();
     await api?.close();
     await environment?.dispose();
   });
@@ -184,9 +181,10 @@ describe('consent-api against the real stack', () => {
     const inKolkata = (instant: Date) =>
       `${new Date(instant.getTime() + 5.5 * 3_600_000).toISOString().slice(0, 23)}+05:30`;
 
+    // Before its first event nothing is known of the subject: the decision view's answer too.
     expect(await emailAsOf(new Date(grantedAt.getTime() - 1).toISOString())).toMatchObject({
       allowed: false,
-      reason: 'OPT_IN_REQUIRED',
+      reason: 'NO_CONSENT_ON_RECORD',
     });
     expect(await emailAsOf(inKolkata(grantedAt))).toMatchObject({
       allowed: true,
@@ -340,6 +338,65 @@ describe('consent-api against the real stack', () => {
       });
     }
     expect(await recordsInTopic()).toBe(before);
+  });
+
+  it('refuses a subject or actor id that is a direct identifier and a jurisdiction that does not exist, naming the field, and writes nothing', async () => {
+    // Given the events topic as it stands
+    const before = await recordsInTopic();
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ subjectId: 'alice@example.com' }, 'subjectId', 'IDENTIFIER.NOT_OPAQUE'],
+      [{ subjectId: '+4930123456789' }, 'subjectId', 'IDENTIFIER.NOT_OPAQUE'],
+      [{ subjectId: '4111111111111111' }, 'subjectId', 'IDENTIFIER.NOT_OPAQUE'],
+      [{ actor: { type: 'AGENT', id: 'bob@example.com' } }, 'actor.id', 'IDENTIFIER.NOT_OPAQUE'],
+      [{ jurisdiction: 'XX-YY' }, 'jurisdiction', 'CONSENT.INVALID_JURISDICTION'],
+      [{ jurisdiction: 'US-XX' }, 'jurisdiction', 'CONSENT.INVALID_JURISDICTION'],
+    ];
+
+    // When each is recorded, alone and in a batch
+    for (const [override, field, code] of cases) {
+      const alone = await call('POST', '/v1/consent-events', eventBody(override));
+      const batched = await call('POST', '/v1/consent-events/batch', {
+        events: [eventBody(), eventBody(override)],
+      });
+
+      // Then each is a 422 naming the field, which never repeats the identifier
+      expect({ field, status: alone.status, errors: alone.body.errors }).toEqual({
+        field,
+        status: 422,
+        errors: [expect.objectContaining({ field, code })],
+      });
+      expect(batched.status).toBe(422);
+      expect(batched.body.errors).toEqual([
+        expect.objectContaining({ field: `events[1].${field}`, code }),
+      ]);
+      expect(JSON.stringify(alone.body)).not.toMatch(/example\.com|4930123456789|4111111111111111/);
+    }
+    // And nothing reached the log
+    expect(await recordsInTopic()).toBe(before);
+  });
+
+  it('refuses a direct identifier as the subject of a query, and a jurisdiction that does not exist', async () => {
+    const byEmail = await call('GET', '/v1/subjects/alice@example.com/consents');
+    const byJurisdiction = await call(
+      'GET',
+      `/v1/subjects/${uniqueName('subject')}/consents?jurisdiction=XX-YY`,
+    );
+
+    expect(byEmail.body).toMatchObject({
+      status: 422,
+      code: 'REQUEST.IDENTIFIER_REFUSED',
+      errors: [expect.objectContaining({ field: 'subjectId', code: 'IDENTIFIER.NOT_OPAQUE' })],
+    });
+    expect(byJurisdiction.body).toMatchObject({
+      status: 422,
+      code: 'REQUEST.IDENTIFIER_REFUSED',
+      errors: [
+        expect.objectContaining({
+          field: 'jurisdiction',
+          code: 'IDENTIFIER.UNKNOWN_JURISDICTION',
+        }),
+      ],
+    });
   });
 
   it('records which key wrote each event, keeps a key to its channels and live channels to their backdating window', async () => {
@@ -502,6 +559,26 @@ describe('consent-api against the real stack', () => {
     expect((await call('GET', '/v1/purposes', undefined, TEST_READ_ONLY_KEY)).status).toBe(200);
   });
 
+  it('takes a signed chain checkpoint on demand for an operations key, and refuses any other key', async () => {
+    // Given an event recorded
+    await call('POST', '/v1/consent-events', eventBody());
+
+    // When a reader and then an operator ask for a checkpoint now
+    const refused = await call('POST', '/v1/chain-checkpoints', {}, TEST_READ_ONLY_KEY);
+    const taken = await call('POST', '/v1/chain-checkpoints', {});
+
+    // Then only the operator gets one, signed, covering at least that subject
+    expect(refused.body).toMatchObject({ status: 403, code: 'AUTH.MISSING_SCOPE' });
+    expect(taken.status).toBe(201);
+    expect(taken.body).toMatchObject({
+      topic: eventsTopic,
+      subjectCount: expect.any(Number),
+      merkleRoot: expect.any(String),
+      signature: expect.any(String),
+    });
+    expect(taken.body.subjectCount).toBeGreaterThan(0);
+  });
+
   /**
    * Sends `head` on a raw connection and nothing more; returns what the server answers until it
    * closes the connection (or the deadline passes, with what came by then).
@@ -589,7 +666,10 @@ describe('consent-api against the real stack', () => {
           );
           return result.rows.length === 20 ? result.rows : undefined;
         },
-        { description: 'all 20 events projected' },
+        {
+          description: () =>
+            `all 20 events projected; the projector said: ${pipeline.process('projector').output()}`,
+        },
       );
       const events = rows.map(eventFromRow);
       expect(events[0]!.previousEventHash).toBeNull();

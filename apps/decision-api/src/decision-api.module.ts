@@ -1,13 +1,8 @@
-import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import { ConfigModule, type AppConfig } from '@consent-ledger/config';
-import { ApiKeyGuard, ProblemDetailsFilter } from '@consent-ledger/http';
+import { Module, RequestMethod } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
-import {
-  CONSUMER_LIVENESS,
-  HealthController,
-  ObservabilityModule,
-} from '@consent-ledger/observability';
+import { appModule } from '@consent-ledger/observability';
 import { AudienceHttpController } from './audience/audience.http.controller';
 import { DecisionViewService } from './decision-view.service';
 import { UsageLogService } from './usage-log.service';
@@ -22,31 +17,15 @@ import { RecordsFilterHttpController } from './filter/records-filter.http.contro
 @Module({})
 export class DecisionApiModule {
   static forRoot(config?: AppConfig): DynamicModule {
-    return {
-      module: DecisionApiModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        // Single decisions arrive by the thousand a second: no access-log line each (they are
-        // answered before Fastify, decision-routes.ts; this covers an app built without that).
-        ObservabilityModule.forRoot({
-          unloggedRoutes: [{ path: 'v1/decisions', method: RequestMethod.POST }],
-        }),
-        KafkaModule,
-      ],
-      controllers: [
-        HealthController,
-        DecisionsHttpController,
-        RecordsFilterHttpController,
-        AudienceHttpController,
-      ],
-      providers: [
-        DecisionViewService,
-        DecisionsService,
-        UsageLogService,
-        { provide: CONSUMER_LIVENESS, useExisting: DecisionViewService },
-        ApiKeyGuard,
-        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
-      ],
-    };
+    return appModule(DecisionApiModule, {
+      config,
+      imports: [KafkaModule],
+      controllers: [DecisionsHttpController, RecordsFilterHttpController, AudienceHttpController],
+      providers: [DecisionViewService, DecisionsService, UsageLogService],
+      consumer: DecisionViewService,
+      // Single decisions arrive by the thousand a second: no access-log line each (they are
+      // answered before Fastify, decision-routes.ts; this covers an app built without that).
+      unloggedRoutes: [{ path: 'v1/decisions', method: RequestMethod.POST }],
+    });
   }
 }

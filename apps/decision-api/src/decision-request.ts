@@ -1,18 +1,11 @@
-import { jurisdictionPattern } from '@consent-ledger/consent-domain';
-import { subjectIdSchema, textField } from '@consent-ledger/http';
+import { jurisdictionSchema, subjectIdSchema, textField } from '@consent-ledger/http';
 import { z } from 'zod';
 
 /** Most subjects one batch decision may ask about. */
 export const MAX_BATCH_SUBJECTS = 10_000;
 
 export const purposeSchema = textField(200);
-export const jurisdictionSchema = textField(10, {
-  minLength: 2,
-  pattern: {
-    regex: jurisdictionPattern,
-    message: 'must be ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA)',
-  },
-});
+export { jurisdictionSchema };
 
 /** A campaign or job id, recorded in the usage log with the decision. */
 export const usageReferenceSchema = textField(200);

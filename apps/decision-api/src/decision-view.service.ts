@@ -1,33 +1,15 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { ConsentView, type ViewPosition } from '@consent-ledger/client';
-import {
-  APP_CONFIG,
-  CONSENT_POLICY,
-  type AppConfig,
-  type LoadedConsentPolicy,
-} from '@consent-ledger/config';
-import {
-  decideFromView,
-  regimes,
-  UnknownPurposeError,
-  type Regime,
-  type SubjectFacts,
-  type ViewDecision,
-} from '@consent-ledger/consent-domain';
-import {
-  AvroSerde,
-  consentTopics,
-  KAFKA_CLIENT,
-  latestSchemaText,
-  type ConsumerLiveness,
-} from '@consent-ledger/kafka';
-import { AppError, type Caller } from '@consent-ledger/http';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { ConsentView } from '@consent-ledger/client';
+import type { ViewPosition } from '@consent-ledger/client';
+import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
+import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
+import { decideFromView, regimes, UnknownPurposeError } from '@consent-ledger/consent-domain';
+import type { Regime, SubjectFacts, ViewDecision } from '@consent-ledger/consent-domain';
+import { AvroSerde, consentTopics, KAFKA_CLIENT, latestSchemaText } from '@consent-ledger/kafka';
+import type { ConsumerLiveness } from '@consent-ledger/kafka';
+import { AppError } from '@consent-ledger/http';
+import type { Caller } from '@consent-ledger/http';
 import type { Kafka } from 'kafkajs';
 import { Gauge } from 'prom-client';
 
@@ -148,7 +130,7 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
   assertKnownPurpose(purpose: string): void {
     if (this.consentPolicy.taxonomy.purposes.has(purpose)) return;
     const error = new UnknownPurposeError(purpose);
-    throw new AppError(422, error.code, 'Unknown purpose', error.message, [
+    throw new AppError(error.code, 'Unknown purpose', error.message, [
       { field: 'purpose', code: error.code, message: error.message },
     ]);
   }

@@ -1,19 +1,15 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import {
   AvroSerde,
   consentTopics,
   KAFKA_CLIENT,
   UsageLogBackloggedError,
   UsageLogPublisher,
-  type UsageEntry,
 } from '@consent-ledger/kafka';
+import type { UsageEntry } from '@consent-ledger/kafka';
 import { AppError } from '@consent-ledger/http';
 import type { Kafka } from 'kafkajs';
 import { Counter, Gauge } from 'prom-client';
@@ -85,7 +81,7 @@ export class UsageLogService implements OnModuleInit, OnApplicationShutdown {
       this.publisher.assertAccepting();
     } catch (error) {
       if (!(error instanceof UsageLogBackloggedError)) throw error;
-      throw new AppError(503, error.code, 'Usage log unavailable', error.message);
+      throw new AppError(error.code, 'Usage log unavailable', error.message);
     }
   }
 

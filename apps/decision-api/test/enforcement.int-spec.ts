@@ -1,10 +1,8 @@
 import type { Server } from 'node:http';
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { v7 as uuidv7 } from 'uuid';
 import { loadConsentPolicy } from '@consent-ledger/config';
 import { decide } from '@consent-ledger/consent-domain';
 import {
@@ -14,27 +12,26 @@ import {
   createDurableProducer,
   createKafkaClient,
   valueSubject,
-  type ConsentDecisionRecord,
 } from '@consent-ledger/kafka';
 import { ConsentReadModelRepository, createDataSource } from '@consent-ledger/persistence';
 import {
+  choiceRequest,
   createTestEnvironment,
+  fixtureDecisionRecord,
   freezeLocalBroker,
+  listenOnLoopback,
+  minutesAgo,
+  startPipeline,
   TEST_ADMIN_KEY,
   TEST_JURISDICTION_OVERRIDE_KEY,
   TEST_READ_ONLY_KEY,
   uniqueName,
   waitFor,
   waitForProjectionSettled,
-  type TestEnvironment,
 } from '@consent-ledger/testing';
-import { createConsentApi } from '../../consent-api/src/consent-api.factory';
-import { ProjectorModule } from '../../projector/src/projector.module';
+import type { TestEnvironment, Pipeline } from '@consent-ledger/testing';
 import { createDecisionApi } from '../src/decision-api.factory';
 import { MAX_FOLLOWERS_PER_KEY } from '../src/audience/audience.http.controller';
-
-const textSha256 = 'cd'.repeat(32);
-const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 const event = (
   subjectId: string,
@@ -42,18 +39,7 @@ const event = (
   action: 'GRANT' | 'WITHDRAW',
   jurisdiction: string,
   occurredAt = minutesAgo(5),
-) => ({
-  subjectId,
-  purpose,
-  action,
-  jurisdiction,
-  channel: 'WEB',
-  method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
-  legalBasis: purpose.startsWith('sensitive') ? 'EXPLICIT_CONSENT' : 'CONSENT',
-  ...(action === 'GRANT' ? { notice: { noticeId: 'privacy', version: '3', textSha256 } } : {}),
-  occurredAt,
-  idempotencyKey: uniqueName('key'),
-});
+) => choiceRequest(subjectId, purpose, action, { jurisdiction, occurredAt });
 
 interface Decision {
   subjectId: string;
@@ -65,15 +51,9 @@ interface Decision {
   logPosition: { topic: string; offsets: Record<string, number> };
 }
 
-const listen = async (app: INestApplication) => {
-  await app.listen(0, '127.0.0.1');
-  return `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-};
-
 describe('enforcement: decisions, filter, audience and GPC against the real stack', () => {
   let environment: TestEnvironment;
-  let api: INestApplication;
-  let projector: INestApplication;
+  let pipeline: Pipeline;
   let decisions: INestApplication;
   let apiUrl: string;
   let decisionsUrl: string;
@@ -130,20 +110,16 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       AUDIENCE_PAGE_MAX_SCANNED: '20',
       AUDIENCE_FOLLOWER_MAX_QUEUED_CHANGES: '50',
     });
-    api = await createConsentApi(environment.config);
-    apiUrl = await listen(api);
-    projector = await NestFactory.create(ProjectorModule.forRoot(environment.config), {
-      logger: ['error'],
-    });
-    await projector.init();
+    // The API and the projector run as they do in production; the decision API is the app tested.
+    pipeline = await startPipeline({ environment, apps: ['consent-api', 'projector'] });
+    apiUrl = pipeline.url('consent-api');
     decisions = await createDecisionApi(environment.config);
-    decisionsUrl = await listen(decisions);
+    decisionsUrl = await listenOnLoopback(decisions);
   });
 
   afterAll(async () => {
     await decisions?.close();
-    await projector?.close();
-    await api?.close();
+    await pipeline?.stop();
     await environment?.dispose();
   });
 
@@ -249,9 +225,12 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       expect(answer.policyVersion).toBe(policy.version);
       expect(Object.keys(answer.logPosition.offsets).length).toBeGreaterThan(0);
     }
+  });
 
+  it('refuses a bad decision request with a problem document: purpose, JSON, size, scope, key, batch size', async () => {
+    const subjectId = uniqueName('asker');
     const unknownPurpose = await send(`${decisionsUrl}/v1/decisions`, {
-      subjectId: german,
+      subjectId,
       purpose: 'nope',
     });
     expect(unknownPurpose.status).toBe(422);
@@ -266,7 +245,7 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(malformed.headers.get('content-type')).toContain('application/problem+json');
     expect(await malformed.json()).toMatchObject({ code: 'REQUEST.MALFORMED_JSON' });
     const oversized = await send(`${decisionsUrl}/v1/decisions`, {
-      subjectId: german,
+      subjectId,
       purpose: 'marketing.email',
       padding: 'x'.repeat(3 * 1024 * 1024),
     });
@@ -278,7 +257,7 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
         'content-type': 'application/json',
         authorization: `Bearer ${TEST_READ_ONLY_KEY}`,
       },
-      body: JSON.stringify({ subjectId: german, purpose: 'marketing.email' }),
+      body: JSON.stringify({ subjectId, purpose: 'marketing.email' }),
     });
     expect(readOnly.status).toBe(403);
     // The key is checked before the body is read: without one, even a malformed body is a 401.
@@ -296,13 +275,47 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     expect(tooMany.status).toBe(400);
   });
 
+  it('refuses a direct identifier as the subject, or a jurisdiction that does not exist, with a 422 naming the field', async () => {
+    // When a decision is asked for an email address, and under a jurisdiction that does not exist
+    const byEmail = await send(`${decisionsUrl}/v1/decisions`, {
+      subjectId: 'alice@example.com',
+      purpose: 'marketing.email',
+    });
+    const byJurisdiction = await send(`${decisionsUrl}/v1/decisions`, {
+      subjectId: uniqueName('asker'),
+      purpose: 'marketing.email',
+      jurisdiction: 'XX-YY',
+    });
+    const inBatch = await send(`${decisionsUrl}/v1/decisions/batch`, {
+      purpose: 'marketing.email',
+      subjectIds: [uniqueName('asker'), '+4930123456789'],
+    });
+
+    // Then each is refused, naming the field, without repeating the identifier
+    expect(await byEmail.json()).toMatchObject({
+      status: 422,
+      code: 'REQUEST.IDENTIFIER_REFUSED',
+      errors: [{ field: 'subjectId', code: 'IDENTIFIER.NOT_OPAQUE' }],
+    });
+    expect(await byJurisdiction.json()).toMatchObject({
+      status: 422,
+      errors: [{ field: 'jurisdiction', code: 'IDENTIFIER.UNKNOWN_JURISDICTION' }],
+    });
+    const batchProblem = await inBatch.json();
+    expect(batchProblem).toMatchObject({
+      status: 422,
+      errors: [{ field: 'subjectIds[1]', code: 'IDENTIFIER.NOT_OPAQUE' }],
+    });
+    expect(JSON.stringify(batchProblem)).not.toContain('4930123456789');
+  });
+
   it('limits each key on the plain decision route as on the framework routes', async () => {
     const limited = await createDecisionApi({
       ...environment.config,
       rateLimit: { maxPerWindow: 2, windowMs: 60_000 },
     });
     try {
-      const url = await listen(limited);
+      const url = await listenOnLoopback(limited);
       const ask = () =>
         send(`${url}/v1/decisions`, { subjectId: uniqueName('s'), purpose: 'marketing.email' });
       const statuses = [(await ask()).status, (await ask()).status];
@@ -354,7 +367,7 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
     // an app built without it leaves the route to Nest on Fastify. Both must say the same thing.
     const framework = await createDecisionApi(environment.config, { plainRoutes: false });
     try {
-      const frameworkUrl = await listen(framework);
+      const frameworkUrl = await listenOnLoopback(framework);
       const subjectId = uniqueName('same');
       const granted = await record(event(subjectId, 'marketing.email', 'GRANT', 'DE'));
       const json = { 'content-type': 'application/json' };
@@ -832,22 +845,7 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       const messages = await Promise.all(
         subjects.map(async (subjectId) => {
           sourceOffset += 1;
-          const record: ConsentDecisionRecord = {
-            subjectId,
-            purpose,
-            allowed,
-            reason: allowed ? 'CONSENT_GRANTED' : 'CONSENT_WITHDRAWN',
-            basis: 'CONSENT',
-            regime: 'GDPR',
-            decidedBy: purpose,
-            causeEventId: uuidv7(),
-            effectiveAt: new Date(),
-            causeRecordedAt: new Date(),
-            policyVersion: 'test',
-            sourceTopic: 'test',
-            sourcePartition: 0,
-            sourceOffset,
-          };
+          const record = fixtureDecisionRecord(subjectId, purpose, { allowed, sourceOffset });
           return {
             key: `${subjectId}|${purpose}`,
             value: await serde.encode(valueSubject(stateTopic), record),
@@ -937,7 +935,7 @@ describe('enforcement: decisions, filter, audience and GPC against the real stac
       ...environment.config,
       decisions: { ...environment.config.decisions, maxStalenessMs: 1_500 },
     });
-    const strictUrl = await listen(strict);
+    const strictUrl = await listenOnLoopback(strict);
     const subjectId = uniqueName('fresh');
     await record(event(subjectId, 'marketing.push', 'GRANT', 'DE'));
     try {

@@ -1,5 +1,6 @@
 import type { BrokenLink } from '@consent-ledger/consent-domain';
-import { NonRetriableError, type DeadLetter } from '@consent-ledger/kafka';
+import { NonRetriableError } from '@consent-ledger/kafka';
+import type { DeadLetter } from '@consent-ledger/kafka';
 import type { PositionedEvent } from '@consent-ledger/persistence';
 import type { KafkaMessage } from 'kafkajs';
 

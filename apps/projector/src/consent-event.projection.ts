@@ -1,36 +1,35 @@
-import type { LoadedConsentPolicy } from '@consent-ledger/config';
-import {
-  checkLinks,
-  decisionChanges,
-  evolve,
-  type ConsentEvent,
-  type DecisionChange,
-  type SubjectConsentState,
-} from '@consent-ledger/consent-domain';
-import {
-  AvroSerde,
-  hashConsentEvent,
-  NonRetriableError,
-  publishDeadLetters,
-  type DeadLetter,
-} from '@consent-ledger/kafka';
+import { checkLinks, decisionChanges, evolve } from '@consent-ledger/consent-domain';
+import type { SubjectConsentState } from '@consent-ledger/consent-domain';
+import { AvroSerde, hashConsentEvent, publishDeadLetters } from '@consent-ledger/kafka';
+import type { DeadLetter } from '@consent-ledger/kafka';
 import {
   ConsentOutboxRepository,
   ConsentReadModelRepository,
   EXPECTED_ROWS_MISSED,
   isDataRefusal,
-  type CheckpointMove,
-  type OutboxMessage,
   ProjectionCheckpointRepository,
   runReads,
   runWrites,
-  type PositionedEvent,
-  type SqlWrite,
+} from '@consent-ledger/persistence';
+import type {
+  CheckpointMove,
+  OutboxMessage,
+  PositionedEvent,
+  SqlWrite,
 } from '@consent-ledger/persistence';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { brokenLinkLetter } from './broken-links';
-import { quarantineRefused, refusalOf, type Decoded } from './refused-events';
+import type { ProjectionTarget } from './projection-target';
+export type { ProjectionTarget } from './projection-target';
+import { quarantineRefused, refusalOf } from './refused-events';
+import type { Decoded } from './refused-events';
+import {
+  countBy,
+  decisionMessages,
+  decodeConsentRecord,
+  withoutDuplicates,
+} from './projected-records';
 
 /** The projection's name in projection_checkpoint. */
 export const CONSENT_PROJECTION = 'consent-read-model';
@@ -46,18 +45,6 @@ export interface BatchOutcome {
    * read model, e.g. after a database restore): nothing was applied; seek here and read again.
    */
   readonly seekTo?: string;
-}
-
-export interface ProjectionTarget {
-  /** Taxonomy and policy: decision changes are published when an event changes a decision. */
-  readonly consentPolicy: LoadedConsentPolicy;
-  readonly stateTopic: string;
-  readonly suppressionTopic: (purpose: string) => string;
-  /** The latest local version of the consent event schema: every event is read in its shape. */
-  readonly readerSchema: string;
-  readonly eventsTopic: string;
-  readonly deadLetterTopic: string;
-  readonly consumerGroup: string;
 }
 
 /** One partition's records from a fetch. */
@@ -124,7 +111,11 @@ export class ConsentEventProjection {
   private async applyGroup(batches: readonly PartitionBatch[]): Promise<BatchOutcome[]> {
     let decoded = await Promise.all(
       batches.map(({ partition, messages }) =>
-        Promise.all(messages.map((message) => this.decode(partition, message))),
+        Promise.all(
+          messages.map((message) =>
+            decodeConsentRecord(this.serde, this.target, partition, message),
+          ),
+        ),
       ),
     );
     // Dead letters already on the topic ('partition:offset'): a retry of the fetch does not send
@@ -296,35 +287,6 @@ export class ConsentEventProjection {
     return { fresh, chain, refused, moves, outcomes };
   }
 
-  private async decode(partition: number, message: KafkaMessage): Promise<Decoded> {
-    const poison = (error: NonRetriableError): Decoded => ({
-      kind: 'poison',
-      letter: { message, sourceTopic: this.target.eventsTopic, partition, error },
-    });
-    let event: ConsentEvent;
-    try {
-      event = await this.serde.decode<ConsentEvent>(message.value, this.target.readerSchema);
-    } catch (error) {
-      if (error instanceof NonRetriableError) return poison(error);
-      throw error;
-    }
-    if (message.key?.toString() !== event.subjectId) {
-      return poison(
-        new NonRetriableError(
-          'RECORD.KEY_MISMATCH',
-          `record key '${message.key?.toString() ?? ''}' is not the event's subject id '${event.subjectId}'`,
-        ),
-      );
-    }
-    return {
-      kind: 'event',
-      entry: {
-        event,
-        position: { topic: this.target.eventsTopic, partition, offset: message.offset },
-      },
-    };
-  }
-
   /** Folds the events into their subjects' states; returns the writes that store the outcome. */
   private apply(
     entries: readonly PositionedEvent[],
@@ -343,7 +305,7 @@ export class ConsentEventProjection {
       changed.set(event.subjectId, after);
       counts.set(event.subjectId, (counts.get(event.subjectId) ?? 0) + 1);
       for (const change of decisionChanges(before, after, event, this.target.consentPolicy)) {
-        messages.push(...this.decisionMessages(change, entry));
+        messages.push(...decisionMessages(change, entry, this.target));
       }
     }
     // A subject whose chain moved through events that were not applied keeps its new head.
@@ -356,61 +318,6 @@ export class ConsentEventProjection {
       this.outbox.addWrite(messages),
     ];
   }
-
-  /** The state-topic update, and the suppression update when downstream systems must act. */
-  private decisionMessages(
-    change: DecisionChange,
-    { event, position }: PositionedEvent,
-  ): OutboxMessage[] {
-    const decision = change.after;
-    const payload = {
-      subjectId: event.subjectId,
-      purpose: decision.purpose,
-      allowed: decision.allowed,
-      reason: decision.reason,
-      basis: decision.basis,
-      regime: decision.regime,
-      decidedBy: decision.decidedBy,
-      causeEventId: event.eventId,
-      effectiveAt: event.occurredAt.getTime(),
-      causeRecordedAt: event.recordedAt.getTime(),
-      policyVersion: this.target.consentPolicy.policy.version,
-      sourceTopic: position.topic,
-      sourcePartition: position.partition,
-      sourceOffset: Number(position.offset),
-    };
-    const state = {
-      topic: this.target.stateTopic,
-      key: `${event.subjectId}|${decision.purpose}`,
-      payload,
-    };
-    return change.suppressionChanged
-      ? [
-          state,
-          { topic: this.target.suppressionTopic(decision.purpose), key: event.subjectId, payload },
-        ]
-      : [state];
-  }
-}
-
-/** Drops events the read model holds already, or that repeat one earlier in the batch. */
-function withoutDuplicates(
-  entries: readonly PositionedEvent[],
-  applied: ReadonlySet<string>,
-): PositionedEvent[] {
-  const seen = new Set<string>();
-  return entries.filter(({ event }) => {
-    const keys = [`id:${event.eventId}`, `key:${event.subjectId}\u0000${event.idempotencyKey}`];
-    if (applied.has(event.eventId) || keys.some((key) => seen.has(key))) return false;
-    keys.forEach((key) => seen.add(key));
-    return true;
-  });
-}
-
-function countBy<T>(items: readonly T[], keyOf: (item: T) => number): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
-  return counts;
 }
 
 /** Another consumer moved a checkpoint between this one's read and its write: nothing was written. */

@@ -1,14 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ACKS_ALL, AvroSerde, valueSubject } from '@consent-ledger/kafka';
-import {
-  ConsentOutboxRepository,
-  OUTBOX_CHANNEL,
-  preparedStatement,
-  type Queryable,
-  type StoredOutboxMessage,
-} from '@consent-ledger/persistence';
+import { OutboxRelaySession } from '@consent-ledger/persistence';
+import type { StoredOutboxMessage } from '@consent-ledger/persistence';
 import type { Message, Producer } from 'kafkajs';
-import { Client } from 'pg';
 import { projectorMetrics } from './projector.metrics';
 
 /** Most messages one drain publishes in one produce request. */
@@ -26,8 +20,7 @@ const FALLBACK_POLL_MS = 500;
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
-  private readonly outbox = new ConsentOutboxRepository();
-  private session?: { readonly client: Client; readonly queries: Queryable; locked: boolean };
+  private session?: OutboxRelaySession;
   private timer?: NodeJS.Timeout;
   private draining = false;
   private again = false;
@@ -52,26 +45,22 @@ export class OutboxRelay {
     await this.closeSession();
   }
 
-  private async openSession() {
-    const client = new Client({ connectionString: this.databaseUrl });
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.logger.warn({ msg: 'outbox session failed; reopening', error: error.message });
-      void this.closeSession();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    const queries: Queryable = {
-      query: async (sql, params) => (await client.query(preparedStatement(sql, params))).rows,
-    };
-    this.session = { client, queries, locked: false };
+  private async openSession(): Promise<OutboxRelaySession> {
+    this.session = await OutboxRelaySession.open(
+      this.databaseUrl,
+      () => this.wake(),
+      (error) => {
+        this.logger.warn({ msg: 'outbox session failed; reopening', error: error.message });
+        void this.closeSession();
+      },
+    );
     return this.session;
   }
 
   private async closeSession(): Promise<void> {
     const session = this.session;
     this.session = undefined;
-    await session?.client.end().catch(() => undefined);
+    await session?.close();
   }
 
   private wake(): void {
@@ -100,20 +89,16 @@ export class OutboxRelay {
 
   private async drainAll(): Promise<void> {
     const session = this.session ?? (await this.openSession());
-    session.locked ||= await this.outbox.tryLockRelay(session.queries);
-    if (!session.locked) return;
-    while (!this.stopped && (await this.drainOnce(session.queries)) === DRAIN_LIMIT);
+    if (!(await session.holdsRelayLock())) return;
+    while (!this.stopped && (await this.drainOnce(session)) === DRAIN_LIMIT);
   }
 
   /** Publishes and deletes up to DRAIN_LIMIT messages; returns how many. */
-  private async drainOnce(session: Queryable): Promise<number> {
-    const oldest = await this.outbox.oldest(session, DRAIN_LIMIT);
+  private async drainOnce(session: OutboxRelaySession): Promise<number> {
+    const oldest = await session.oldest(DRAIN_LIMIT);
     if (oldest.length === 0) return 0;
     await this.publish(oldest);
-    await this.outbox.remove(
-      session,
-      oldest.map((message) => message.id),
-    );
+    await session.remove(oldest.map((message) => message.id));
     projectorMetrics.outboxPublished.inc(oldest.length);
     return oldest.length;
   }

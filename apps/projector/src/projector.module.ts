@@ -1,11 +1,8 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import { ConfigModule, type AppConfig } from '@consent-ledger/config';
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
-import {
-  CONSUMER_LIVENESS,
-  HealthController,
-  ObservabilityModule,
-} from '@consent-ledger/observability';
+import { appModule } from '@consent-ledger/observability';
 import { PersistenceModule } from '@consent-ledger/persistence';
 import { ProjectorService } from './projector.service';
 
@@ -13,16 +10,11 @@ import { ProjectorService } from './projector.service';
 @Module({})
 export class ProjectorModule {
   static forRoot(config?: AppConfig): DynamicModule {
-    return {
-      module: ProjectorModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot(),
-        PersistenceModule,
-        KafkaModule,
-      ],
-      controllers: [HealthController],
-      providers: [ProjectorService, { provide: CONSUMER_LIVENESS, useExisting: ProjectorService }],
-    };
+    return appModule(ProjectorModule, {
+      config,
+      imports: [PersistenceModule, KafkaModule],
+      providers: [ProjectorService],
+      consumer: ProjectorService,
+    });
   }
 }

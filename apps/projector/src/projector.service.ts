@@ -1,36 +1,24 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import {
-  APP_CONFIG,
-  CONSENT_POLICY,
-  type AppConfig,
-  type LoadedConsentPolicy,
-} from '@consent-ledger/config';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
+import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
 import {
   AvroSerde,
+  batchIsCurrent,
+  completeBatch,
   consentTopics,
   createDurableProducer,
   FetchBatchGatherer,
-  GATHERED_PARTITIONS,
   KAFKA_CLIENT,
   latestSchemaText,
-  PIPELINE_CONSUMER,
-  PIPELINE_FETCH_PAUSE_MS,
+  gatheringConsumer,
   ResilientConsumer,
-  type ConsumerLiveness,
 } from '@consent-ledger/kafka';
+import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import {
-  ConsentEventProjection,
-  type BatchOutcome,
-  type PartitionBatch,
-} from './consent-event.projection';
+import { ConsentEventProjection } from './consent-event.projection';
+import type { BatchOutcome, PartitionBatch } from './consent-event.projection';
 import { OutboxRelay } from './outbox.relay';
 import { projectorMetrics } from './projector.metrics';
 
@@ -73,20 +61,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     });
     this.gatherer = new FetchBatchGatherer((batches) => this.applyTimed(batches));
     this.relay = new OutboxRelay(this.deadLetterProducer, serde, config.database.url);
-    this.consumer = new ResilientConsumer({
+    this.consumer = gatheringConsumer({
       kafka,
-      config: {
-        groupId: consumerGroup,
-        sessionTimeout: 10_000,
-        ...PIPELINE_CONSUMER,
-      },
+      groupId: consumerGroup,
+      sessionTimeout: 10_000,
       topics: [topics.events],
-      run: {
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: GATHERED_PARTITIONS,
-        eachBatch: (payload) => this.onBatch(payload),
-      },
-      fetchPauseMs: PIPELINE_FETCH_PAUSE_MS,
+      eachBatch: (payload) => this.onBatch(payload),
       log: (message, details) => this.logger.warn({ ...details, msg: message }),
     });
   }
@@ -108,15 +88,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     return this.consumer.liveness();
   }
 
-  private async onBatch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    isRunning,
-    isStale,
-  }: EachBatchPayload): Promise<void> {
-    if (!isRunning() || isStale()) return;
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    if (!batchIsCurrent(payload)) return;
+    const { batch } = payload;
     const outcome = await this.gatherer.submit({
       partition: batch.partition,
       messages: batch.messages,
@@ -142,15 +116,12 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
         msg: `dead-lettered: ${letter.error.message}`,
       });
     }
-    const lastOffset = batch.lastOffset();
-    resolveOffset(lastOffset);
     projectorMetrics.lag.set(
       { partition: String(batch.partition) },
-      Math.max(0, Number(batch.highWatermark) - 1 - Number(lastOffset)),
+      Math.max(0, Number(batch.highWatermark) - 1 - Number(batch.lastOffset())),
     );
     projectorMetrics.restarts.set(this.consumer.liveness().restarts);
-    await commitOffsetsIfNecessary();
-    await heartbeat();
+    await completeBatch(payload);
   }
 
   private async applyTimed(batches: PartitionBatch[]): Promise<BatchOutcome[]> {

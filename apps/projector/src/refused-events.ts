@@ -1,13 +1,11 @@
 import type { SubjectConsentState } from '@consent-ledger/consent-domain';
-import { NonRetriableError, type DeadLetter } from '@consent-ledger/kafka';
-import {
-  dataRefusalReason,
-  isDataRefusal,
-  runReads,
-  runWrites,
-  type ConsentReadModelRepository,
-  type PositionedEvent,
-  type SqlWrite,
+import { NonRetriableError } from '@consent-ledger/kafka';
+import type { DeadLetter } from '@consent-ledger/kafka';
+import { dataRefusalReason, isDataRefusal, runReads, runWrites } from '@consent-ledger/persistence';
+import type {
+  ConsentReadModelRepository,
+  PositionedEvent,
+  SqlWrite,
 } from '@consent-ledger/persistence';
 import type { DataSource } from 'typeorm';
 

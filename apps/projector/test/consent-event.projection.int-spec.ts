@@ -1,5 +1,6 @@
 import { loadConsentPolicy } from '@consent-ledger/config';
-import { foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
+import { foldEvents } from '@consent-ledger/consent-domain';
+import type { ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   AvroSerde,
   bootstrapKafka,
@@ -14,20 +15,13 @@ import {
   createDataSource,
   migrateDatabase,
 } from '@consent-ledger/persistence';
-import {
-  createTestEnvironment,
-  linkedEvents,
-  uniqueName,
-  type TestEnvironment,
-} from '@consent-ledger/testing';
+import { createTestEnvironment, linkedEvents, uniqueName } from '@consent-ledger/testing';
+import type { TestEnvironment } from '@consent-ledger/testing';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { fixtureEvent } from '../../../libs/consent-domain/src/consent-domain.fixtures';
-import {
-  CONSENT_PROJECTION,
-  ConsentEventProjection,
-  type PartitionBatch,
-} from '../src/consent-event.projection';
+import { fixtureEvent } from '@consent-ledger/consent-domain/consent-domain.fixtures';
+import { CONSENT_PROJECTION, ConsentEventProjection } from '../src/consent-event.projection';
+import type { PartitionBatch } from '../src/consent-event.projection';
 
 const SUBJECTS = 40;
 const EVENTS = 400;

@@ -1,4 +1,5 @@
-import { foldEvents, type ConsentEvent } from '@consent-ledger/consent-domain';
+import { foldEvents } from '@consent-ledger/consent-domain';
+import type { ConsentEvent } from '@consent-ledger/consent-domain';
 import {
   ACKS_ALL,
   AvroSerde,
@@ -18,13 +19,11 @@ import {
   createTestEnvironment,
   linkedEvents,
   readTopicUntil,
-  uniqueName,
-  type ReadRecord,
   startAppProcess,
+  uniqueName,
   waitFor,
-  type AppProcess,
-  type TestEnvironment,
 } from '@consent-ledger/testing';
+import type { ReadRecord, AppProcess, TestEnvironment } from '@consent-ledger/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';

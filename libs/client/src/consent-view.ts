@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
 // The file, not the barrel: an embedding service should not load the Nest module with it.
-import { ResilientConsumer, type ConsumerLiveness } from '@consent-ledger/kafka/resilient-consumer';
+import { ResilientConsumer } from '@consent-ledger/kafka/resilient-consumer';
+import type { ConsumerLiveness } from '@consent-ledger/kafka/resilient-consumer';
 import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import type { Kafka } from 'kafkajs';
 

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { BackdatingWindow, CollectionChannel } from '@consent-ledger/consent-domain';
-import { environmentSchema, type Environment } from './config.schema';
+import type {
+  BackdatingWindow,
+  CollectionChannel,
+  OpaqueIdRules,
+} from '@consent-ledger/consent-domain';
+import { environmentSchema } from './config.schema';
+import type { Environment } from './config.schema';
 import { developmentSecrets } from './production-rules';
 
 /** Kafka connection settings, shaped for kafkajs. */
@@ -53,6 +58,10 @@ export const apiScopes = [
   /** Lets a decision's requested jurisdiction loosen the subject's own regime (not only tighten). */
   'decision:override-jurisdiction',
   'audit:read',
+  /** Puts a subject's direct identifiers into the identity vault. */
+  'identity:write',
+  /** Reads identifiers back from the vault and looks subjects up by identifier. */
+  'identity:read',
   /** Sees the detail of `/health` (cluster id, lag, errors); anyone sees up or down. */
   'operations',
   'admin',
@@ -69,6 +78,8 @@ export interface ConsentPolicySettings {
   readonly strictestEverywhere: boolean;
   /** How often the API looks for grants past their expiry and records EXPIRE events. */
   readonly expirySweepIntervalMs: number;
+  /** What subject and actor ids may look like (SUBJECT_ID_PATTERN, …_REFUSE_DIRECT_IDENTIFIERS). */
+  readonly identifiers: OpaqueIdRules;
 }
 
 /** Signed anchors of the chain heads (see docs/audit.md, "Chain checkpoints"). */
@@ -137,6 +148,8 @@ export interface AppConfig {
   readonly apiKeys: readonly ApiKey[];
   readonly connectors: ConnectorSettings;
   readonly decisions: DecisionSettings;
+  /** The identity vault's local key file (key-encryption keys and the blind-index key). */
+  readonly vault: { readonly keyFile: string };
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -230,8 +243,17 @@ function toAppConfig(env: Environment): AppConfig {
         maxMs: env.CONSENT_MAX_BACKDATE_DAYS * 86_400_000,
         importMaxMs: env.CONSENT_IMPORT_MAX_BACKDATE_DAYS * 86_400_000,
       },
+      identifiers: {
+        pattern: new RegExp(env.SUBJECT_ID_PATTERN),
+        refuseDirectIdentifiers: env.SUBJECT_ID_REFUSE_DIRECT_IDENTIFIERS,
+      },
     },
     chainCheckpoints: chainCheckpointSettings(env),
+    vault: {
+      keyFile:
+        env.VAULT_KEY_FILE ??
+        join(homedir(), '.cache', 'consent-ledger', 'keys', 'identity-vault.json'),
+    },
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {
       downstreamSystemsFile: env.DOWNSTREAM_SYSTEMS_FILE,

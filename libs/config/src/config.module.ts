@@ -1,6 +1,9 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { loadConfig, type AppConfig } from './app-config';
-import { loadConsentPolicy, type LoadedConsentPolicy } from './consent-policy.loader';
+import { Global, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { loadConfig } from './app-config';
+import type { AppConfig } from './app-config';
+import { loadConsentPolicy } from './consent-policy.loader';
+import type { LoadedConsentPolicy } from './consent-policy.loader';
 
 /** DI token for the validated {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -74,6 +74,7 @@ export const environmentSchema = z
       })
       .default(3_600_000),
     CHAIN_CHECKPOINT_KEY_FILE: optionalText,
+    VAULT_KEY_FILE: optionalText,
     CHAIN_CHECKPOINT_PUBLIC_KEY_FILE: optionalText,
     DOWNSTREAM_SYSTEMS_FILE: z.string().min(1).default('deploy/policy/downstream-systems.yaml'),
     CONNECTORS: z
@@ -88,6 +89,19 @@ export const environmentSchema = z
     SINK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
     CONSENT_POLICY_FILE: z.string().min(1).default('deploy/policy/consent-policy.yaml'),
     CONSENT_STRICTEST_EVERYWHERE: booleanFlag.default(false),
+    SUBJECT_ID_PATTERN: z
+      .string()
+      .min(1)
+      .refine((source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a regular expression')
+      .default('^[A-Za-z0-9._:@-]{1,128}$'),
+    SUBJECT_ID_REFUSE_DIRECT_IDENTIFIERS: booleanFlag.default(true),
     DECISION_MAX_LAG_RECORDS: z.coerce.number().int().min(0).max(10_000_000).default(1_000),
     DECISION_MAX_STALENESS_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
     DATA_FIELDS_FILE: z.string().min(1).default('deploy/policy/data-fields.yaml'),

@@ -3,20 +3,18 @@ import { readFileSync } from 'node:fs';
 import {
   createTaxonomy,
   dataCategories,
-  jurisdictionPattern,
+  isKnownJurisdiction,
   regimes,
   usPrivacyCategories,
-  type Regime,
-  type ConsentPolicy,
-  type PurposeTaxonomy,
 } from '@consent-ledger/consent-domain';
+import type { Regime, ConsentPolicy, PurposeTaxonomy } from '@consent-ledger/consent-domain';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ConsentPolicySettings } from './app-config';
 
 const jurisdictionCode = z
   .string()
-  .regex(jurisdictionPattern, 'must be an ISO 3166 code such as DE or US-CA');
+  .refine(isKnownJurisdiction, 'must be an ISO 3166 code that exists, such as DE or US-CA');
 
 const policyFileSchema = z.object({
   version: z.string().min(1),

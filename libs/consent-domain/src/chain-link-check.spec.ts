@@ -1,4 +1,5 @@
-import { checkLinks, type KnownChainHead } from './chain-link-check';
+import { checkLinks } from './chain-link-check';
+import type { KnownChainHead } from './chain-link-check';
 import { fixtureEvent } from './consent-domain.fixtures';
 import type { ConsentEvent } from './consent-event';
 import { canonicalEventText } from './event-chain';

@@ -1,4 +1,5 @@
-import { ChainVerifier, type LoggedEvent } from './chain-verification';
+import { ChainVerifier } from './chain-verification';
+import type { LoggedEvent } from './chain-verification';
 import { fixtureEvent } from './consent-domain.fixtures';
 import type { ConsentEvent } from './consent-event';
 import { canonicalEventText } from './event-chain';

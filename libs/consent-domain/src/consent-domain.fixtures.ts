@@ -1,5 +1,6 @@
 import type { ConsentEvent } from './consent-event';
-import { createTaxonomy, type PurposeDefinition } from './purpose-taxonomy';
+import { createTaxonomy } from './purpose-taxonomy';
+import type { PurposeDefinition } from './purpose-taxonomy';
 
 const purpose = (
   id: string,

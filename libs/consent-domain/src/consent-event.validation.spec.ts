@@ -1,6 +1,7 @@
 import { fixtureEvent, fixtureTaxonomy } from './consent-domain.fixtures';
 import type { ConsentEvent } from './consent-event';
-import { validateProposedEvent, type EventWriterLimits } from './consent-event.validation';
+import { validateProposedEvent } from './consent-event.validation';
+import type { EventWriterLimits } from './consent-event.validation';
 import { defaultPolicy } from './consent-policy';
 
 const now = new Date('2026-06-01T12:00:00Z');

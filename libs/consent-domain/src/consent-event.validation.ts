@@ -1,6 +1,8 @@
 import type { CollectionChannel, ConsentEvent } from './consent-event';
 import type { ConsentPolicy } from './consent-policy';
-import { jurisdictionPattern, regimeFor } from './jurisdiction-regimes';
+import { directIdentifierProblem, isKnownJurisdiction, opaqueIdProblem } from './identifiers';
+import type { OpaqueIdRules } from './identifiers';
+import { regimeFor } from './jurisdiction-regimes';
 import type { PurposeTaxonomy } from './purpose-taxonomy';
 
 /** A rule a proposed event breaks, naming the field, with a stable code. */
@@ -45,11 +47,21 @@ export function validateProposedEvent(
     readonly policy: ConsentPolicy;
     readonly now: Date;
     readonly writer?: EventWriterLimits;
+    /** What subject and actor ids may look like; the default refuses direct identifiers. */
+    readonly identifiers?: OpaqueIdRules;
   },
 ): EventProblem[] {
   const problems: EventProblem[] = [];
   const problem = (field: string, code: string, message: string) =>
     problems.push({ field, code, message });
+
+  const subjectIdProblem = opaqueIdProblem(event.subjectId, context.identifiers);
+  if (subjectIdProblem) problem('subjectId', subjectIdProblem.code, subjectIdProblem.message);
+  const actorIdProblem =
+    event.actor.id === null
+      ? undefined
+      : directIdentifierProblem(event.actor.id, context.identifiers);
+  if (actorIdProblem) problem('actor.id', actorIdProblem.code, actorIdProblem.message);
 
   const purpose = context.taxonomy.purposes.get(event.purpose);
   if (!purpose) {
@@ -65,11 +77,11 @@ export function validateProposedEvent(
       `'${event.purpose}' rests on the contract; consent cannot be granted or withdrawn`,
     );
   }
-  if (!jurisdictionPattern.test(event.jurisdiction)) {
+  if (!isKnownJurisdiction(event.jurisdiction)) {
     problem(
       'jurisdiction',
       'CONSENT.INVALID_JURISDICTION',
-      `'${event.jurisdiction}' is not ISO 3166-1 alpha-2 or ISO 3166-2 (DE, US-CA; ZZ if unknown)`,
+      `'${event.jurisdiction}' is no ISO 3166-1 alpha-2 or ISO 3166-2 code that exists (DE, US-CA; ZZ if unknown)`,
     );
   }
   if (event.method === 'GLOBAL_PRIVACY_CONTROL' && event.action !== 'WITHDRAW') {

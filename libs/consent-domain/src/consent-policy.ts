@@ -1,4 +1,5 @@
-import { defaultJurisdictionRegimes, type JurisdictionRules } from './jurisdiction-regimes';
+import { defaultJurisdictionRegimes } from './jurisdiction-regimes';
+import type { JurisdictionRules } from './jurisdiction-regimes';
 
 /** How the collection API treats a browser's Global Privacy Control signal (`Sec-GPC: 1`). */
 export interface GlobalPrivacyControlRules {

@@ -1,8 +1,10 @@
 import { fixtureEvent, fixtureTaxonomy } from './consent-domain.fixtures';
 import type { AgeBand, ConsentEvent } from './consent-event';
-import { defaultPolicy, type ConsentPolicy } from './consent-policy';
+import { defaultPolicy } from './consent-policy';
+import type { ConsentPolicy } from './consent-policy';
 import { foldEvents, initialState } from './consent-state';
-import { decide, UnknownPurposeError, type DecisionReason } from './decide';
+import { decide, UnknownPurposeError } from './decide';
+import type { DecisionReason } from './decide';
 import { regimeFor } from './jurisdiction-regimes';
 
 const at = new Date('2026-06-01T00:00:00Z');

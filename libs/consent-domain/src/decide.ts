@@ -1,13 +1,12 @@
 import type { LegalBasis } from './consent-event';
-import { compareVersions, type ConsentPolicy } from './consent-policy';
-import { isLater, type PurposeChoice, type SubjectConsentState } from './consent-state';
-import {
-  defaultDecision,
-  regimeFor,
-  type DefaultReason,
-  type Regime,
-} from './jurisdiction-regimes';
-import { lineageOf, type Purpose, type PurposeTaxonomy } from './purpose-taxonomy';
+import { compareVersions } from './consent-policy';
+import type { ConsentPolicy } from './consent-policy';
+import { isLater } from './consent-state';
+import type { PurposeChoice, SubjectConsentState } from './consent-state';
+import { defaultDecision, regimeFor } from './jurisdiction-regimes';
+import type { DefaultReason, Regime } from './jurisdiction-regimes';
+import { lineageOf } from './purpose-taxonomy';
+import type { Purpose, PurposeTaxonomy } from './purpose-taxonomy';
 
 /** Stable reason codes; clients may branch on them. */
 export type DecisionReason =
@@ -16,7 +15,9 @@ export type DecisionReason =
   | 'CONSENT_WITHDRAWN'
   | 'GPC_OPT_OUT'
   | 'CONSENT_EXPIRED'
-  | 'RECONSENT_REQUIRED';
+  | 'RECONSENT_REQUIRED'
+  /** Nothing is known of the subject (no event), and the strictest rule applies: opt-in. */
+  | 'NO_CONSENT_ON_RECORD';
 
 export interface ConsentDecision {
   readonly purpose: string;
@@ -63,6 +64,11 @@ function decidingChoice(
   return latest;
 }
 
+/** No event of the subject is known and no jurisdiction was asked about: nothing to go on. */
+function neverSeen(state: SubjectConsentState, options: DecideOptions): boolean {
+  return state.jurisdiction === null && options.jurisdiction === undefined;
+}
+
 function isStale(choice: PurposeChoice, policy: ConsentPolicy): boolean {
   const minimum = choice.notice ? policy.minimumNoticeVersions[choice.notice.noticeId] : undefined;
   return (
@@ -82,7 +88,12 @@ function fromDefault(
   return {
     purpose: purpose.id,
     allowed: fallback.allowed,
-    reason: !fallback.allowed && reasonIfDenied ? reasonIfDenied : fallback.reason,
+    reason:
+      !fallback.allowed &&
+      reasonIfDenied &&
+      (reasonIfDenied !== 'NO_CONSENT_ON_RECORD' || fallback.reason === 'OPT_IN_REQUIRED')
+        ? reasonIfDenied
+        : fallback.reason,
     basis:
       purpose.basis === 'contract' ? 'CONTRACT' : fallback.allowed ? 'OPT_OUT_NOTICE' : 'CONSENT',
     regime,
@@ -106,7 +117,13 @@ export function decide(
   if (purpose.basis === 'contract') return fromDefault(purpose, regime, state);
 
   const choice = decidingChoice(state, lineageOf(options.taxonomy, purposeId));
-  if (choice === null) return fromDefault(purpose, regime, state);
+  if (choice === null)
+    return fromDefault(
+      purpose,
+      regime,
+      state,
+      neverSeen(state, options) ? 'NO_CONSENT_ON_RECORD' : undefined,
+    );
 
   const decided = (
     allowed: boolean,

@@ -1,7 +1,8 @@
 import type { ConsentEvent } from './consent-event';
 import type { ConsentPolicy } from './consent-policy';
 import type { SubjectConsentState } from './consent-state';
-import { decide, type ConsentDecision } from './decide';
+import { decide } from './decide';
+import type { ConsentDecision } from './decide';
 import type { PurposeTaxonomy } from './purpose-taxonomy';
 
 /** A decision that changed because of an event, and what downstream systems must hear of it. */
@@ -25,9 +26,14 @@ function purposeAndDescendants(taxonomy: PurposeTaxonomy, purposeId: string): st
   return found;
 }
 
-/** The regime alone changing (first event of a subject) is not news when the answer is the same. */
+/**
+ * The regime alone changing (first event of a subject) is not news when the answer is the same;
+ * nor is a subject becoming known ("no consent on record" and "opt-in required" deny alike).
+ */
 const sameDecision = (a: ConsentDecision, b: ConsentDecision) =>
-  a.allowed === b.allowed && a.reason === b.reason && a.sinceEventId === b.sinceEventId;
+  a.allowed === b.allowed && reasonOf(a) === reasonOf(b) && a.sinceEventId === b.sinceEventId;
+const reasonOf = ({ reason }: ConsentDecision) =>
+  reason === 'NO_CONSENT_ON_RECORD' ? 'OPT_IN_REQUIRED' : reason;
 
 /**
  * The decisions an event changed, comparing the state before and after it at the event's

@@ -15,3 +15,5 @@ export * from './chain-link-check';
 export * from './state-comparison';
 export * from './as-of-time';
 export * from './consent-usage';
+export * from './record-consent';
+export * from './identifiers';

@@ -3,12 +3,8 @@ import { defaultPolicy } from './consent-policy';
 import { foldEvents, initialState } from './consent-state';
 import { decide } from './decide';
 import { gpcHonouredIn, gpcOptOuts } from './global-privacy-control';
-import {
-  decideFromView,
-  type PublishedDecision,
-  type SubjectFacts,
-  type ViewDecisionReason,
-} from './view-decision';
+import { decideFromView } from './view-decision';
+import type { PublishedDecision, SubjectFacts, ViewDecisionReason } from './view-decision';
 
 const context = { taxonomy: fixtureTaxonomy, policy: defaultPolicy, viewBehind: false };
 const unseen: SubjectFacts = { regime: null, minor: false };

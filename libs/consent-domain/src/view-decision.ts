@@ -1,6 +1,8 @@
 import type { ConsentPolicy } from './consent-policy';
-import { UnknownPurposeError, type DecisionReason } from './decide';
-import { defaultDecision, regimeFor, regimes, type Regime } from './jurisdiction-regimes';
+import { UnknownPurposeError } from './decide';
+import type { DecisionReason } from './decide';
+import { defaultDecision, regimeFor, regimes } from './jurisdiction-regimes';
+import type { Regime } from './jurisdiction-regimes';
 import type { PurposeTaxonomy } from './purpose-taxonomy';
 
 /**
@@ -18,11 +20,8 @@ export interface PublishedDecision {
   readonly policyVersion: string;
 }
 
-/**
- * Reasons only an answer from the view can give: the subject was never seen where the regime
- * needs opt-in, or the view is too far behind the log to answer (both deny: fail closed).
- */
-export type ViewDecisionReason = DecisionReason | 'NO_CONSENT_ON_RECORD' | 'VIEW_BEHIND_LOG';
+/** The reason only an answer from the view can give: it is too far behind the log (deny). */
+export type ViewDecisionReason = DecisionReason | 'VIEW_BEHIND_LOG';
 
 export interface ViewDecision {
   readonly purpose: string;

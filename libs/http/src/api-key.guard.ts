@@ -1,16 +1,11 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
+import { urlWithoutDirectIdentifiers } from './url-redaction';
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  createParamDecorator,
-  Inject,
-  Injectable,
-  Logger,
-  SetMetadata,
-  type CanActivate,
-  type ExecutionContext,
-} from '@nestjs/common';
+import { createParamDecorator, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { APP_CONFIG, type ApiKey, type ApiScope, type AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { ApiKey, ApiScope, AppConfig } from '@consent-ledger/config';
 import type { CollectionChannel } from '@consent-ledger/consent-domain';
 import { AppError } from './app-error';
 
@@ -47,7 +42,6 @@ export class ApiKeyAuthenticator {
     const presentedDigest = presentedKeyDigest(headers);
     if (!presentedDigest) {
       throw new AppError(
-        401,
         'AUTH.MISSING_KEY',
         'Authentication required',
         'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
@@ -56,7 +50,6 @@ export class ApiKeyAuthenticator {
     const key = this.keys.find((candidate) => timingSafeEqual(candidate.digest, presentedDigest));
     if (!key)
       throw new AppError(
-        401,
         'AUTH.UNKNOWN_KEY',
         'Authentication failed',
         'The API key is not recognised.',
@@ -64,7 +57,6 @@ export class ApiKeyAuthenticator {
     const missing = required.filter((scope) => !key.scopes.includes(scope));
     if (missing.length > 0) {
       throw new AppError(
-        403,
         'AUTH.MISSING_SCOPE',
         'Not allowed',
         `Key '${key.id}' lacks scope(s): ${missing.join(', ')}.`,
@@ -112,7 +104,7 @@ export function authFailureLog(failure: AppError, path: string): Record<string, 
     msg: `authentication failed: ${failure.code}`,
     code: failure.code,
     status: failure.status,
-    path,
+    path: urlWithoutDirectIdentifiers(path),
     ...(keyId ? { keyId } : {}),
   };
 }

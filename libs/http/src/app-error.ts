@@ -1,3 +1,6 @@
+import { statusOf } from './error-statuses';
+import type { ErrorCode } from './error-statuses';
+
 /** One problem with one field of a request (RFC 9457 extension member `errors`). */
 export interface FieldProblem {
   /** JSON pointer-like path: `purpose`, `events[3].notice.version`. */
@@ -11,9 +14,11 @@ export interface FieldProblem {
  * `retryAfterSeconds` becomes a Retry-After header.
  */
 export class AppError extends Error {
+  /** From the one table of statuses, {@link ERROR_STATUSES}. */
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     readonly title: string,
     readonly detail: string,
     readonly errors: readonly FieldProblem[] = [],
@@ -21,12 +26,12 @@ export class AppError extends Error {
   ) {
     super(detail);
     this.name = 'AppError';
+    this.status = statusOf(code);
   }
 }
 
 export const validationFailed = (errors: readonly FieldProblem[]) =>
   new AppError(
-    400,
     'REQUEST.INVALID',
     'Request is invalid',
     `${errors.length} field(s) failed validation`,
@@ -35,7 +40,6 @@ export const validationFailed = (errors: readonly FieldProblem[]) =>
 
 export const consentRulesBroken = (errors: readonly FieldProblem[]) =>
   new AppError(
-    422,
     'CONSENT.RULES_BROKEN',
     'Event breaks consent rules',
     errors.map((error) => error.message).join('; '),

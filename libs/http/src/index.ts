@@ -10,3 +10,7 @@ export * from './rate-limit';
 export * from './request-limits';
 export * from './security-headers';
 export * from './database-unavailable';
+export * from './http-app';
+export * from './content-negotiation';
+export * from './error-statuses';
+export * from './url-redaction';

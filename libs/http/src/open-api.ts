@@ -1,18 +1,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import { ApiKeyAuthenticator } from './api-key.guard';
 import { toProblem } from './problem-details.filter';
+
+/** What an app's OpenAPI document says of itself; `keys`: the scopes its API keys need. */
+export interface OpenApiText {
+  readonly title: string;
+  readonly description: string;
+  readonly keys: string;
+}
 
 /**
  * Serves an app's OpenAPI document at /docs (and the JSON at /docs/openapi.json), version 1,
  * with bearer API keys; `keys` says which scopes the keys need.
  */
-export function serveOpenApi(
-  app: INestApplication,
-  api: { readonly title: string; readonly description: string; readonly keys: string },
-): void {
+export function serveOpenApi(app: INestApplication, api: OpenApiText): void {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,10 +1,10 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerOptions,
-  type ServerResponse,
+import { createServer } from 'node:http';
+import type {
+  IncomingMessage,
+  RequestListener,
+  Server,
+  ServerOptions,
+  ServerResponse,
 } from 'node:http';
 import type { ApiScope } from '@consent-ledger/config';
 import type { ApiKeyAuthenticator, Caller } from './api-key.guard';
@@ -134,7 +134,6 @@ function serve(
       if (readError) throw readError;
       if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? ''))
         throw new AppError(
-          UNSUPPORTED_MEDIA_TYPE.status,
           UNSUPPORTED_MEDIA_TYPE.code,
           UNSUPPORTED_MEDIA_TYPE.title,
           UNSUPPORTED_MEDIA_TYPE.detail,

@@ -1,13 +1,9 @@
-import {
-  ArgumentsHost,
-  BadRequestException,
-  Catch,
-  HttpException,
-  Logger,
-  type ExceptionFilter,
-} from '@nestjs/common';
+import { ArgumentsHost, BadRequestException, Catch, HttpException, Logger } from '@nestjs/common';
+import type { ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { AppError, type FieldProblem } from './app-error';
+import { AppError } from './app-error';
+import type { FieldProblem } from './app-error';
+import { statusOf } from './error-statuses';
 import { isDatabaseUnavailable } from './database-unavailable';
 
 export interface ProblemDocument {
@@ -26,7 +22,7 @@ const PROBLEM_BASE = 'https://consent-ledger.dev/problems/';
 export const UNSUPPORTED_MEDIA_TYPE = {
   type: `${PROBLEM_BASE}request.unsupported_media_type`,
   title: 'Unsupported media type',
-  status: 415,
+  status: statusOf('REQUEST.UNSUPPORTED_MEDIA_TYPE'),
   code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
   detail: 'Send the body as application/json.',
 } as const;
@@ -71,7 +67,7 @@ export function toProblem(
       return {
         type: `${PROBLEM_BASE}request.too_large`,
         title: 'Request body too large',
-        status: 413,
+        status: statusOf('REQUEST.TOO_LARGE'),
         code: 'REQUEST.TOO_LARGE',
         detail: `The body exceeds the limit of ${error.limit ?? '?'} bytes; split it into smaller batches.`,
       };
@@ -80,7 +76,7 @@ export function toProblem(
       return {
         type: `${PROBLEM_BASE}request.malformed_json`,
         title: 'Malformed JSON',
-        status: 400,
+        status: statusOf('REQUEST.MALFORMED_JSON'),
         code: 'REQUEST.MALFORMED_JSON',
         detail: 'The request body is not valid JSON.',
       };
@@ -98,7 +94,7 @@ export function toProblem(
     return {
       type: `${PROBLEM_BASE}request.malformed`,
       title: 'Malformed request',
-      status: 400,
+      status: statusOf('REQUEST.MALFORMED'),
       code: 'REQUEST.MALFORMED',
       detail: `The request could not be parsed: ${error.message}`,
     };
@@ -122,7 +118,7 @@ export function toProblem(
     return {
       type: `${PROBLEM_BASE}database.unavailable`,
       title: 'Database unavailable',
-      status: 503,
+      status: statusOf('DATABASE.UNAVAILABLE'),
       code: 'DATABASE.UNAVAILABLE',
       detail:
         'The database cannot be reached right now (it may be restarting); retry, with the same idempotency key for a write.',
@@ -132,7 +128,7 @@ export function toProblem(
   return {
     type: `${PROBLEM_BASE}internal`,
     title: 'Internal error',
-    status: 500,
+    status: statusOf('INTERNAL'),
     code: 'INTERNAL',
     detail: 'An unexpected error occurred; it has been logged.',
   };
@@ -140,7 +136,7 @@ export function toProblem(
 
 /**
  * Every error leaves as RFC 9457 problem+json with a stable `code`, in one place. Written through
- * Nest's HTTP adapter, so it serves the Express apps and the Fastify decision API alike.
+ * Nest's HTTP adapter; statuses come from {@link ERROR_STATUSES}.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {

@@ -29,7 +29,6 @@ export function rateLimitKey(headers: IncomingHttpHeaders, address: string): str
 
 const tooManyRequests = (settings: RateLimitSettings, retryAfterSeconds: number) =>
   new AppError(
-    429,
     'REQUEST.RATE_LIMITED',
     'Too many requests',
     `This key may make ${settings.maxPerWindow} requests per ${settings.windowMs} ms; retry after ${retryAfterSeconds} s.`,

@@ -1,4 +1,8 @@
-import { subjectIdPattern } from '@consent-ledger/consent-domain';
+import {
+  directIdentifierProblem,
+  isKnownJurisdiction,
+  subjectIdPattern,
+} from '@consent-ledger/consent-domain';
 import { z } from 'zod';
 
 /** Stable codes of the text checks; a request refused by one of them only is a 422. */
@@ -6,6 +10,12 @@ export const textRefusalCodes = {
   controlCharacter: 'REQUEST.CONTROL_CHARACTER',
   unpairedSurrogate: 'REQUEST.UNPAIRED_SURROGATE',
   tooLong: 'REQUEST.TEXT_TOO_LONG',
+} as const;
+
+/** Stable codes of the identifier checks; a request refused by these (and text checks) is a 422. */
+export const identifierRefusalCodes = {
+  notOpaque: 'IDENTIFIER.NOT_OPAQUE',
+  unknownJurisdiction: 'IDENTIFIER.UNKNOWN_JURISDICTION',
 } as const;
 
 /** C0 controls (NUL among them), DEL and C1 controls. */
@@ -66,9 +76,39 @@ function codePointHex(character: string): string {
   return character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
 }
 
-/** A subject id in a path, query or body. */
-export const subjectIdSchema = textField(128, {
-  pattern: { regex: subjectIdPattern, message: 'must be a pseudonymous subject id' },
+/**
+ * A subject id in a path, query or body: pseudonymous, never an email address, a phone number or
+ * a card number (the refusal does not repeat the value).
+ */
+export const subjectIdSchema = textField(128).pipe(
+  z.string().superRefine((value, context) => {
+    // One look for a direct identifier, then the shape: every decision request passes here.
+    const problem = directIdentifierProblem(value);
+    if (problem)
+      context.addIssue({
+        code: 'custom',
+        message: problem.message,
+        params: { code: problem.code },
+      });
+    else if (!subjectIdPattern.test(value))
+      context.addIssue({
+        code: 'invalid_format',
+        format: 'regex',
+        message: 'must be a pseudonymous subject id',
+        input: value,
+      });
+  }),
+);
+
+/** An ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA) code that exists, or ZZ for unknown. */
+export const jurisdictionSchema = textField(10, { minLength: 2 }).superRefine((value, context) => {
+  if (!isKnownJurisdiction(value))
+    context.addIssue({
+      code: 'custom',
+      message:
+        'must be an ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA) code that exists; ZZ if unknown',
+      params: { code: identifierRefusalCodes.unknownJurisdiction },
+    });
 });
 
 /** True when `value` is a subject id the API would accept (for values read from a stream). */

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiKeyAuthenticator } from './api-key.guard';
 import { AppError } from './app-error';

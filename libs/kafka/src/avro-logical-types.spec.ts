@@ -1,4 +1,5 @@
-import { Type, type Schema } from 'avsc';
+import { Type } from 'avsc';
+import type { Schema } from 'avsc';
 import { avroLogicalTypes } from './avro-logical-types';
 
 const record = (timestamp: unknown): Schema =>

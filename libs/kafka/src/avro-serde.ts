@@ -1,5 +1,6 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Type, type Resolver, type Schema } from 'avsc';
+import { Type } from 'avsc';
+import type { Resolver, Schema } from 'avsc';
 import type { SchemaRegistrySettings } from '@consent-ledger/config';
 import { avroLogicalTypes } from './avro-logical-types';
 import { SCHEMA_REGISTRY_RETRY } from './retry-policies';

@@ -5,8 +5,8 @@ import {
   latestCheckpoint,
   merkleRoot,
   signCheckpoint,
-  type ChainHeadLeaf,
 } from './chain-checkpoint';
+import type { ChainHeadLeaf } from './chain-checkpoint';
 
 const leaf = (index: number): ChainHeadLeaf => ({
   subjectId: `subject-${String(index).padStart(3, '0')}`,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { canonicalEventText, type ConsentEvent } from '@consent-ledger/consent-domain';
+import { canonicalEventText } from '@consent-ledger/consent-domain';
+import type { ConsentEvent } from '@consent-ledger/consent-domain';
 
 /** Lowercase hex SHA-256 of the event's canonical text: the link in the subject's hash chain. */
 export function hashConsentEvent(event: ConsentEvent): string {

@@ -1,13 +1,16 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import { sendingPartitionByPartition } from './partition-safe-producer';
 import { BROKER_RETRY } from './retry-policies';
 
 /**
  * A producer whose acknowledged writes are durable: idempotent (no duplicates on retry) and
  * acks from all in-sync replicas on every send. One request in flight keeps ordering per
- * partition exact even across retries.
+ * partition exact even across retries. Every send goes to Kafka as one call per partition (see
+ * sendingPartitionByPartition: kafkajs loses records of a call that spans leaders when one moves).
  */
 export function createDurableProducer(kafka: Kafka, transactionalId?: string): Producer {
-  return kafka.producer({
+  const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
@@ -19,6 +22,8 @@ export function createDurableProducer(kafka: Kafka, transactionalId?: string): P
     retry: { ...BROKER_RETRY, retries: Number.MAX_SAFE_INTEGER },
     ...(transactionalId ? { transactionalId } : {}),
   });
+  // A transaction is one unit already: its sends are not split.
+  return transactionalId ? producer : sendingPartitionByPartition(producer, kafka);
 }
 
 /** The acks setting to pass on every send from a durable producer. */

@@ -1,9 +1,11 @@
-import { loadConsentPolicy, type AppConfig } from '@consent-ledger/config';
+import { loadConsentPolicy } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import type { Kafka } from 'kafkajs';
 import type { AvroSerde } from './avro-serde';
 import { readSchemaVersions, valueSubject } from './schema-catalog';
 import { readTopicDefinitions } from './topic-definitions';
-import { applyTopics, type TopicChanges } from './topic-provisioner';
+import { applyTopics } from './topic-provisioner';
+import type { TopicChanges } from './topic-provisioner';
 
 export interface KafkaBootstrapResult {
   readonly topics: TopicChanges;

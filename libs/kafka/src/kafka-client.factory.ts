@@ -1,10 +1,5 @@
-import {
-  Kafka,
-  logLevel as KafkaLogLevel,
-  type KafkaConfig,
-  type logCreator,
-  type SASLOptions,
-} from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
+import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
 import type { KafkaSettings } from '@consent-ledger/config';
 import { BROKER_RETRY } from './retry-policies';
 

@@ -1,17 +1,13 @@
-import {
-  Global,
-  Inject,
-  Injectable,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
+import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import type { Admin, Kafka } from 'kafkajs';
 import { AvroSerde } from './avro-serde';
+import { ChainCheckpointPublisher } from './chain-checkpoint.topic';
 import { bootstrapKafka } from './kafka-bootstrap';
 import { createKafkaClient } from './kafka-client.factory';
+import { consentTopics } from './topic-definitions';
 
 /** DI token for the kafkajs client. */
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
@@ -63,8 +59,14 @@ export class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): AvroSerde => AvroSerde.connect(config.schemaRegistry),
     },
+    {
+      provide: ChainCheckpointPublisher,
+      inject: [KAFKA_CLIENT, APP_CONFIG],
+      useFactory: (kafka: Kafka, config: AppConfig) =>
+        new ChainCheckpointPublisher(kafka, consentTopics(config.kafka.topicPrefix)),
+    },
     KafkaLifecycle,
   ],
-  exports: [KAFKA_CLIENT, AvroSerde, KafkaLifecycle],
+  exports: [KAFKA_CLIENT, AvroSerde, KafkaLifecycle, ChainCheckpointPublisher],
 })
 export class KafkaModule {}

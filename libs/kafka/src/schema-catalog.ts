@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Type, type Schema } from 'avsc';
+import { Type } from 'avsc';
+import type { Schema } from 'avsc';
 import { avroLogicalTypes } from './avro-logical-types';
 
 /** One version of an Avro record as kept in schemas/<record>/v<N>.avsc. */

@@ -1,4 +1,5 @@
-import { ConfigResourceTypes, type Admin } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import type { TopicDefinition } from './topic-definitions';
 
 /** What {@link applyTopics} changed, for logs and tests. */
@@ -43,6 +44,42 @@ async function driftedConfigs(
   });
 }
 
+/** How long a new topic may take to have a leader for every partition, known to every broker. */
+const NEW_TOPIC_LEADERS_TIMEOUT_MS = 60_000;
+/** Errors a broker answers about a topic it has not learnt of yet, or whose leaders are being chosen. */
+const NOT_YET_KNOWN = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Waits until the metadata of `topics` names a leader for every partition, as many times in a
+ * row as the cluster has brokers (each metadata request may go to another broker, and each learns
+ * of a new topic on its own time), so that what the app does next finds the topics everywhere.
+ */
+async function waitUntilLeadersKnown(admin: Admin, topics: readonly string[]): Promise<void> {
+  const { brokers } = await admin.describeCluster();
+  const deadline = Date.now() + NEW_TOPIC_LEADERS_TIMEOUT_MS;
+  let inARow = 0;
+  while (inARow < brokers.length) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      const led = metadata.topics.every((topic) =>
+        topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      inARow = led ? inARow + 1 : 0;
+    } catch (error) {
+      // kafkajs retries these itself first, then throws them wrapped (originalError).
+      const { type, originalError } = error as { type?: string; originalError?: { type?: string } };
+      if (!NOT_YET_KNOWN.has(type ?? originalError?.type ?? '')) throw error;
+      inARow = 0;
+    }
+    if (inARow >= brokers.length) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `the new topics ${topics.join(', ')} have no leader known to every broker after ${NEW_TOPIC_LEADERS_TIMEOUT_MS} ms`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Makes the cluster match the topic list, idempotently: creates missing topics, adds missing
  * partitions (never removes any: that would break key ordering) and corrects drifted configs.
@@ -58,7 +95,10 @@ export async function applyTopics(
 
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs's own wait gives up on the first broker that has not heard of the topic yet
+      // (UNKNOWN_TOPIC_OR_PARTITION, kafkajs issues 815 and 1222): on a cluster of three an app
+      // then failed to start about two times in three. waitUntilLeadersKnown waits instead.
+      waitForLeaders: false,
       topics: missing.map((topic) => ({
         topic: topic.name,
         numPartitions: topic.partitions,
@@ -66,6 +106,10 @@ export async function applyTopics(
         configEntries: Object.entries(topic.config).map(([name, value]) => ({ name, value })),
       })),
     });
+    await waitUntilLeadersKnown(
+      admin,
+      missing.map((topic) => topic.name),
+    );
   }
 
   const metadata = existing.length

@@ -4,8 +4,8 @@ import {
   fixtureUsageRecord,
   readTopicUntil,
   uniqueName,
-  type TestEnvironment,
 } from '@consent-ledger/testing';
+import type { TestEnvironment } from '@consent-ledger/testing';
 import type { Kafka } from 'kafkajs';
 import { AvroSerde } from './avro-serde';
 import { deadLetterHeaders } from './dead-letter.publisher';
@@ -13,7 +13,8 @@ import { bootstrapKafka } from './kafka-bootstrap';
 import { createKafkaClient } from './kafka-client.factory';
 import { latestSchemaText, valueSubject } from './schema-catalog';
 import { consentTopics } from './topic-definitions';
-import { UsageLogPublisher, type UsageEntry } from './usage-log.publisher';
+import { UsageLogPublisher } from './usage-log.publisher';
+import type { UsageEntry } from './usage-log.publisher';
 
 const entry = (subjectId: string): UsageEntry => fixtureUsageRecord(subjectId);
 

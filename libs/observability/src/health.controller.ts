@@ -12,12 +12,13 @@ import {
   HealthCheckService,
   HealthIndicatorService,
   TypeOrmHealthIndicator,
-  type HealthCheckResult,
-  type HealthIndicatorResult,
 } from '@nestjs/terminus';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import { ApiKeyAuthenticator } from '@consent-ledger/http';
-import { KafkaLifecycle, type ConsumerLiveness } from '@consent-ledger/kafka';
+import { KafkaLifecycle } from '@consent-ledger/kafka';
+import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import { DataSource } from 'typeorm';
 
 /** DI token: an app that consumes provides `{ liveness(): ConsumerLiveness }` under it. */

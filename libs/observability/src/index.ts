@@ -1,3 +1,4 @@
 export * from './health.controller';
 export * from './observability.module';
 export * from './log-redaction';
+export * from './app-module';

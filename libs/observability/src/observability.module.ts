@@ -1,17 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import {
-  Controller,
-  Get,
-  Header,
-  Headers,
-  Inject,
-  Module,
-  type DynamicModule,
-} from '@nestjs/common';
-import { ApiKeyAuthenticator } from '@consent-ledger/http';
+import { Controller, Get, Header, Headers, Inject, Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { ApiKeyAuthenticator, urlWithoutDirectIdentifiers } from '@consent-ledger/http';
 import type { RouteInfo } from '@nestjs/common/interfaces';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, register } from 'prom-client';
@@ -66,6 +60,14 @@ export class ObservabilityModule {
                 ignore: (request) => ['/health', '/metrics'].includes(request.url ?? ''),
               },
               redact: LOG_REDACTED_PATHS,
+              serializers: {
+                // A refused request's URL may hold the email address it was refused for.
+                req: (request: { url?: string; query?: unknown }) => {
+                  if (request.url) request.url = urlWithoutDirectIdentifiers(request.url);
+                  delete request.query;
+                  return request;
+                },
+              },
             },
           }),
         }),

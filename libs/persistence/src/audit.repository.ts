@@ -1,6 +1,7 @@
 import type { ConsentEvent, ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import type { EntityManager } from 'typeorm';
-import { eventFromRow, type ConsentEventRow, type LogPosition } from './consent-read-model.rows';
+import { eventFromRow } from './consent-read-model.rows';
+import type { ConsentEventRow, LogPosition } from './consent-read-model.rows';
 
 /** A notice version exactly as shown: its text is what the events' textSha256 commits to. */
 export interface RegisteredNotice {

@@ -1,13 +1,13 @@
 import type { ConsentEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
 import type { EntityManager } from 'typeorm';
-import { runReads, type SqlRead, type SqlWrite } from './combined-writes';
-import {
-  eventFromRow,
-  stateFromRows,
-  type ConsentChoiceRow,
-  type ConsentEventRow,
-  type ConsentSubjectRow,
-  type LogPosition,
+import { runReads } from './combined-writes';
+import type { SqlRead, SqlWrite } from './combined-writes';
+import { eventFromRow, stateFromRows } from './consent-read-model.rows';
+import type {
+  ConsentChoiceRow,
+  ConsentEventRow,
+  ConsentSubjectRow,
+  LogPosition,
 } from './consent-read-model.rows';
 
 /** An event together with where it was read from the log. */

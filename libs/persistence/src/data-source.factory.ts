@@ -1,4 +1,5 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseSettings } from '@consent-ledger/config';
 import { entities } from './entities';
 import { migrations } from './migrations';

@@ -1,5 +1,6 @@
 import { loadConfig } from '@consent-ledger/config';
-import { createTemporaryDatabase, type TemporaryDatabase } from '@consent-ledger/testing';
+import { createTemporaryDatabase } from '@consent-ledger/testing';
+import type { TemporaryDatabase } from '@consent-ledger/testing';
 import type { DataSource } from 'typeorm';
 import { EXPECTED_ROWS_MISSED } from './combined-writes';
 import { createDataSource, migrateDatabase } from './data-source.factory';
@@ -35,6 +36,7 @@ describe('PostgreSQL data source and migrations', () => {
       'EventRecordedBy1795001000000',
       'ChainHeads1795001100000',
       'UnacknowledgedEvents1795001200000',
+      'IdentityVault1795001300000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -56,6 +58,8 @@ describe('PostgreSQL data source and migrations', () => {
       'sink_call_intent',
       'sink_delivery',
       'sink_position',
+      'subject_data_key',
+      'subject_identifier',
       'training_manifest',
       'training_manifest_subject',
       'unacknowledged_event',

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { childEnvironment } from '@consent-ledger/config';
 
 /** An app running as its own process, as in production, with its output kept for diagnostics. */

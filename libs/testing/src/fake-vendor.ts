@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request the fake vendor received. */
@@ -9,6 +10,8 @@ export interface VendorRequest {
   readonly authorization: string | undefined;
   readonly body: Record<string, unknown>;
   readonly status: number;
+  /** When the vendor answered (ms since the epoch): when an applied request took effect. */
+  readonly answeredAt: number;
 }
 
 /**
@@ -16,7 +19,7 @@ export interface VendorRequest {
  * vendor: the request is recorded and applied when it answers, even if the caller has gone).
  */
 export type VendorScript = (
-  request: Omit<VendorRequest, 'status'>,
+  request: Omit<VendorRequest, 'status' | 'answeredAt'>,
 ) => { status?: number; headers?: Record<string, string>; delayMs?: number } | undefined;
 
 /**
@@ -62,7 +65,7 @@ export async function startFakeVendor(successStatus = 200): Promise<FakeVendor> 
     if (scriptedAnswer?.delayMs)
       await new Promise((resolve) => setTimeout(resolve, scriptedAnswer.delayMs));
     const answer = { status: successStatus, ...scriptedAnswer };
-    const recorded = { ...base, status: answer.status };
+    const recorded = { ...base, status: answer.status, answeredAt: Date.now() };
     requests.push(recorded);
     if (answer.status < 300 && recorded.idempotencyKey && !applied.has(recorded.idempotencyKey))
       applied.set(recorded.idempotencyKey, recorded);

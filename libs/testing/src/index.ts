@@ -9,3 +9,7 @@ export * from './projection-settled';
 export * from './topic-reader';
 export * from './linked-events';
 export * from './tcp-proxy';
+export * from './pipeline';
+export * from './choice-requests';
+export * from './topic-writer';
+export * from './decision-records';

@@ -1,4 +1,5 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { createServer, connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /** A TCP proxy a test can cut and restore: a dependency made unreachable, as a network would. */
 export interface TcpProxy {

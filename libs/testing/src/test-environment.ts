@@ -1,8 +1,10 @@
-import { loadConfigWith, type AppConfig } from '@consent-ledger/config';
+import { loadConfigWith } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { createTemporaryDatabase, type TemporaryDatabase } from './temporary-database';
+import { createTemporaryDatabase } from './temporary-database';
+import type { TemporaryDatabase } from './temporary-database';
 import { uniqueName } from './unique-name';
 
 /** A test's own slice of the real stack: its own topics, consumer groups and database. */
@@ -37,7 +39,9 @@ export async function createTestEnvironment(
     // Checkpoints are taken when a test asks, signed with the environment's own key.
     CHAIN_CHECKPOINT_INTERVAL_MS: '0',
     CHAIN_CHECKPOINT_KEY_FILE: join(tmpdir(), `${uniqueName('checkpoint-key')}.pem`),
-    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
+    // The identity vault's keys are the environment's own, created on first use.
+    VAULT_KEY_FILE: join(tmpdir(), uniqueName('vault-keys'), 'identity-vault.json'),
+    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
     ...extra,
   };
   const config = loadConfigWith(overrides);

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { MlTrainingExclusionRepository } from '@consent-ledger/persistence';
 import type { SuppressionTarget, SuppressionUpdate } from '../suppression-update';
 import { VendorBusyError } from '../vendor-http';
 
@@ -10,7 +10,7 @@ export class MlTrainingExclusionTarget implements SuppressionTarget {
   readonly name = 'ml-training';
   readonly maxUpdatesPerCall = 500;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly exclusions: MlTrainingExclusionRepository) {}
 
   callKey(): string {
     return 'exclusions';
@@ -18,21 +18,7 @@ export class MlTrainingExclusionTarget implements SuppressionTarget {
 
   async deliver(updates: readonly SuppressionUpdate[]): Promise<void> {
     try {
-      await this.dataSource.query(
-        `INSERT INTO ml_training_exclusion (subject_id, purpose, allowed, reason, cause_event_id, source_offset)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::uuid[], $6::bigint[])
-         ON CONFLICT (subject_id, purpose) DO UPDATE SET allowed = EXCLUDED.allowed, reason = EXCLUDED.reason,
-           cause_event_id = EXCLUDED.cause_event_id, source_offset = EXCLUDED.source_offset, updated_at = now()
-         WHERE ml_training_exclusion.source_offset < EXCLUDED.source_offset`,
-        [
-          updates.map((update) => update.subjectId),
-          updates.map((update) => update.purpose),
-          updates.map((update) => update.allowed),
-          updates.map((update) => update.reason),
-          updates.map((update) => update.causeEventId),
-          updates.map((update) => update.sourceOffset),
-        ],
-      );
+      await this.exclusions.apply(updates);
     } catch (error) {
       throw new VendorBusyError(
         'ML.EXCLUSION_WRITE_FAILED',

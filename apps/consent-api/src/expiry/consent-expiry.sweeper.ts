@@ -1,27 +1,15 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
-import { DataSource } from 'typeorm';
-import type { ConsentEventRequest } from '../consent-events/consent-event.request';
-import { ConsentEventWriter } from '../consent-events/consent-event.writer';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
+import { WRITE_PATH_STORE } from '@consent-ledger/persistence';
+import type { LapsedGrant, WritePathStore } from '@consent-ledger/persistence';
+import type { ConsentEventRequest } from '../record-consent/record-consent.request';
+import { ConsentEventWriter } from '../record-consent/consent-event.writer';
 import { PeriodicSweep } from '../periodic-sweep';
 
 /** Most expiries one sweep records. */
 const SWEEP_LIMIT = 1_000;
-
-interface LapsedGrant {
-  subject_id: string;
-  purpose: string;
-  event_id: string;
-  expires_at: Date;
-  jurisdiction: string;
-  legal_basis: ConsentEventRequest['legalBasis'];
-}
 
 /**
  * Records the system's EXPIRE event for every grant past its expiry, through the same write path
@@ -39,7 +27,7 @@ export class ConsentExpirySweeper implements OnApplicationBootstrap, OnApplicati
   );
 
   constructor(
-    private readonly dataSource: DataSource,
+    @Inject(WRITE_PATH_STORE) private readonly store: WritePathStore,
     private readonly writer: ConsentEventWriter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -58,11 +46,7 @@ export class ConsentExpirySweeper implements OnApplicationBootstrap, OnApplicati
   }
 
   private async recordExpiries(): Promise<number> {
-    const lapsed: LapsedGrant[] = await this.dataSource.query(
-      `SELECT subject_id, purpose, event_id, expires_at, jurisdiction, legal_basis FROM consent_choice
-        WHERE action = 'GRANT' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
-      [SWEEP_LIMIT],
-    );
+    const lapsed = await this.store.lapsedGrants(SWEEP_LIMIT);
     if (lapsed.length === 0) return 0;
     await this.writer.accept(lapsed.map(expiryOf), (index) => `expiries[${index}].`, {
       kind: 'system',
@@ -75,23 +59,23 @@ export class ConsentExpirySweeper implements OnApplicationBootstrap, OnApplicati
 
 function expiryOf(grant: LapsedGrant): ConsentEventRequest {
   return {
-    subjectId: grant.subject_id,
+    subjectId: grant.subjectId,
     purpose: grant.purpose,
     action: 'EXPIRE',
     jurisdiction: grant.jurisdiction,
-    legalBasis: grant.legal_basis,
+    legalBasis: grant.legalBasis as ConsentEventRequest['legalBasis'],
     channel: 'SYSTEM',
     method: 'SYSTEM',
     notice: null,
-    occurredAt: grant.expires_at.toISOString(),
+    occurredAt: grant.expiresAt.toISOString(),
     expiresAt: null,
     actor: { type: 'SYSTEM', id: 'consent-expiry' },
     evidence: {
       ipAddressHash: null,
       userAgent: null,
-      reference: `grant ${grant.event_id} expired`,
+      reference: `grant ${grant.eventId} expired`,
     },
     ageBand: null,
-    idempotencyKey: `expire:${grant.event_id}`,
+    idempotencyKey: `expire:${grant.eventId}`,
   };
 }

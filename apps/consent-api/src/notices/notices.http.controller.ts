@@ -1,18 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { sha256Hex } from '@consent-ledger/kafka';
-import { AuditRepository } from '@consent-ledger/persistence';
-import {
-  ApiKeyGuard,
-  AppError,
-  CallerId,
-  RequireScopes,
-  textField,
-  ZodPipe,
-} from '@consent-ledger/http';
+import { ApiKeyGuard, CallerId, RequireScopes, textField, ZodPipe } from '@consent-ledger/http';
 import type { FastifyReply } from 'fastify';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { NoticeRegistrationService } from './notice-registration.service';
 
 const noticeKey = z
   .string()
@@ -36,9 +27,7 @@ const noticeBodySchema = z.strictObject({
 @UseGuards(ApiKeyGuard)
 @Controller('v1/notices/:noticeId/versions/:version')
 export class NoticesHttpController {
-  private readonly audit = new AuditRepository();
-
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly notices: NoticeRegistrationService) {}
 
   @Put()
   @RequireScopes('admin')
@@ -48,30 +37,18 @@ export class NoticesHttpController {
       'Answers with the text’s SHA-256, the value collection channels send as notice.textSha256. A different text under an existing id and version is refused (409): a notice version is what people saw and never changes.',
   })
   async register(
-    @Param('noticeId', new ZodPipe(noticeKey)) noticeId: string,
-    @Param('version', new ZodPipe(noticeKey)) version: string,
+    @Param('noticeId', new ZodPipe(noticeKey, 'noticeId')) noticeId: string,
+    @Param('version', new ZodPipe(noticeKey, 'version')) version: string,
     @Body(new ZodPipe(noticeBodySchema)) body: z.output<typeof noticeBodySchema>,
     @CallerId() registeredBy: string,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const textSha256 = sha256Hex(body.text);
-    const { created, notice } = await this.audit.registerNotice(this.dataSource.manager, {
+    const { created, notice } = await this.notices.register(
       noticeId,
       version,
-      textSha256,
-      text: body.text,
-      language: body.language ?? null,
-      title: body.title ?? null,
+      { text: body.text, language: body.language ?? null, title: body.title ?? null },
       registeredBy,
-    });
-    if (!created && notice.textSha256 !== textSha256) {
-      throw new AppError(
-        409,
-        'NOTICE.VERSION_EXISTS',
-        'Notice version already registered',
-        `Notice '${noticeId}' version '${version}' is registered with a different text (SHA-256 ${notice.textSha256}); register the new text as a new version.`,
-      );
-    }
+    );
     response.status(created ? 201 : 200);
     return notice;
   }
@@ -81,17 +58,9 @@ export class NoticesHttpController {
   @RequireScopes('consent:read')
   @ApiOperation({ summary: 'A notice version’s text and SHA-256' })
   async get(
-    @Param('noticeId', new ZodPipe(noticeKey)) noticeId: string,
-    @Param('version', new ZodPipe(noticeKey)) version: string,
+    @Param('noticeId', new ZodPipe(noticeKey, 'noticeId')) noticeId: string,
+    @Param('version', new ZodPipe(noticeKey, 'version')) version: string,
   ) {
-    const [notice] = await this.audit.notices(this.dataSource.manager, [{ noticeId, version }]);
-    if (!notice)
-      throw new AppError(
-        404,
-        'NOTICE.NOT_FOUND',
-        'Notice not found',
-        `Notice '${noticeId}' version '${version}' is not registered.`,
-      );
-    return notice;
+    return this.notices.find(noticeId, version);
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CONSENT_POLICY, type LoadedConsentPolicy } from '@consent-ledger/config';
+import { CONSENT_POLICY } from '@consent-ledger/config';
+import type { LoadedConsentPolicy } from '@consent-ledger/config';
 import type { Purpose } from '@consent-ledger/consent-domain';
 import { ApiKeyGuard, RequireScopes } from '@consent-ledger/http';
 

@@ -1,17 +1,9 @@
 import { once } from 'node:events';
-import {
-  Controller,
-  Get,
-  Inject,
-  Param,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-  type BeforeApplicationShutdown,
-} from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { BeforeApplicationShutdown } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, type AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import {
   AppError,
   ApiKeyGuard,
@@ -19,8 +11,8 @@ import {
   RequireScopes,
   textField,
   ZodPipe,
-  type Caller,
 } from '@consent-ledger/http';
+import type { Caller } from '@consent-ledger/http';
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
@@ -33,11 +25,8 @@ import {
 } from '../decision-request';
 import { usageEntry } from '../usage-entry';
 import { UsageLogService } from '../usage-log.service';
-import {
-  askedJurisdiction,
-  DecisionViewService,
-  type DecisionSnapshot,
-} from '../decision-view.service';
+import { askedJurisdiction, DecisionViewService } from '../decision-view.service';
+import type { DecisionSnapshot } from '../decision-view.service';
 
 const audienceQuerySchema = z.strictObject({
   jurisdiction: jurisdictionSchema.optional(),
@@ -74,7 +63,6 @@ function decodeCursor(cursor: string): number {
   const match = /^a:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) {
     throw new AppError(
-      400,
       'REQUEST.INVALID_CURSOR',
       'Invalid cursor',
       'Pass back nextCursor as given',
@@ -159,7 +147,6 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
     if (!(request.headers.accept ?? '').includes('application/x-ndjson')) {
       if (query.follow) {
         throw new AppError(
-          400,
           'REQUEST.FOLLOW_NEEDS_STREAM',
           'follow needs a stream',
           'follow=true needs Accept: application/x-ndjson',
@@ -317,7 +304,6 @@ export class AudienceHttpController implements BeforeApplicationShutdown {
     const open = this.followers.get(keyId) ?? 0;
     if (open >= MAX_FOLLOWERS_PER_KEY) {
       throw new AppError(
-        429,
         'AUDIENCE.TOO_MANY_FOLLOWERS',
         'Too many followed audiences',
         `Key '${keyId}' already follows ${open} audiences (at most ${MAX_FOLLOWERS_PER_KEY} at once); close one first.`,

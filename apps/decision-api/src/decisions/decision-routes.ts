@@ -1,5 +1,6 @@
 import type { AppConfig } from '@consent-ledger/config';
-import { parseWithSchema, type PlainJsonRoute } from '@consent-ledger/http';
+import { parseWithSchema } from '@consent-ledger/http';
+import type { PlainJsonRoute } from '@consent-ledger/http';
 import { decisionRequestSchema } from '../decision-request';
 import type { DecisionsService } from './decisions.service';
 

@@ -1,19 +1,13 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import {
-  ApiKeyGuard,
-  CurrentCaller,
-  RequireScopes,
-  ZodPipe,
-  type Caller,
-} from '@consent-ledger/http';
+import { ApiKeyGuard, CurrentCaller, RequireScopes, ZodPipe } from '@consent-ledger/http';
+import type { Caller } from '@consent-ledger/http';
 import {
   batchDecisionRequestSchema,
   decisionRequestSchema,
   MAX_BATCH_SUBJECTS,
-  type BatchDecisionRequest,
-  type DecisionRequest,
 } from '../decision-request';
+import type { BatchDecisionRequest, DecisionRequest } from '../decision-request';
 import { DecisionsService } from './decisions.service';
 
 /**

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { UsageEntry } from '@consent-ledger/kafka';
 import { UsageLogService } from '../usage-log.service';
-import { usageEntry, type UsageContext } from '../usage-entry';
+import { usageEntry } from '../usage-entry';
+import type { UsageContext } from '../usage-entry';
 import type { BatchDecisionRequest, DecisionRequest } from '../decision-request';
 import type { Caller } from '@consent-ledger/http';
-import {
-  askedJurisdiction,
-  DecisionViewService,
-  type DecisionSnapshot,
-} from '../decision-view.service';
+import { askedJurisdiction, DecisionViewService } from '../decision-view.service';
+import type { DecisionSnapshot } from '../decision-view.service';
 
 /**
  * Single and batch decisions from the in-memory view, each answer recorded in the usage log.

@@ -3,7 +3,8 @@ import { pipeline, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { Controller, Inject, Logger, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, loadDataFieldRules, type AppConfig } from '@consent-ledger/config';
+import { APP_CONFIG, loadDataFieldRules } from '@consent-ledger/config';
+import type { AppConfig } from '@consent-ledger/config';
 import {
   AppError,
   ApiKeyGuard,
@@ -12,8 +13,8 @@ import {
   RequireScopes,
   textField,
   ZodPipe,
-  type Caller,
 } from '@consent-ledger/http';
+import type { Caller } from '@consent-ledger/http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
@@ -23,12 +24,8 @@ import { z } from 'zod';
 import { jurisdictionSchema, purposeSchema, usageReferenceSchema } from '../decision-request';
 import { UsageLogService } from '../usage-log.service';
 import { usageEntry } from '../usage-entry';
-import {
-  askedJurisdiction,
-  DecisionViewService,
-  type AskedJurisdiction,
-  type DecisionSnapshot,
-} from '../decision-view.service';
+import { askedJurisdiction, DecisionViewService } from '../decision-view.service';
+import type { AskedJurisdiction, DecisionSnapshot } from '../decision-view.service';
 import { RecordAnonymizer } from './record-anonymizer';
 
 const filteredRecords = new Counter({
@@ -309,7 +306,6 @@ export class RecordsFilterHttpController {
     if (type === 'application/json') return 'json';
     if (type === 'application/x-ndjson' || type === 'application/jsonl') return 'ndjson';
     throw new AppError(
-      415,
       'REQUEST.UNSUPPORTED_MEDIA_TYPE',
       'Unsupported media type',
       `Send a JSON array as application/json or one record per line as application/x-ndjson (got '${type || 'none'}').`,

@@ -1,14 +1,14 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * Where each projection has got to in each partition. A projection writes its view and its
  * checkpoint in one transaction, so after a crash it resumes exactly after the last applied record.
  */
-export class ProjectionCheckpoints1795000000000 implements MigrationInterface {
-  name = 'ProjectionCheckpoints1795000000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const ProjectionCheckpoints1795000000000 = sqlMigration(
+  'ProjectionCheckpoints1795000000000',
+  {
+    up: [
+      `
       CREATE TABLE projection_checkpoint (
         projection  text        NOT NULL,
         topic       text        NOT NULL,
@@ -16,10 +16,8 @@ export class ProjectionCheckpoints1795000000000 implements MigrationInterface {
         next_offset bigint      NOT NULL CHECK (next_offset >= 0),
         updated_at  timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (projection, topic, partition)
-      )`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE projection_checkpoint');
-  }
-}
+      )`,
+    ],
+    down: ['DROP TABLE projection_checkpoint'],
+  },
+);

@@ -1,15 +1,13 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * The projector's read model (every event, each subject's latest choice per purpose, each
  * subject's jurisdiction and age band) and the API's write-side bookkeeping (hash-chain heads and
  * idempotency keys).
  */
-export class ConsentReadModel1795000100000 implements MigrationInterface {
-  name = 'ConsentReadModel1795000100000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const ConsentReadModel1795000100000 = sqlMigration('ConsentReadModel1795000100000', {
+  up: [
+    `
       CREATE TABLE consent_event (
         event_id            uuid        PRIMARY KEY,
         subject_id          text        NOT NULL,
@@ -37,11 +35,9 @@ export class ConsentReadModel1795000100000 implements MigrationInterface {
         applied_at          timestamptz NOT NULL DEFAULT now(),
         UNIQUE (subject_id, idempotency_key),
         UNIQUE (source_topic, source_partition, source_offset)
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX consent_event_subject_recorded_idx ON consent_event (subject_id, recorded_at)`,
-    );
-    await queryRunner.query(`
+      )`,
+    `CREATE INDEX consent_event_subject_recorded_idx ON consent_event (subject_id, recorded_at)`,
+    `
       CREATE TABLE consent_choice (
         subject_id         text        NOT NULL,
         purpose            text        NOT NULL,
@@ -58,8 +54,8 @@ export class ConsentReadModel1795000100000 implements MigrationInterface {
         notice_text_sha256 text,
         jurisdiction       text        NOT NULL,
         PRIMARY KEY (subject_id, purpose)
-      )`);
-    await queryRunner.query(`
+      )`,
+    `
       CREATE TABLE consent_subject (
         subject_id               text        PRIMARY KEY,
         jurisdiction             text,
@@ -70,15 +66,15 @@ export class ConsentReadModel1795000100000 implements MigrationInterface {
         age_band_event_id        uuid,
         event_count              integer     NOT NULL DEFAULT 0,
         updated_at               timestamptz NOT NULL DEFAULT now()
-      )`);
-    await queryRunner.query(`
+      )`,
+    `
       CREATE TABLE consent_write_head (
         subject_id      text        PRIMARY KEY,
         last_event_id   uuid,
         last_event_hash text,
         updated_at      timestamptz NOT NULL DEFAULT now()
-      )`);
-    await queryRunner.query(`
+      )`,
+    `
       CREATE TABLE idempotency_record (
         subject_id      text        NOT NULL,
         idempotency_key text        NOT NULL,
@@ -86,18 +82,13 @@ export class ConsentReadModel1795000100000 implements MigrationInterface {
         request_sha256  text        NOT NULL,
         created_at      timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (subject_id, idempotency_key)
-      )`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of [
-      'idempotency_record',
-      'consent_write_head',
-      'consent_subject',
-      'consent_choice',
-      'consent_event',
-    ]) {
-      await queryRunner.query(`DROP TABLE ${table}`);
-    }
-  }
-}
+      )`,
+  ],
+  down: [
+    'DROP TABLE idempotency_record',
+    'DROP TABLE consent_write_head',
+    'DROP TABLE consent_subject',
+    'DROP TABLE consent_choice',
+    'DROP TABLE consent_event',
+  ],
+});

@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * The transactional outbox: decision changes written by the projector in the same transaction as
@@ -6,21 +6,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * between the commit and the publish loses nothing; a crash after the publish re-sends, which
  * consumers absorb by cause event id.
  */
-export class ConsentOutbox1795000200000 implements MigrationInterface {
-  name = 'ConsentOutbox1795000200000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const ConsentOutbox1795000200000 = sqlMigration('ConsentOutbox1795000200000', {
+  up: [
+    `
       CREATE TABLE consent_outbox (
         id          bigserial   PRIMARY KEY,
         topic       text        NOT NULL,
         message_key text        NOT NULL,
         payload     jsonb       NOT NULL,
         created_at  timestamptz NOT NULL DEFAULT now()
-      )`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE consent_outbox');
-  }
-}
+      )`,
+  ],
+  down: ['DROP TABLE consent_outbox'],
+});

@@ -1,15 +1,13 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * What each connector last delivered per subject and purpose, by source offset. A connector
  * skips an update at or below it, so a re-published or re-consumed update is applied once and an
  * older update never overwrites a newer one at the vendor.
  */
-export class SinkPosition1795000300000 implements MigrationInterface {
-  name = 'SinkPosition1795000300000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const SinkPosition1795000300000 = sqlMigration('SinkPosition1795000300000', {
+  up: [
+    `
       CREATE TABLE sink_position (
         sink           text        NOT NULL,
         subject_id     text        NOT NULL,
@@ -19,10 +17,7 @@ export class SinkPosition1795000300000 implements MigrationInterface {
         allowed        boolean     NOT NULL,
         delivered_at   timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (sink, subject_id, purpose)
-      )`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE sink_position');
-  }
-}
+      )`,
+  ],
+  down: ['DROP TABLE sink_position'],
+});

@@ -1,15 +1,13 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * ML training: the exclusion table kept by the ml-training connector, and the manifests issued
  * to training jobs with the subjects each one used, so that a later withdrawal can be traced to
  * the models trained on that person's data.
  */
-export class MlTraining1795000400000 implements MigrationInterface {
-  name = 'MlTraining1795000400000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const MlTraining1795000400000 = sqlMigration('MlTraining1795000400000', {
+  up: [
+    `
       CREATE TABLE ml_training_exclusion (
         subject_id     text        NOT NULL,
         purpose        text        NOT NULL,
@@ -19,8 +17,8 @@ export class MlTraining1795000400000 implements MigrationInterface {
         source_offset  bigint      NOT NULL,
         updated_at     timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (subject_id, purpose)
-      )`);
-    await queryRunner.query(`
+      )`,
+    `
       CREATE TABLE training_manifest (
         manifest_id    uuid        PRIMARY KEY,
         job_id         text        NOT NULL,
@@ -32,25 +30,18 @@ export class MlTraining1795000400000 implements MigrationInterface {
         policy_version text        NOT NULL,
         issued_by      text        NOT NULL,
         created_at     timestamptz NOT NULL DEFAULT now()
-      )`);
-    await queryRunner.query(`
+      )`,
+    `
       CREATE TABLE training_manifest_subject (
         manifest_id uuid NOT NULL REFERENCES training_manifest (manifest_id),
         subject_id  text NOT NULL,
         PRIMARY KEY (manifest_id, subject_id)
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX training_manifest_subject_subject_idx ON training_manifest_subject (subject_id)`,
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of [
-      'training_manifest_subject',
-      'training_manifest',
-      'ml_training_exclusion',
-    ]) {
-      await queryRunner.query(`DROP TABLE ${table}`);
-    }
-  }
-}
+      )`,
+    `CREATE INDEX training_manifest_subject_subject_idx ON training_manifest_subject (subject_id)`,
+  ],
+  down: [
+    'DROP TABLE training_manifest_subject',
+    'DROP TABLE training_manifest',
+    'DROP TABLE ml_training_exclusion',
+  ],
+});

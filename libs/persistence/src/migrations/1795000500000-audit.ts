@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * Audit: the notice registry (the exact text each notice version showed, by id, version and
@@ -6,11 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * and the usage log indexed from consent.decisions.v1 (which campaigns and training runs used a
  * person's data, under which consent).
  */
-export class Audit1795000500000 implements MigrationInterface {
-  name = 'Audit1795000500000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const Audit1795000500000 = sqlMigration('Audit1795000500000', {
+  up: [
+    `
       CREATE TABLE consent_notice (
         notice_id     text        NOT NULL,
         version       text        NOT NULL,
@@ -21,8 +19,8 @@ export class Audit1795000500000 implements MigrationInterface {
         registered_by text        NOT NULL,
         registered_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (notice_id, version)
-      )`);
-    await queryRunner.query(`
+      )`,
+    `
       CREATE TABLE sink_delivery (
         sink           text        NOT NULL,
         subject_id     text        NOT NULL,
@@ -31,11 +29,9 @@ export class Audit1795000500000 implements MigrationInterface {
         cause_event_id uuid        NOT NULL,
         source_offset  bigint      NOT NULL,
         delivered_at   timestamptz NOT NULL DEFAULT now()
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX sink_delivery_subject_idx ON sink_delivery (subject_id, delivered_at)`,
-    );
-    await queryRunner.query(`
+      )`,
+    `CREATE INDEX sink_delivery_subject_idx ON sink_delivery (subject_id, delivered_at)`,
+    `
       CREATE TABLE consent_usage (
         usage_id          uuid        PRIMARY KEY,
         kind              text        NOT NULL,
@@ -53,21 +49,10 @@ export class Audit1795000500000 implements MigrationInterface {
         decided_at        timestamptz NOT NULL,
         source_partition  integer     NOT NULL,
         source_offset     bigint      NOT NULL
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX consent_usage_subject_idx ON consent_usage (subject_id, decided_at)`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX consent_usage_campaign_idx ON consent_usage (campaign_id) WHERE campaign_id IS NOT NULL`,
-    );
-    await queryRunner.query(
-      `CREATE INDEX consent_usage_job_idx ON consent_usage (job_id) WHERE job_id IS NOT NULL`,
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['consent_usage', 'sink_delivery', 'consent_notice']) {
-      await queryRunner.query(`DROP TABLE ${table}`);
-    }
-  }
-}
+      )`,
+    `CREATE INDEX consent_usage_subject_idx ON consent_usage (subject_id, decided_at)`,
+    `CREATE INDEX consent_usage_campaign_idx ON consent_usage (campaign_id) WHERE campaign_id IS NOT NULL`,
+    `CREATE INDEX consent_usage_job_idx ON consent_usage (job_id) WHERE job_id IS NOT NULL`,
+  ],
+  down: ['DROP TABLE consent_usage', 'DROP TABLE sink_delivery', 'DROP TABLE consent_notice'],
+});

@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * A vendor call that carries several updates, written before it is sent and removed in the
@@ -6,11 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * it on restart and sends the same call again with the same Idempotency-Key, so the vendor
  * applies it once even though the next batch would group the updates differently.
  */
-export class SinkCallIntent1795000600000 implements MigrationInterface {
-  name = 'SinkCallIntent1795000600000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const SinkCallIntent1795000600000 = sqlMigration('SinkCallIntent1795000600000', {
+  up: [
+    `
       CREATE TABLE sink_call_intent (
         sink       text        NOT NULL,
         call_key   text        NOT NULL,
@@ -19,13 +17,8 @@ export class SinkCallIntent1795000600000 implements MigrationInterface {
         updates    jsonb       NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (sink, call_key)
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX sink_call_intent_partition_idx ON sink_call_intent (sink, topic, partition)`,
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE sink_call_intent');
-  }
-}
+      )`,
+    `CREATE INDEX sink_call_intent_partition_idx ON sink_call_intent (sink, topic, partition)`,
+  ],
+  down: ['DROP TABLE sink_call_intent'],
+});

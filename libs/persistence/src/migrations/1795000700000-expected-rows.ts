@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * A guard for statements that write without holding a lock: `consent_ledger_expect_rows(actual,
@@ -6,11 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (every data-modifying WITH query in it). The projector advances its checkpoints only from the
  * offsets it read; if another consumer moved one meanwhile, nothing is written and it reads again.
  */
-export class ExpectedRows1795000700000 implements MigrationInterface {
-  name = 'ExpectedRows1795000700000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const ExpectedRows1795000700000 = sqlMigration('ExpectedRows1795000700000', {
+  up: [
+    `
       CREATE FUNCTION consent_ledger_expect_rows(actual bigint, expected bigint, what text)
       RETURNS bigint LANGUAGE plpgsql AS $$
       BEGIN
@@ -19,10 +17,7 @@ export class ExpectedRows1795000700000 implements MigrationInterface {
             MESSAGE = format('%s: expected %s rows, found %s; nothing was written', what, expected, actual);
         END IF;
         RETURN actual;
-      END $$`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP FUNCTION consent_ledger_expect_rows(bigint, bigint, text)');
-  }
-}
+      END $$`,
+  ],
+  down: ['DROP FUNCTION consent_ledger_expect_rows(bigint, bigint, text)'],
+});

@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * The projector keeps the hash of each subject's last applied event, to check the next event's
@@ -6,12 +6,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * as it comes). The chain checkpoints the API signs are kept in their own table so that a
  * restarted instance knows when the last one was taken.
  */
-export class ChainHeads1795001100000 implements MigrationInterface {
-  name = 'ChainHeads1795001100000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE consent_subject ADD COLUMN last_event_hash bytea`);
-    await queryRunner.query(`
+export const ChainHeads1795001100000 = sqlMigration('ChainHeads1795001100000', {
+  up: [
+    `ALTER TABLE consent_subject ADD COLUMN last_event_hash bytea`,
+    `
       CREATE TABLE chain_checkpoint (
         checkpoint_id  uuid        PRIMARY KEY,
         topic          text        NOT NULL,
@@ -19,11 +17,7 @@ export class ChainHeads1795001100000 implements MigrationInterface {
         subject_count  integer     NOT NULL,
         merkle_root    text        NOT NULL,
         key_id         text        NOT NULL
-      )`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP TABLE chain_checkpoint`);
-    await queryRunner.query(`ALTER TABLE consent_subject DROP COLUMN last_event_hash`);
-  }
-}
+      )`,
+  ],
+  down: [`DROP TABLE chain_checkpoint`, `ALTER TABLE consent_subject DROP COLUMN last_event_hash`],
+});

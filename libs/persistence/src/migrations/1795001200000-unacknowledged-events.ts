@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { sqlMigration } from './sql-migration';
 
 /**
  * Events the API sent but Kafka did not acknowledge in time: they may still land (the producer
@@ -8,11 +8,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * sweeper re-sends what is left. The log may then hold an event twice, as exact duplicates by id,
  * which every reader treats as one.
  */
-export class UnacknowledgedEvents1795001200000 implements MigrationInterface {
-  name = 'UnacknowledgedEvents1795001200000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
+export const UnacknowledgedEvents1795001200000 = sqlMigration('UnacknowledgedEvents1795001200000', {
+  up: [
+    `
       CREATE TABLE unacknowledged_event (
         event_id    uuid        PRIMARY KEY,
         -- The order they were written in: a subject's are sent again in chain order.
@@ -20,13 +18,8 @@ export class UnacknowledgedEvents1795001200000 implements MigrationInterface {
         subject_id  text        NOT NULL,
         value       bytea       NOT NULL,
         created_at  timestamptz NOT NULL DEFAULT now()
-      )`);
-    await queryRunner.query(
-      `CREATE INDEX unacknowledged_event_subject ON unacknowledged_event (subject_id)`,
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP TABLE unacknowledged_event`);
-  }
-}
+      )`,
+    `CREATE INDEX unacknowledged_event_subject ON unacknowledged_event (subject_id)`,
+  ],
+  down: [`DROP TABLE unacknowledged_event`],
+});

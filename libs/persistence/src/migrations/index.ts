@@ -11,6 +11,7 @@ import { UsageJurisdiction1795000900000 } from './1795000900000-usage-jurisdicti
 import { EventRecordedBy1795001000000 } from './1795001000000-event-recorded-by';
 import { ChainHeads1795001100000 } from './1795001100000-chain-heads';
 import { UnacknowledgedEvents1795001200000 } from './1795001200000-unacknowledged-events';
+import { IdentityVault1795001300000 } from './1795001300000-identity-vault';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   EventRecordedBy1795001000000,
   ChainHeads1795001100000,
   UnacknowledgedEvents1795001200000,
+  IdentityVault1795001300000,
 ];

@@ -1,0 +1,36 @@
+import { Controller, HttpCode, Logger, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyGuard, RequireScopes } from '@consent-ledger/http';
+import { IdentityVaultService } from './identity-vault.service';
+
+/** The identity vault's keys: rotation of the key-encryption key. */
+@ApiTags('identity vault')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@RequireScopes('admin')
+@Controller('v1/vault/key-encryption-key')
+export class VaultKeysHttpController {
+  private readonly logger = new Logger(VaultKeysHttpController.name);
+
+  constructor(private readonly vault: IdentityVaultService) {}
+
+  @Post('rotations')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Make a new key-encryption key current and rewrap every data key with it, while the vault keeps answering',
+  })
+  async rotate(): Promise<{ kekId: string; rewrapped: number }> {
+    const started = Date.now();
+    const result = await this.vault.rotateKeyEncryptionKey((rewrapped) =>
+      this.logger.log({ msg: 'rewrapping data keys', rewrapped }),
+    );
+    this.logger.log({
+      msg: 'key-encryption key rotated',
+      kekId: result.kekId,
+      rewrapped: result.rewrapped,
+      ms: Date.now() - started,
+    });
+    return result;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Every error code the HTTP APIs answer with, and its status: the one place a status is chosen.
+ * An AppError takes its status from here; so do the problem documents of errors from elsewhere.
+ */
+export const ERROR_STATUSES = {
+  'REQUEST.INVALID': 400,
+  'REQUEST.MALFORMED': 400,
+  'REQUEST.MALFORMED_JSON': 400,
+  'REQUEST.UNREADABLE': 400,
+  'REQUEST.INVALID_RANGE': 400,
+  'REQUEST.INVALID_CURSOR': 400,
+  'REQUEST.FOLLOW_NEEDS_STREAM': 400,
+  'AUDIT.INVALID_AS_OF': 400,
+  'AUTH.MISSING_KEY': 401,
+  'AUTH.UNKNOWN_KEY': 401,
+  'AUTH.MISSING_SCOPE': 403,
+  'REQUEST.NOT_FOUND': 404,
+  'NOTICE.NOT_FOUND': 404,
+  'CHECKPOINT.NONE_YET': 404,
+  'CONSENT.IDEMPOTENCY_KEY_REUSED': 409,
+  'NOTICE.VERSION_EXISTS': 409,
+  'CHECKPOINT.IN_PROGRESS': 409,
+  'REQUEST.TOO_LARGE': 413,
+  'REQUEST.UNSUPPORTED_MEDIA_TYPE': 415,
+  'CONSENT.RULES_BROKEN': 422,
+  'CONSENT.NOT_SERIALISABLE': 422,
+  'CONSENT.UNKNOWN_PURPOSE': 422,
+  'REQUEST.TEXT_REFUSED': 422,
+  'REQUEST.IDENTIFIER_REFUSED': 422,
+  'AUDIT.REPLAY_TOO_LARGE': 422,
+  'ML.PURPOSE_NOT_SERVED': 422,
+  'REQUEST.RATE_LIMITED': 429,
+  'AUDIENCE.TOO_MANY_FOLLOWERS': 429,
+  INTERNAL: 500,
+  'KAFKA.OUTCOME_UNKNOWN': 503,
+  'DATABASE.UNAVAILABLE': 503,
+  'USAGE_LOG.BACKLOGGED': 503,
+  'USAGE_LOG.UNAVAILABLE': 503,
+} as const satisfies Record<string, number>;
+
+/** A code of {@link ERROR_STATUSES}. */
+export type ErrorCode = keyof typeof ERROR_STATUSES;
+
+/** The HTTP status of an error code. */
+export function statusOf(code: ErrorCode): number {
+  return ERROR_STATUSES[code];
+}

@@ -1,0 +1,48 @@
+/** The DI token of the {@link IdentityVaultStore}. */
+export const IDENTITY_VAULT_STORE = Symbol('IDENTITY_VAULT_STORE');
+
+/** A subject's data key as kept: wrapped by a key-encryption key. */
+export interface StoredDataKey {
+  readonly kekId: string;
+  readonly wrappedKey: Buffer;
+}
+
+/** One identifier as kept: its kind, its blind index and its value sealed with the data key. */
+export interface StoredIdentifier {
+  readonly kind: string;
+  readonly blindIndex: Buffer;
+  readonly sealedValue: Buffer;
+}
+
+/** Where the identity vault keeps data keys and sealed identifiers; it never sees a clear value. */
+export interface IdentityVaultStore {
+  /** The subject's data key; `proposed` is kept when it has none yet (the first writer wins). */
+  dataKey(subjectId: string, proposed: () => Promise<StoredDataKey>): Promise<StoredDataKey>;
+  /** The subject's data key, if it has one. */
+  existingDataKey(subjectId: string): Promise<StoredDataKey | undefined>;
+  /** Replaces the subject's identifiers of the given kinds with these, in one transaction. */
+  replaceIdentifiers(
+    subjectId: string,
+    kinds: readonly string[],
+    identifiers: readonly StoredIdentifier[],
+  ): Promise<void>;
+  identifiersOf(subjectId: string): Promise<StoredIdentifier[]>;
+  /** The subjects holding an identifier of this kind and blind index. */
+  subjectsByBlindIndex(kind: string, blindIndex: Buffer): Promise<string[]>;
+  /** Up to `limit` data keys wrapped by another KEK than `kekId`, by subject. */
+  keysNotWrappedBy(
+    kekId: string,
+    limit: number,
+  ): Promise<Array<StoredDataKey & { readonly subjectId: string }>>;
+  /**
+   * Replaces data keys with their rewrapped form, each only if it is still wrapped as it was read
+   * (a key rewrapped meanwhile by another rotation is left as it is); returns how many changed.
+   */
+  rewrap(
+    keys: ReadonlyArray<{
+      readonly subjectId: string;
+      readonly from: StoredDataKey;
+      readonly to: StoredDataKey;
+    }>,
+  ): Promise<number>;
+}

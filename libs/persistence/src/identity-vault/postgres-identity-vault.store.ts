@@ -1,0 +1,127 @@
+import type { Provider } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { IDENTITY_VAULT_STORE } from './identity-vault.store';
+import type { IdentityVaultStore, StoredDataKey, StoredIdentifier } from './identity-vault.store';
+
+interface IdentifierRow {
+  kind: string;
+  blind_index: Buffer;
+  sealed_value: Buffer;
+}
+
+export class PostgresIdentityVaultStore implements IdentityVaultStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async dataKey(subjectId: string, proposed: () => Promise<StoredDataKey>): Promise<StoredDataKey> {
+    const existing = await this.existingDataKey(subjectId);
+    if (existing) return existing;
+    const key = await proposed();
+    await this.dataSource.query(
+      `INSERT INTO subject_data_key (subject_id, kek_id, wrapped_key) VALUES ($1, $2, $3)
+       ON CONFLICT (subject_id) DO NOTHING`,
+      [subjectId, key.kekId, key.wrappedKey],
+    );
+    // Another writer may have created it first: theirs is the subject's key.
+    return (await this.existingDataKey(subjectId))!;
+  }
+
+  async existingDataKey(subjectId: string): Promise<StoredDataKey | undefined> {
+    const rows: Array<{ kek_id: string; wrapped_key: Buffer }> = await this.dataSource.query(
+      'SELECT kek_id, wrapped_key FROM subject_data_key WHERE subject_id = $1',
+      [subjectId],
+    );
+    const row = rows[0];
+    return row ? { kekId: row.kek_id, wrappedKey: row.wrapped_key } : undefined;
+  }
+
+  async replaceIdentifiers(
+    subjectId: string,
+    kinds: readonly string[],
+    identifiers: readonly StoredIdentifier[],
+  ): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        'DELETE FROM subject_identifier WHERE subject_id = $1 AND kind = ANY($2::text[])',
+        [subjectId, kinds],
+      );
+      if (identifiers.length === 0) return;
+      await manager.query(
+        `INSERT INTO subject_identifier (subject_id, kind, blind_index, sealed_value)
+         SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::bytea[])
+         ON CONFLICT DO NOTHING`,
+        [
+          subjectId,
+          identifiers.map((identifier) => identifier.kind),
+          identifiers.map((identifier) => identifier.blindIndex),
+          identifiers.map((identifier) => identifier.sealedValue),
+        ],
+      );
+    });
+  }
+
+  async identifiersOf(subjectId: string): Promise<StoredIdentifier[]> {
+    const rows: IdentifierRow[] = await this.dataSource.query(
+      `SELECT kind, blind_index, sealed_value FROM subject_identifier
+        WHERE subject_id = $1 ORDER BY kind, added_at`,
+      [subjectId],
+    );
+    return rows.map((row) => ({
+      kind: row.kind,
+      blindIndex: row.blind_index,
+      sealedValue: row.sealed_value,
+    }));
+  }
+
+  async subjectsByBlindIndex(kind: string, blindIndex: Buffer): Promise<string[]> {
+    const rows: Array<{ subject_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT subject_id FROM subject_identifier WHERE kind = $1 AND blind_index = $2
+        ORDER BY subject_id`,
+      [kind, blindIndex],
+    );
+    return rows.map((row) => row.subject_id);
+  }
+
+  async keysNotWrappedBy(
+    kekId: string,
+    limit: number,
+  ): Promise<Array<StoredDataKey & { readonly subjectId: string }>> {
+    const rows: Array<{ subject_id: string; kek_id: string; wrapped_key: Buffer }> =
+      await this.dataSource.query(
+        `SELECT subject_id, kek_id, wrapped_key FROM subject_data_key
+          WHERE kek_id <> $1 ORDER BY subject_id LIMIT $2`,
+        [kekId, limit],
+      );
+    return rows.map((row) => ({
+      subjectId: row.subject_id,
+      kekId: row.kek_id,
+      wrappedKey: row.wrapped_key,
+    }));
+  }
+
+  async rewrap(
+    keys: ReadonlyArray<{ subjectId: string; from: StoredDataKey; to: StoredDataKey }>,
+  ): Promise<number> {
+    if (keys.length === 0) return 0;
+    const changed: unknown[] = await this.dataSource.query(
+      `UPDATE subject_data_key AS k SET kek_id = r.to_kek, wrapped_key = r.to_key
+         FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bytea[])
+              AS r(subject_id, from_kek, from_key, to_kek, to_key)
+        WHERE k.subject_id = r.subject_id AND k.kek_id = r.from_kek AND k.wrapped_key = r.from_key
+        RETURNING k.subject_id`,
+      [
+        keys.map((key) => key.subjectId),
+        keys.map((key) => key.from.kekId),
+        keys.map((key) => key.from.wrappedKey),
+        keys.map((key) => key.to.kekId),
+        keys.map((key) => key.to.wrappedKey),
+      ],
+    );
+    return changed.length;
+  }
+}
+
+export const identityVaultStoreProvider: Provider = {
+  provide: IDENTITY_VAULT_STORE,
+  inject: [DataSource],
+  useFactory: (dataSource: DataSource) => new PostgresIdentityVaultStore(dataSource),
+};

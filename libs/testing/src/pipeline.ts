@@ -1,0 +1,102 @@
+import { createServer } from 'node:net';
+import { startAppProcess } from './app-process';
+import type { AppProcess } from './app-process';
+import type { TestEnvironment } from './test-environment';
+import { waitFor } from './wait-for';
+
+/** The apps a whole-pipeline test can run, each as its own process (as in production). */
+export const pipelineApps = {
+  'consent-api': 'apps/consent-api/src/main.ts',
+  projector: 'apps/projector/src/main.ts',
+  connectors: 'apps/connectors/src/main.ts',
+  'decision-api': 'apps/decision-api/src/main.ts',
+  auditor: 'apps/auditor/src/main.ts',
+} as const;
+export type PipelineApp = keyof typeof pipelineApps;
+
+export interface PipelineOptions {
+  readonly environment: TestEnvironment;
+  /** Which apps to start, in this order. */
+  readonly apps: readonly PipelineApp[];
+  /** Settings on top of the environment's, for every app (a vendor's URL, a shorter interval). */
+  readonly overrides?: Readonly<Record<string, string>>;
+  /** How long each app may take to answer /health; default 90 s (2 cores, TypeScript). */
+  readonly startTimeoutMs?: number;
+}
+
+/** The apps of a pipeline, running: where each answers, and how to stop or restart one. */
+export interface Pipeline {
+  /** The app's base URL (`http://127.0.0.1:<port>`). */
+  url(app: PipelineApp): string;
+  /** The app's process: its output for diagnostics, or to SIGKILL it. */
+  process(app: PipelineApp): AppProcess;
+  /** Starts the app again (after a kill) on the same port, and waits until it answers. */
+  restart(app: PipelineApp): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A port nothing listens on now, for an app to take. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Starts the given apps as processes on the test's topics and database, each on a port of its
+ * own, and resolves once every one answers /health (ok or degraded). The one way whole-pipeline
+ * tests run the apps other than the one they test.
+ */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const ports = new Map<PipelineApp, number>();
+  for (const app of options.apps) ports.set(app, await freePort());
+  const processes = new Map<PipelineApp, AppProcess>();
+  const url = (app: PipelineApp) => `http://127.0.0.1:${ports.get(app)}`;
+  const start = async (app: PipelineApp) => {
+    const settings = { ...options.environment.overrides, ...options.overrides };
+    processes.set(
+      app,
+      startAppProcess(pipelineApps[app], { ...settings, HTTP_PORT: String(ports.get(app)) }),
+    );
+    await answering(
+      url(app),
+      options.startTimeoutMs ?? 90_000,
+      () => `${app} (${processes.get(app)?.output().slice(-500)})`,
+    );
+  };
+  const pipeline: Pipeline = {
+    url,
+    process: (app) => processes.get(app)!,
+    restart: start,
+    stop: async () => {
+      await Promise.all([...processes.values()].map(stopped));
+    },
+  };
+  try {
+    await Promise.all(options.apps.map(start));
+  } catch (error) {
+    await pipeline.stop();
+    throw error;
+  }
+  return pipeline;
+}
+
+/** Until the app answers /health with 200 (ok or degraded; 503 is up but not ready). */
+async function answering(base: string, timeoutMs: number, which: () => string): Promise<void> {
+  await waitFor(
+    async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200,
+    { timeoutMs, intervalMs: 200, description: () => `${which()} answering /health` },
+  );
+}
+
+/** Asks the process to stop (SIGTERM: it closes its consumers), killing it if it takes too long. */
+async function stopped(app: AppProcess): Promise<void> {
+  if (app.child.exitCode !== null || app.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => app.child.once('exit', () => resolve()));
+  app.kill('SIGTERM');
+  const timer = setTimeout(() => app.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
