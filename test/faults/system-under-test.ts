@@ -95,11 +95,21 @@ export class SystemUnderTest {
         ),
       ),
     );
-    const healthy = waitFor(async () => (await fetch(`${this.url(app)}/health`)).ok, {
-      timeoutMs: 120_000,
-      intervalMs: 200,
-      description: `${app} healthy`,
-    });
+    let lastHealth = 'no answer yet';
+    const healthy = waitFor(
+      async () => {
+        const response = await fetch(`${this.url(app)}/health`);
+        lastHealth = `${response.status} ${await response.text()}`;
+        return response.ok;
+      },
+      {
+        timeoutMs: 120_000,
+        intervalMs: 200,
+        // A start that never gets healthy says why: its last /health answer and its output.
+        description: () =>
+          `${app} healthy (last /health: ${lastHealth.slice(0, 1_000)}; its output ends: ${running.output().slice(-3_000)})`,
+      },
+    );
     await Promise.race([healthy, exited]);
     exited.catch(() => undefined);
   }

@@ -4,6 +4,7 @@ import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
 import { ResilientConsumer } from '@consent-ledger/kafka/resilient-consumer';
 import type { ConsumerLiveness } from '@consent-ledger/kafka/resilient-consumer';
 import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
+import { retryWhileSettling } from '@consent-ledger/kafka/transient-errors';
 import type { Kafka } from 'kafkajs';
 
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
@@ -81,9 +82,17 @@ export class ConsentView {
 
   /** Reads the whole compacted topic, then follows it; resolves when caught up. */
   async start(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     const admin = this.options.kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(this.options.stateTopic);
+    // A view that starts while the cluster settles (a broker restarting, a leader moving) waits
+    // for it within its time rather than failing its app's start.
+    const ends = await retryWhileSettling(
+      async () => {
+        await admin.connect();
+        return admin.fetchTopicOffsets(this.options.stateTopic);
+      },
+      { what: `reading where ${this.options.stateTopic} ends`, timeoutMs },
+    );
     const targets = new Map(ends.map((end) => [end.partition, Number(end.high)]));
     ends.forEach((end) => this.highWatermarks.set(end.partition, Number(end.high)));
     this.watermarkAt = Date.now();
@@ -130,7 +139,6 @@ export class ConsentView {
       log: () => undefined,
     });
     await this.consumer.start();
-    const deadline = Date.now() + timeoutMs;
     while ([...targets].some(([partition, end]) => (this.positions.get(partition) ?? 0) < end)) {
       if (Date.now() > deadline)
         throw new Error(

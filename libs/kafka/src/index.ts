@@ -6,6 +6,7 @@ export * from './retry-policies';
 export * from './schema-catalog';
 export * from './topic-definitions';
 export * from './topic-provisioner';
+export * from './transient-errors';
 export * from './kafka-bootstrap';
 export * from './avro-logical-types';
 export * from './kafka.module';

@@ -6,6 +6,10 @@ import { readSchemaVersions, valueSubject } from './schema-catalog';
 import { readTopicDefinitions } from './topic-definitions';
 import { applyTopics } from './topic-provisioner';
 import type { TopicChanges } from './topic-provisioner';
+import { retryWhileSettling } from './transient-errors';
+
+/** How long an app's start waits for a settling cluster before it gives up. */
+const BOOTSTRAP_SETTLE_MS = 120_000;
 
 export interface KafkaBootstrapResult {
   readonly topics: TopicChanges;
@@ -35,10 +39,16 @@ export async function bootstrapKafka(
     consentPurposes,
   );
   const admin = kafka.admin();
-  await admin.connect();
   let topics: TopicChanges;
   try {
-    topics = await applyTopics(admin, definitions);
+    // Idempotent, so an app starting while the cluster settles tries it again.
+    topics = await retryWhileSettling(
+      async () => {
+        await admin.connect();
+        return applyTopics(admin, definitions);
+      },
+      { what: 'applying the topic list', timeoutMs: BOOTSTRAP_SETTLE_MS },
+    );
   } finally {
     await admin.disconnect();
   }
