@@ -5,7 +5,13 @@
 /** A pseudonymous subject id: letters, digits and . _ : @ - (never an email address or phone number). */
 export const subjectIdPattern = /^[A-Za-z0-9._:@-]+$/;
 
-export const consentActions = ['GRANT', 'WITHDRAW', 'EXPIRE'] as const;
+export const consentActions = ['GRANT', 'WITHDRAW', 'EXPIRE', 'ERASE'] as const;
+
+/**
+ * The purpose of an ERASE event, and of nothing else: the person asked to be erased, so every
+ * purpose is denied from then on (contract ones too) and no event of theirs is recorded again.
+ */
+export const EVERY_PURPOSE = '*';
 export type ConsentAction = (typeof consentActions)[number];
 
 export const legalBases = [

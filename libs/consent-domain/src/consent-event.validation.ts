@@ -1,3 +1,4 @@
+import { EVERY_PURPOSE } from './consent-event';
 import type { CollectionChannel, ConsentEvent } from './consent-event';
 import type { ConsentPolicy } from './consent-policy';
 import { directIdentifierProblem, isKnownJurisdiction, opaqueIdProblem } from './identifiers';
@@ -64,7 +65,20 @@ export function validateProposedEvent(
   if (actorIdProblem) problem('actor.id', actorIdProblem.code, actorIdProblem.message);
 
   const purpose = context.taxonomy.purposes.get(event.purpose);
-  if (!purpose) {
+  if (event.action === 'ERASE' || event.purpose === EVERY_PURPOSE) {
+    if (event.action !== 'ERASE' || event.purpose !== EVERY_PURPOSE)
+      problem(
+        'purpose',
+        'CONSENT.ERASE_IS_FOR_EVERY_PURPOSE',
+        `ERASE is recorded for every purpose ('${EVERY_PURPOSE}') and '${EVERY_PURPOSE}' only by ERASE`,
+      );
+    if (event.actor.type !== 'SYSTEM')
+      problem(
+        'action',
+        'CONSENT.ERASE_RESERVED_FOR_SYSTEM',
+        'ERASE is recorded by the system on an erasure request (POST /v1/subjects/{id}/erasure)',
+      );
+  } else if (!purpose) {
     problem(
       'purpose',
       'CONSENT.UNKNOWN_PURPOSE',

@@ -1,3 +1,4 @@
+import { EVERY_PURPOSE } from './consent-event';
 import type { LegalBasis } from './consent-event';
 import { compareVersions } from './consent-policy';
 import type { ConsentPolicy } from './consent-policy';
@@ -17,7 +18,9 @@ export type DecisionReason =
   | 'CONSENT_EXPIRED'
   | 'RECONSENT_REQUIRED'
   /** Nothing is known of the subject (no event), and the strictest rule applies: opt-in. */
-  | 'NO_CONSENT_ON_RECORD';
+  | 'NO_CONSENT_ON_RECORD'
+  /** The person was erased: every purpose is denied for good. */
+  | 'SUBJECT_ERASED';
 
 export interface ConsentDecision {
   readonly purpose: string;
@@ -114,6 +117,17 @@ export function decide(
   const purpose = options.taxonomy.purposes.get(purposeId);
   if (!purpose) throw new UnknownPurposeError(purposeId);
   const regime = regimeFor(options.jurisdiction ?? state.jurisdiction ?? 'ZZ', options.policy);
+  const erasure = state.choices[EVERY_PURPOSE];
+  if (erasure?.action === 'ERASE')
+    return {
+      purpose: purposeId,
+      allowed: false,
+      reason: 'SUBJECT_ERASED',
+      basis: 'LEGAL_OBLIGATION',
+      regime,
+      sinceEventId: erasure.eventId,
+      decidedBy: EVERY_PURPOSE,
+    };
   if (purpose.basis === 'contract') return fromDefault(purpose, regime, state);
 
   const choice = decidingChoice(state, lineageOf(options.taxonomy, purposeId));
@@ -147,6 +161,9 @@ export function decide(
       );
     case 'EXPIRE':
       return decided(false, 'CONSENT_EXPIRED', choice.legalBasis);
+    case 'ERASE':
+      // Only ever the choice about every purpose, answered above.
+      return decided(false, 'SUBJECT_ERASED', 'LEGAL_OBLIGATION');
     case 'GRANT':
       if (choice.expiresAt !== null && choice.expiresAt.getTime() <= options.at.getTime()) {
         return decided(false, 'CONSENT_EXPIRED', choice.legalBasis);

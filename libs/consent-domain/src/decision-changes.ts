@@ -1,8 +1,10 @@
+import { EVERY_PURPOSE } from './consent-event';
 import type { ConsentEvent } from './consent-event';
 import type { ConsentPolicy } from './consent-policy';
 import type { SubjectConsentState } from './consent-state';
 import { decide } from './decide';
 import type { ConsentDecision } from './decide';
+import { regimeFor } from './jurisdiction-regimes';
 import type { PurposeTaxonomy } from './purpose-taxonomy';
 
 /** A decision that changed because of an event, and what downstream systems must hear of it. */
@@ -38,7 +40,9 @@ const reasonOf = ({ reason }: ConsentDecision) =>
 /**
  * The decisions an event changed, comparing the state before and after it at the event's
  * recorded time. Only consent-based purposes that the event can touch are compared: its purpose
- * and descendants, or every purpose when the subject's jurisdiction or age band changed.
+ * and descendants, or every purpose when the subject's jurisdiction or age band changed or the
+ * subject was erased (then one more change, for every purpose ('*'), tells downstream systems to
+ * delete the person).
  */
 export function decisionChanges(
   before: SubjectConsentState,
@@ -46,8 +50,9 @@ export function decisionChanges(
   event: ConsentEvent,
   context: { readonly taxonomy: PurposeTaxonomy; readonly policy: ConsentPolicy },
 ): DecisionChange[] {
+  const erased = event.action === 'ERASE';
   const profileChanged =
-    before.jurisdiction !== after.jurisdiction || before.ageBand !== after.ageBand;
+    erased || before.jurisdiction !== after.jurisdiction || before.ageBand !== after.ageBand;
   const candidates = profileChanged
     ? [...context.taxonomy.purposes.keys()]
     : purposeAndDescendants(context.taxonomy, event.purpose);
@@ -75,5 +80,30 @@ export function decisionChanges(
         (previous.sinceEventId === null && next.sinceEventId !== null),
     });
   }
+  // Downstream systems hear of the erasure itself once (they delete the person), beside the
+  // denial of each purpose.
+  if (erased) changes.push(erasureChange(after, event, policy));
   return changes;
+}
+
+/** The change for every purpose ('*') an ERASE makes: downstream systems delete the person. */
+function erasureChange(
+  after: SubjectConsentState,
+  event: ConsentEvent,
+  policy: ConsentPolicy,
+): DecisionChange {
+  const erasure: ConsentDecision = {
+    purpose: EVERY_PURPOSE,
+    allowed: false,
+    reason: 'SUBJECT_ERASED',
+    basis: 'LEGAL_OBLIGATION',
+    regime: regimeFor(after.jurisdiction ?? 'ZZ', policy),
+    sinceEventId: event.eventId,
+    decidedBy: EVERY_PURPOSE,
+  };
+  return {
+    before: { ...erasure, allowed: true, reason: 'CONSENT_GRANTED', sinceEventId: null },
+    after: erasure,
+    suppressionChanged: true,
+  };
 }

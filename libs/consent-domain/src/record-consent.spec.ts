@@ -26,7 +26,7 @@ const tools = {
   seal: (event: ConsentEvent) => ({ event }),
   hash: (event: ConsentEvent) => `hash(${event.eventId})`,
 };
-const empty: RecordingState = { heads: new Map(), known: new Map() };
+const empty: RecordingState = { heads: new Map(), known: new Map(), erased: new Set() };
 const command = (...events: ProposedEvent[]) => ({
   requests: events.map((event) => ({ proposed: event, fingerprint: `fp:${event.idempotencyKey}` })),
   now,

@@ -24,6 +24,8 @@ export interface RecordingState {
   readonly heads: ReadonlyMap<string, string | null>;
   /** Keys already used, by {@link idempotencyKeyOf}. */
   readonly known: ReadonlyMap<string, KnownKey>;
+  /** Subjects whose ERASE is recorded: nothing of theirs is recorded again. */
+  readonly erased: ReadonlySet<string>;
 }
 
 /** A caller's command: the events of one request, when, and by whom (its `recordedBy`). */
@@ -57,6 +59,11 @@ export interface RecordingAnswer {
 export type RecordingViolation =
   | {
       readonly code: 'CONSENT.IDEMPOTENCY_KEY_REUSED';
+      readonly subjectId: string;
+      readonly idempotencyKey: string;
+    }
+  | {
+      readonly code: 'SUBJECT.ERASED';
       readonly subjectId: string;
       readonly idempotencyKey: string;
     }
@@ -129,6 +136,7 @@ export function decideRecording<Sealed extends { readonly event: ConsentEvent }>
   // of many requests stays linear in its events.
   const heads = new Map<string, string>();
   const known = new Map<string, KnownKey>();
+  const erased = new Set<string>();
   const events: Sealed[] = [];
   const answers: RecordingAnswer[] = [];
   for (const request of command.requests) {
@@ -142,15 +150,18 @@ export function decideRecording<Sealed extends { readonly event: ConsentEvent }>
       answers.push({ eventId: previous.eventId, subjectId, idempotencyKey, duplicate: true });
       continue;
     }
+    if (erased.has(subjectId) || state.erased.has(subjectId))
+      return refused({ code: 'SUBJECT.ERASED', subjectId, idempotencyKey });
     const head = heads.get(subjectId) ?? state.heads.get(subjectId) ?? null;
     const sealed = sealNew(request, head, command, tools);
     if ('code' in sealed) return refused(sealed);
     heads.set(subjectId, tools.hash(sealed.event));
     known.set(key, { eventId: sealed.event.eventId, fingerprint });
+    if (sealed.event.action === 'ERASE') erased.add(subjectId);
     events.push(sealed);
     answers.push({ eventId: sealed.event.eventId, subjectId, idempotencyKey, duplicate: false });
   }
-  return recorded(events, answers, state, { heads, known });
+  return recorded(events, answers, state, { heads, known, erased });
 }
 
 /** The request's event with its id, time, author and link, sealed; or why it cannot be. */
@@ -198,6 +209,7 @@ function recorded<Sealed>(
       return {
         heads: new Map([...before.heads, ...changes.heads]),
         known: new Map([...before.known, ...changes.known]),
+        erased: new Set([...before.erased, ...changes.erased]),
       };
     },
   };

@@ -46,6 +46,8 @@ export interface SubjectFacts {
   readonly regime: Regime | null;
   /** A published decision said the subject is a minor (MINOR_OPT_IN_REQUIRED). */
   readonly minor: boolean;
+  /** The ERASE event of an erased subject (its record for every purpose, '*'); else absent. */
+  readonly erasedBy?: string | null;
 }
 
 export interface ViewDecisionContext {
@@ -119,6 +121,9 @@ function decideUnder(
     jurisdiction,
   });
 
+  // An erased subject is denied every purpose, contract ones too, whatever else was published.
+  if (subject.erasedBy)
+    return answer(false, 'SUBJECT_ERASED', 'LEGAL_OBLIGATION', subject.erasedBy);
   if (purpose.basis === 'contract') return answer(true, 'CONTRACT_BASIS', 'CONTRACT');
   if (context.viewBehind) return answer(false, 'VIEW_BEHIND_LOG', 'CONSENT');
   if (published && published.decidedBy !== null) {

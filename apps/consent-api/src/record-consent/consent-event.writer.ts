@@ -25,7 +25,7 @@ import { toProposedEvent } from './record-consent.request';
 import { withKeyedEvidence } from './keyed-evidence';
 import { evidenceKeyFrom, VAULT_KEYS } from '@consent-ledger/vault';
 import type { VaultKeys } from '@consent-ledger/vault';
-import type { ConsentEventRequest } from './record-consent.request';
+import type { RecordableEvent } from './record-consent.request';
 import { refusal } from './recording-refusal';
 import { AcknowledgedEvents } from './acknowledged-events';
 import {
@@ -114,7 +114,7 @@ export class ConsentEventWriter implements OnApplicationShutdown {
   }
 
   async accept(
-    requests: readonly ConsentEventRequest[],
+    requests: readonly RecordableEvent[],
     fieldPrefix: (index: number) => string,
     author: EventAuthor,
   ): Promise<AcceptedEvent[]> {
@@ -213,7 +213,7 @@ export class ConsentEventWriter implements OnApplicationShutdown {
         ...requests.flatMap((request) => request.resendSubjects ?? []),
       ]),
     ].sort();
-    const { heads, unacknowledgedIn } = await transaction.lockChainHeads(subjects);
+    const { heads, unacknowledgedIn, erased } = await transaction.lockChainHeads(subjects);
     const known = await transaction.knownKeys(all.map(({ proposed }) => proposed));
     // Those whose acknowledgement this instance has but whose rows remain are not sent again.
     const resend = (
@@ -221,17 +221,18 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     ).filter(({ eventId }) => !this.acknowledgements.has(eventId));
     const encode = await this.publisher.encoder();
     // The group's state, moved on by each request the decider records (a refused one leaves it).
-    const state: RecordingState = { heads, known };
+    const state: RecordingState = { heads, known, erased };
     const fresh: SealedEvent[] = [];
     const outcomes = requests.map((request): AcceptedEvent[] | AppError => {
       const decision = this.decide(request, state, encode);
       if (decision.kind === 'refused') return refusal(decision.violation);
       decision.changes.heads.forEach((hash, subject) => heads.set(subject, hash));
       decision.changes.known.forEach((used, key) => known.set(key, used));
+      decision.changes.erased.forEach((subject) => erased.add(subject));
       fresh.push(...decision.events);
       return [...decision.answers];
     });
-    if (fresh.length > 0) await this.recordWritten(transaction, fresh, heads);
+    if (fresh.length > 0) await this.recordWritten(transaction, fresh, heads, erased);
     return { outcomes, fresh, resend };
   }
 
@@ -259,6 +260,7 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     transaction: WritePathTransaction,
     fresh: readonly SealedEvent[],
     heads: ReadonlyMap<string, string | null>,
+    erased: ReadonlySet<string>,
   ): Promise<void> {
     await transaction.recordWritten(
       fresh.map(({ event, fingerprint, value }) => ({
@@ -272,7 +274,11 @@ export class ConsentEventWriter implements OnApplicationShutdown {
       new Map(
         fresh.map(({ event }) => [
           event.subjectId,
-          { eventId: event.eventId, hash: heads.get(event.subjectId) ?? null },
+          {
+            eventId: event.eventId,
+            hash: heads.get(event.subjectId) ?? null,
+            erased: erased.has(event.subjectId),
+          },
         ]),
       ),
     );

@@ -5,7 +5,7 @@ import {
   collectionMethods,
   legalBases,
 } from '@consent-ledger/consent-domain';
-import type { ProposedEvent } from '@consent-ledger/consent-domain';
+import type { ConsentAction, ProposedEvent } from '@consent-ledger/consent-domain';
 import { textField } from '@consent-ledger/http';
 import { z } from 'zod';
 
@@ -67,6 +67,11 @@ export const consentEventRequestSchema = z
 
 export type ConsentEventRequest = z.output<typeof consentEventRequestSchema>;
 
+/** An event the API records: a caller's request, or the system's own (EXPIRE, ERASE). */
+export type RecordableEvent = Omit<ConsentEventRequest, 'action'> & {
+  readonly action: ConsentAction;
+};
+
 export const consentEventBatchRequestSchema = z.strictObject({
   events: z
     .array(consentEventRequestSchema)
@@ -75,7 +80,7 @@ export const consentEventBatchRequestSchema = z.strictObject({
 });
 
 /** The request as the domain's proposed event. */
-export function toProposedEvent(request: ConsentEventRequest): ProposedEvent {
+export function toProposedEvent(request: RecordableEvent): ProposedEvent {
   return {
     ...request,
     occurredAt: new Date(request.occurredAt),

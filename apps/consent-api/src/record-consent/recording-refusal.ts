@@ -16,6 +16,13 @@ export function refusal(violation: RecordingViolation): AppError {
         },
       ],
     );
+  if (violation.code === 'SUBJECT.ERASED')
+    return new AppError(
+      violation.code,
+      'Subject erased',
+      `Subject '${violation.subjectId}' was erased at their request; nothing of theirs is recorded again and every purpose stays denied.`,
+      [{ field: 'subjectId', code: violation.code, message: 'this subject was erased' }],
+    );
   // Validation should have caught it first.
   return new AppError(
     violation.code,

@@ -12,6 +12,7 @@ import { EventRecordedBy1795001000000 } from './1795001000000-event-recorded-by'
 import { ChainHeads1795001100000 } from './1795001100000-chain-heads';
 import { UnacknowledgedEvents1795001200000 } from './1795001200000-unacknowledged-events';
 import { IdentityVault1795001300000 } from './1795001300000-identity-vault';
+import { Erasure1795001400000 } from './1795001400000-erasure';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   ChainHeads1795001100000,
   UnacknowledgedEvents1795001200000,
   IdentityVault1795001300000,
+  Erasure1795001400000,
 ];

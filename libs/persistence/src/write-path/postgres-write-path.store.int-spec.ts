@@ -53,7 +53,7 @@ describe('the write path store on PostgreSQL', () => {
               value: Buffer.from('the bytes of event a'),
             },
           ],
-          new Map([[subjectId, { eventId, hash: 'a'.repeat(64) }]]),
+          new Map([[subjectId, { eventId, hash: 'a'.repeat(64), erased: false }]]),
         );
         aLocked = true;
         await aMayCommit;

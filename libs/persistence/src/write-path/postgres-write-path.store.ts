@@ -8,6 +8,8 @@ import { queryPrepared } from '../prepared-query';
 import { WRITE_PATH_STORE } from './write-path.store';
 import type {
   LapsedGrant,
+  LockedHeads,
+  NewHead,
   StoredEventRecord,
   WritePathStore,
   WritePathTransaction,
@@ -93,15 +95,13 @@ class PostgresWritePathTransaction implements WritePathTransaction {
    * wait, and miss the event that writer has just committed and not yet sent, so the next event
    * could reach Kafka before the one it links to.
    */
-  async lockChainHeads(
-    subjects: readonly string[],
-  ): Promise<{ heads: Map<string, string | null>; unacknowledgedIn: string[] }> {
-    const heads: Array<{ subject_id: string; last_event_hash: string | null }> =
+  async lockChainHeads(subjects: readonly string[]): Promise<LockedHeads> {
+    const heads: Array<{ subject_id: string; last_event_hash: string | null; erased: boolean }> =
       await queryPrepared(
         this.manager,
         `INSERT INTO consent_write_head AS h (subject_id) SELECT unnest($1::text[]) ORDER BY 1
          ON CONFLICT (subject_id) DO UPDATE SET subject_id = h.subject_id
-         RETURNING h.subject_id, h.last_event_hash`,
+         RETURNING h.subject_id, h.last_event_hash, h.erased_at IS NOT NULL AS erased`,
         [subjects],
       );
     const unacknowledged: Array<{ subject_id: string }> = await queryPrepared(
@@ -112,6 +112,7 @@ class PostgresWritePathTransaction implements WritePathTransaction {
     return {
       heads: new Map(heads.map((row) => [row.subject_id, row.last_event_hash])),
       unacknowledgedIn: unacknowledged.map((row) => row.subject_id),
+      erased: new Set(heads.filter((row) => row.erased).map((row) => row.subject_id)),
     };
   }
 
@@ -164,7 +165,7 @@ class PostgresWritePathTransaction implements WritePathTransaction {
    */
   async recordWritten(
     written: readonly WrittenEvent[],
-    newHeads: ReadonlyMap<string, { readonly eventId: string; readonly hash: string | null }>,
+    newHeads: ReadonlyMap<string, NewHead>,
   ): Promise<void> {
     const subjects = [...newHeads.keys()];
     await queryPrepared(
@@ -178,10 +179,12 @@ class PostgresWritePathTransaction implements WritePathTransaction {
          INSERT INTO unacknowledged_event (event_id, subject_id, value)
          SELECT * FROM unnest($3::uuid[], $1::text[], $8::bytea[])
        )
-       INSERT INTO consent_write_head AS h (subject_id, last_event_id, last_event_hash)
-       SELECT * FROM unnest($5::text[], $6::uuid[], $7::text[])
+       INSERT INTO consent_write_head AS h (subject_id, last_event_id, last_event_hash, erased_at)
+       SELECT s, e, x, CASE WHEN erased THEN now() END
+         FROM unnest($5::text[], $6::uuid[], $7::text[], $9::boolean[]) AS n(s, e, x, erased)
        ON CONFLICT (subject_id) DO UPDATE SET last_event_id = EXCLUDED.last_event_id,
-         last_event_hash = EXCLUDED.last_event_hash, updated_at = now()`,
+         last_event_hash = EXCLUDED.last_event_hash, updated_at = now(),
+         erased_at = COALESCE(h.erased_at, EXCLUDED.erased_at)`,
       [
         written.map(({ subjectId }) => subjectId),
         written.map(({ idempotencyKey }) => idempotencyKey),
@@ -191,6 +194,7 @@ class PostgresWritePathTransaction implements WritePathTransaction {
         subjects.map((subject) => newHeads.get(subject)!.eventId),
         subjects.map((subject) => newHeads.get(subject)!.hash),
         written.map(({ value }) => value),
+        subjects.map((subject) => newHeads.get(subject)!.erased),
       ],
     );
   }

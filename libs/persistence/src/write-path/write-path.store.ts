@@ -21,22 +21,39 @@ export interface WrittenEvent extends StoredEventRecord {
 export interface WritePathTransaction {
   /**
    * Locks the subjects' chain heads (creating them on first use) and says which subjects have
-   * events Kafka has not acknowledged.
+   * events Kafka has not acknowledged, and which were erased.
    */
-  lockChainHeads(
-    subjects: readonly string[],
-  ): Promise<{ heads: Map<string, string | null>; unacknowledgedIn: string[] }>;
+  lockChainHeads(subjects: readonly string[]): Promise<LockedHeads>;
   /** The keys among these that were used before, by `idempotencyKeyOf`. */
   knownKeys(
     keys: ReadonlyArray<{ readonly subjectId: string; readonly idempotencyKey: string }>,
   ): Promise<Map<string, KnownKey>>;
   /** The subjects' events Kafka has not acknowledged yet, in the order they were written. */
   unacknowledged(subjects: readonly string[]): Promise<StoredEventRecord[]>;
-  /** A group's events: their keys, their exact bytes, and each subject's new chain head. */
+  /**
+   * A group's events: their keys, their exact bytes, and each subject's new chain head (marked
+   * erased when the group erased the subject).
+   */
   recordWritten(
     written: readonly WrittenEvent[],
-    newHeads: ReadonlyMap<string, { readonly eventId: string; readonly hash: string | null }>,
+    newHeads: ReadonlyMap<string, NewHead>,
   ): Promise<void>;
+}
+
+/** The chain heads a transaction locked. */
+export interface LockedHeads {
+  readonly heads: Map<string, string | null>;
+  readonly unacknowledgedIn: string[];
+  /** Subjects whose ERASE event is recorded. */
+  readonly erased: Set<string>;
+}
+
+/** A subject's head after a group's events. */
+export interface NewHead {
+  readonly eventId: string;
+  readonly hash: string | null;
+  /** The group recorded the subject's ERASE event. */
+  readonly erased: boolean;
 }
 
 /** A grant past its expiry whose EXPIRE event is still to be recorded. */
