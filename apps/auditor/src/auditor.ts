@@ -1,5 +1,5 @@
 import { UnknownPurposeError } from '@consent-ledger/consent-domain';
-import type { SubjectConsentState } from '@consent-ledger/consent-domain';
+import type { ConsentEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
 import type { ExportedCheckpoint } from '@consent-ledger/kafka';
 import { AuditRepository } from '@consent-ledger/persistence';
 import type { UsageQuery, UsageRow } from '@consent-ledger/persistence';
@@ -7,6 +7,7 @@ import { createAuditContext } from './audit-context';
 import type { AuditContext, AuditorDependencies } from './audit-context';
 import { exportEvents } from './export/export-events';
 import type { ExportOptions } from './export/export-events';
+import { dpvDocument, iso27560Record } from './export/consent-record-formats';
 import { accessReportFrom } from './access-report/access-report';
 import type { AccessReport } from './access-report/access-report';
 import { proveConsent } from './proof/proof';
@@ -86,6 +87,21 @@ export class Auditor {
 
   export(options: ExportOptions) {
     return exportEvents(this.context, options);
+  }
+
+  /** An event as an ISO/IEC TS 27560 consent record. */
+  asIso27560(event: ConsentEvent) {
+    return iso27560Record(event, this.context.consentPolicy.taxonomy);
+  }
+
+  /** Events as one W3C DPV (JSON-LD) document. */
+  asDpv(events: readonly ConsentEvent[]) {
+    return dpvDocument(events, this.context.consentPolicy.taxonomy);
+  }
+
+  /** Every event of the subject, from the read model's history, in the order they were logged. */
+  async eventsOf(subjectId: string): Promise<ConsentEvent[]> {
+    return new AuditRepository().eventsOfSubject(this.context.dataSource.manager, subjectId);
   }
 
   /** Which campaigns and training runs used a person's data (or who a campaign or job used). */

@@ -52,7 +52,8 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
         serde,
         deadLetterProducer: this.deadLetterProducer,
         target: this.targetFor(system, config),
-        topics: system.purposes.map(topics.suppression),
+        // Each system hears the suppressions of its purposes, and every erasure (to delete).
+        topics: [...system.purposes.map(topics.suppression), topics.erasures],
         deadLetterTopic: topics.sinkDeadLetter,
         consumerGroup: `${config.kafka.topicPrefix}connector.${name}`,
         readerSchema,

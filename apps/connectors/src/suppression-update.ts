@@ -1,7 +1,17 @@
 import type { ConsentDecisionRecord } from '@consent-ledger/kafka';
 
-/** A decision change as carried by consent.suppression.<purpose>.v1. */
+/**
+ * A decision change as carried by consent.suppression.<purpose>.v1, or an erasure as carried by
+ * consent.erasures.v1 (purpose '*', reason SUBJECT_ERASED): the system deletes the person.
+ */
 export type SuppressionUpdate = ConsentDecisionRecord;
+
+/** The purpose of an erasure's record (consent-domain's EVERY_PURPOSE). */
+export const ERASURE_PURPOSE = '*';
+
+/** Whether the update is an erasure: the downstream system is to delete the person. */
+export const isErasure = (update: Pick<SuppressionUpdate, 'purpose'>): boolean =>
+  update.purpose === ERASURE_PURPOSE;
 
 /** A downstream vendor that can be told about updates, several in one call where its API allows. */
 export interface SuppressionTarget {

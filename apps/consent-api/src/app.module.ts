@@ -4,7 +4,9 @@ import type { AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
 import { appModule } from '@consent-ledger/observability';
 import {
+  apiKeyStoreProvider,
   chainHeadsStoreProvider,
+  erasureStoreProvider,
   noticeRegistryProvider,
   identityVaultStoreProvider,
   subjectHistoryProvider,
@@ -29,6 +31,10 @@ import { NoticeRegistrationService } from './notices/notice-registration.service
 import { NoticesHttpController } from './notices/notices.http.controller';
 import { SubjectConsentsHttpController } from './subject-consents/subject-consents.http.controller';
 import { SubjectConsentsService } from './subject-consents/subject-consents.service';
+import { SubjectErasureHttpController } from './subject-erasure/subject-erasure.http.controller';
+import { SubjectErasureService } from './subject-erasure/subject-erasure.service';
+import { ApiKeysHttpController } from './api-keys/api-keys.http.controller';
+import { ApiKeysService } from './api-keys/api-keys.service';
 
 /** The collection and query API. `config` is given by tests; apps load it from the environment. */
 @Module({})
@@ -45,6 +51,8 @@ export class AppModule {
         ChainCheckpointsHttpController,
         SubjectIdentifiersHttpController,
         VaultKeysHttpController,
+        SubjectErasureHttpController,
+        ApiKeysHttpController,
       ],
       providers: [
         writePathStoreProvider,
@@ -56,6 +64,10 @@ export class AppModule {
         identityVaultStoreProvider,
         vaultKeysProvider,
         IdentityVaultService,
+        erasureStoreProvider,
+        SubjectErasureService,
+        apiKeyStoreProvider,
+        ApiKeysService,
         ConsentEventPublisher,
         ConsentEventWriter,
         RecordConsentService,

@@ -99,11 +99,11 @@ describe('identity vault against the real stack', () => {
       },
     });
     expect([byEmail.body, byPhone.body, byDevice.body]).toEqual([
-      { subjectIds: [subjectId] },
-      { subjectIds: [subjectId] },
-      { subjectIds: [subjectId] },
+      { subjectIds: [subjectId], erased: false },
+      { subjectIds: [subjectId], erased: false },
+      { subjectIds: [subjectId], erased: false },
     ]);
-    expect(byStranger.body).toEqual({ subjectIds: [] });
+    expect(byStranger.body).toEqual({ subjectIds: [], erased: false });
 
     // And no table of the database holds any of them in clear (the scan does find what is there)
     expect(await columnsHolding(environment.config.database.url, subjectId)).toEqual(

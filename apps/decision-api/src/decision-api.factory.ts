@@ -3,7 +3,7 @@ import { loadConfig } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
 import type { FastifyRequest } from 'fastify';
 import {
-  ApiKeyAuthenticator,
+  appAuthenticator,
   authFailureLog,
   createHttpApp,
   PlainJsonRoutes,
@@ -65,7 +65,7 @@ export async function createDecisionApi(
   if (plainRoutes) {
     const logger = app.get(Logger);
     routes.install(decisionRoutes(app.get(DecisionsService), settings.environment), {
-      authenticator: new ApiKeyAuthenticator(settings.apiKeys),
+      authenticator: appAuthenticator(app, settings),
       rateLimiter,
       maxBodyBytes: MAX_BODY_BYTES,
       onServerError: (error, path) =>

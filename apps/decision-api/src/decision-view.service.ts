@@ -4,7 +4,12 @@ import { ConsentView } from '@consent-ledger/client';
 import type { ViewPosition } from '@consent-ledger/client';
 import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
 import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
-import { decideFromView, regimes, UnknownPurposeError } from '@consent-ledger/consent-domain';
+import {
+  decideFromView,
+  EVERY_PURPOSE,
+  regimes,
+  UnknownPurposeError,
+} from '@consent-ledger/consent-domain';
 import type { Regime, SubjectFacts, ViewDecision } from '@consent-ledger/consent-domain';
 import { AvroSerde, consentTopics, KAFKA_CLIENT, latestSchemaText } from '@consent-ledger/kafka';
 import type { ConsumerLiveness } from '@consent-ledger/kafka';
@@ -187,6 +192,7 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
       }
       if (record.reason === 'MINOR_OPT_IN_REQUIRED') minor = true;
     }
-    return { regime, minor };
+    const erasure = this.view.decision(subjectId, EVERY_PURPOSE);
+    return { regime, minor, erasedBy: erasure && !erasure.allowed ? erasure.causeEventId : null };
   }
 }

@@ -5,6 +5,7 @@ import {
   AvroSerde,
   bootstrapKafka,
   consentTopics,
+  downstreamTopic,
   createDurableProducer,
   createKafkaClient,
   latestSchemaText,
@@ -72,7 +73,7 @@ describe('consent projection with two owners of the same partitions', () => {
     return new ConsentEventProjection(dataSource, serde, producer, {
       consentPolicy: loadConsentPolicy(environment.config.consentPolicy),
       stateTopic: topics.state,
-      suppressionTopic: topics.suppression,
+      suppressionTopic: (purpose: string) => downstreamTopic(topics, purpose),
       readerSchema: latestSchemaText(environment.config.schemaRegistry.schemasDir, 'consent-event'),
       eventsTopic: topics.events,
       deadLetterTopic: topics.deadLetter,

@@ -7,6 +7,9 @@ import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import { retryWhileSettling } from '@consent-ledger/kafka/transient-errors';
 import type { Kafka } from 'kafkajs';
 
+/** The purpose of an erasure's record (consent-domain's EVERY_PURPOSE). */
+const EVERY_PURPOSE = '*';
+
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
 export type ConsentStateRecord = ConsentDecisionRecord;
 
@@ -208,6 +211,8 @@ export class ConsentView {
    */
   isAllowed(subjectId: string, purpose: string, whenUnknown = false): boolean {
     if (this.isUnreadable(subjectId, purpose)) return false;
+    // An erased subject (its record for every purpose, '*') is denied everything.
+    if (this.decision(subjectId, EVERY_PURPOSE)?.allowed === false) return false;
     return this.decision(subjectId, purpose)?.allowed ?? whenUnknown;
   }
 

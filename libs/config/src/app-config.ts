@@ -62,6 +62,8 @@ export const apiScopes = [
   'identity:write',
   /** Reads identifiers back from the vault and looks subjects up by identifier. */
   'identity:read',
+  /** Erases a subject (crypto-shredding; cannot be undone) and follows the erasure. */
+  'erasure',
   /** Sees the detail of `/health` (cluster id, lag, errors); anyone sees up or down. */
   'operations',
   'admin',

@@ -1,4 +1,5 @@
 export * from './app-config';
+export * from './api-key-roles';
 export * from './config.module';
 export * from './consent-policy.loader';
 export * from './downstream-systems.loader';

@@ -1,11 +1,24 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { urlWithoutDirectIdentifiers } from './url-redaction';
 import type { IncomingHttpHeaders } from 'node:http';
-import { createParamDecorator, Inject, Injectable, Logger, SetMetadata } from '@nestjs/common';
-import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import {
+  createParamDecorator,
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  SetMetadata,
+} from '@nestjs/common';
+import type { CanActivate, ExecutionContext, INestApplicationContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { APP_CONFIG } from '@consent-ledger/config';
-import type { ApiKey, ApiScope, AppConfig } from '@consent-ledger/config';
+import { API_KEY_SOURCE, APP_CONFIG } from '@consent-ledger/config';
+import type {
+  AdmittedKey,
+  ApiKey,
+  ApiKeySource,
+  ApiScope,
+  AppConfig,
+} from '@consent-ledger/config';
 import type { CollectionChannel } from '@consent-ledger/consent-domain';
 import { AppError } from './app-error';
 
@@ -33,8 +46,20 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest();
 export class ApiKeyAuthenticator {
   private readonly keys: ReadonlyArray<ApiKey & { digest: Buffer }>;
 
-  constructor(apiKeys: readonly ApiKey[]) {
+  /**
+   * With a `source` (the app's {@link ApiKeySource}: seeded and managed keys, kept current),
+   * keys are found there by digest; without one, among `apiKeys`.
+   */
+  constructor(
+    apiKeys: readonly ApiKey[],
+    private readonly source?: ApiKeySource,
+  ) {
     this.keys = apiKeys.map((key) => ({ ...key, digest: digest(key.secret) }));
+  }
+
+  private find(presented: Buffer): AdmittedKey | undefined {
+    if (this.source) return this.source.find(presented);
+    return this.keys.find((candidate) => timingSafeEqual(candidate.digest, presented));
   }
 
   /** The caller the headers' key identifies, if it holds every scope required; else AppError. */
@@ -47,7 +72,7 @@ export class ApiKeyAuthenticator {
         'Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".',
       );
     }
-    const key = this.keys.find((candidate) => timingSafeEqual(candidate.digest, presentedDigest));
+    const key = this.find(presentedDigest);
     if (!key)
       throw new AppError(
         'AUTH.UNKNOWN_KEY',
@@ -65,7 +90,7 @@ export class ApiKeyAuthenticator {
     return {
       keyId: key.id,
       scopes: key.scopes,
-      ...(key.channels ? { channels: key.channels } : {}),
+      ...(key.channels ? { channels: key.channels as CollectionChannel[] } : {}),
     };
   }
 }
@@ -118,8 +143,9 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(API_KEY_SOURCE) source?: ApiKeySource,
   ) {
-    this.authenticator = new ApiKeyAuthenticator(config.apiKeys);
+    this.authenticator = new ApiKeyAuthenticator(config.apiKeys, source);
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -156,3 +182,17 @@ export const CallerId = createParamDecorator(
   (_data: unknown, context: ExecutionContext): string =>
     context.switchToHttp().getRequest<{ caller?: Caller }>().caller?.keyId ?? 'anonymous',
 );
+
+/**
+ * The app's key check outside the guard (early refusals, routes answered before Fastify, /docs):
+ * the same keys the guard admits, managed ones included, when the app has a key source.
+ */
+export function appAuthenticator(app: INestApplicationContext, config: AppConfig) {
+  let source: ApiKeySource | undefined;
+  try {
+    source = app.get<ApiKeySource>(API_KEY_SOURCE, { strict: false });
+  } catch {
+    source = undefined;
+  }
+  return new ApiKeyAuthenticator(config.apiKeys, source);
+}

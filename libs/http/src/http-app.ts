@@ -6,7 +6,7 @@ import { APP_CONFIG } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
 import type { FastifyInstance, FastifyRequest, FastifyServerFactory } from 'fastify';
 import { Logger } from 'nestjs-pino';
-import { ApiKeyAuthenticator, authFailureLog } from './api-key.guard';
+import { appAuthenticator, authFailureLog } from './api-key.guard';
 import { registerJsonBodyParser } from './json-body.parser';
 import { serveOpenApi } from './open-api';
 import type { OpenApiText } from './open-api';
@@ -61,7 +61,7 @@ export async function createHttpApp(
   await registerRateLimit(fastify, options.rateLimiter ?? new RequestRateLimiter(config.rateLimit));
   await registerSecurityHeaders(fastify);
   registerEarlyRefusals(fastify, {
-    authenticator: new ApiKeyAuthenticator(config.apiKeys),
+    authenticator: appAuthenticator(app, config),
     maxBodyBytes,
     ...(options.streamed ? { streamed: options.streamed } : {}),
     onAuthFailure: (failure, path) => logger.warn(authFailureLog(failure, path), 'EarlyRefusals'),

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { APP_CONFIG } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
-import { ApiKeyAuthenticator } from './api-key.guard';
+import { appAuthenticator } from './api-key.guard';
 import { toProblem } from './problem-details.filter';
 
 /** What an app's OpenAPI document says of itself; `keys`: the scopes its API keys need. */
@@ -29,7 +29,7 @@ export function serveOpenApi(app: INestApplication, api: OpenApiText): void {
   );
   const config = app.get<AppConfig>(APP_CONFIG);
   if (config.operationsEndpointsRequireKey) {
-    const authenticator = new ApiKeyAuthenticator(config.apiKeys);
+    const authenticator = appAuthenticator(app, config);
     app.use('/docs', (request: IncomingMessage, response: ServerResponse, next: () => void) => {
       try {
         authenticator.authenticate(request.headers, ['operations']);

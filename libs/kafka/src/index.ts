@@ -7,6 +7,7 @@ export * from './schema-catalog';
 export * from './topic-definitions';
 export * from './topic-provisioner';
 export * from './transient-errors';
+export * from './api-key-directory';
 export * from './kafka-bootstrap';
 export * from './avro-logical-types';
 export * from './kafka.module';

@@ -1,8 +1,9 @@
 import { Global, Inject, Injectable, Logger, Module } from '@nestjs/common';
 import type { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG } from '@consent-ledger/config';
+import { API_KEY_SOURCE, APP_CONFIG } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
 import type { Admin, Kafka } from 'kafkajs';
+import { ApiKeyDirectory, ApiKeyPublisher } from './api-key-directory';
 import { AvroSerde } from './avro-serde';
 import { ChainCheckpointPublisher } from './chain-checkpoint.topic';
 import { bootstrapKafka } from './kafka-bootstrap';
@@ -25,11 +26,15 @@ export class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     private readonly serde: AvroSerde,
+    private readonly apiKeys: ApiKeyDirectory,
+    private readonly apiKeyPublisher: ApiKeyPublisher,
   ) {}
 
   async onModuleInit(): Promise<void> {
     const result = await bootstrapKafka(this.config, this.kafka, this.serde);
     this.logger.log({ msg: 'topics and schemas in place', ...result });
+    // Every app admits the managed keys (consent.api-keys.v1) before it serves a request.
+    await this.apiKeys.start();
   }
 
   /** A connected admin client, shared by health checks. */
@@ -42,6 +47,8 @@ export class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.apiKeys.stop();
+    await this.apiKeyPublisher.stop();
     await this.admin?.disconnect();
   }
 }
@@ -65,8 +72,29 @@ export class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
       useFactory: (kafka: Kafka, config: AppConfig) =>
         new ChainCheckpointPublisher(kafka, consentTopics(config.kafka.topicPrefix)),
     },
+    {
+      provide: ApiKeyDirectory,
+      inject: [KAFKA_CLIENT, APP_CONFIG],
+      useFactory: (kafka: Kafka, config: AppConfig) =>
+        new ApiKeyDirectory(kafka, consentTopics(config.kafka.topicPrefix).apiKeys, config.apiKeys),
+    },
+    { provide: API_KEY_SOURCE, useExisting: ApiKeyDirectory },
+    {
+      provide: ApiKeyPublisher,
+      inject: [KAFKA_CLIENT, APP_CONFIG],
+      useFactory: (kafka: Kafka, config: AppConfig) =>
+        new ApiKeyPublisher(kafka, consentTopics(config.kafka.topicPrefix).apiKeys),
+    },
     KafkaLifecycle,
   ],
-  exports: [KAFKA_CLIENT, AvroSerde, KafkaLifecycle, ChainCheckpointPublisher],
+  exports: [
+    KAFKA_CLIENT,
+    AvroSerde,
+    KafkaLifecycle,
+    ChainCheckpointPublisher,
+    ApiKeyDirectory,
+    API_KEY_SOURCE,
+    ApiKeyPublisher,
+  ],
 })
 export class KafkaModule {}

@@ -89,6 +89,21 @@ export interface ConsentTopics {
   readonly checkpoints: string;
   /** Allow/suppress changes for one purpose. */
   readonly suppression: (purpose: string) => string;
+  /** Erasures (decision records for every purpose, '*'): downstream systems delete the person. */
+  readonly erasures: string;
+  /** Managed API keys (JSON, compacted): every app admits what it holds. */
+  readonly apiKeys: string;
+}
+
+/** The purpose of an erasure's decision record (consent-domain's EVERY_PURPOSE). */
+const ERASURE_PURPOSE = '*';
+
+/**
+ * Where downstream systems hear of a decision change: the purpose's suppression topic, or the
+ * erasures topic for an erasure.
+ */
+export function downstreamTopic(topics: ConsentTopics, purpose: string): string {
+  return purpose === ERASURE_PURPOSE ? topics.erasures : topics.suppression(purpose);
 }
 
 export function consentTopics(topicPrefix: string): ConsentTopics {
@@ -100,5 +115,7 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     usage: `${topicPrefix}consent.decisions.v1`,
     checkpoints: `${topicPrefix}consent.chain-checkpoints.v1`,
     suppression: (purpose: string) => `${topicPrefix}consent.suppression.${purpose}.v1`,
+    erasures: `${topicPrefix}consent.erasures.v1`,
+    apiKeys: `${topicPrefix}consent.api-keys.v1`,
   };
 }

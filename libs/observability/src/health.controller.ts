@@ -14,8 +14,8 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
-import { APP_CONFIG } from '@consent-ledger/config';
-import type { AppConfig } from '@consent-ledger/config';
+import { API_KEY_SOURCE, APP_CONFIG } from '@consent-ledger/config';
+import type { ApiKeySource, AppConfig } from '@consent-ledger/config';
 import { ApiKeyAuthenticator } from '@consent-ledger/http';
 import { KafkaLifecycle } from '@consent-ledger/kafka';
 import type { ConsumerLiveness } from '@consent-ledger/kafka';
@@ -60,8 +60,9 @@ export class HealthController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(CONSUMER_LIVENESS) private readonly consumer?: ConsumerLivenessSource,
     @Optional() private readonly dataSource?: DataSource,
+    @Optional() @Inject(API_KEY_SOURCE) keySource?: ApiKeySource,
   ) {
-    this.authenticator = new ApiKeyAuthenticator(config.apiKeys);
+    this.authenticator = new ApiKeyAuthenticator(config.apiKeys, keySource);
   }
 
   private readonly authenticator: ApiKeyAuthenticator;

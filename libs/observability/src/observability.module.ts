@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Controller, Get, Header, Headers, Inject, Module } from '@nestjs/common';
+import { Controller, Get, Header, Headers, Inject, Module, Optional } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import { ApiKeyAuthenticator, urlWithoutDirectIdentifiers } from '@consent-ledger/http';
 import type { RouteInfo } from '@nestjs/common/interfaces';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { APP_CONFIG } from '@consent-ledger/config';
-import type { AppConfig } from '@consent-ledger/config';
+import { API_KEY_SOURCE, APP_CONFIG } from '@consent-ledger/config';
+import type { ApiKeySource, AppConfig } from '@consent-ledger/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import { collectDefaultMetrics, register } from 'prom-client';
@@ -19,8 +19,11 @@ collectDefaultMetrics();
 export class MetricsController {
   private readonly authenticator: ApiKeyAuthenticator;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.authenticator = new ApiKeyAuthenticator(config.apiKeys);
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(API_KEY_SOURCE) keySource?: ApiKeySource,
+  ) {
+    this.authenticator = new ApiKeyAuthenticator(config.apiKeys, keySource);
   }
 
   /** Open to any scraper unless OPERATIONS_ENDPOINTS_REQUIRE_KEY asks for the operations scope. */

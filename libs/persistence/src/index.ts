@@ -25,3 +25,7 @@ export * from './notices/notice-registry';
 export * from './subject-history';
 export * from './identity-vault/identity-vault.store';
 export * from './identity-vault/postgres-identity-vault.store';
+export * from './erasure/erasure.store';
+export * from './erasure/postgres-erasure.store';
+export * from './api-keys/api-key.store';
+export * from './api-keys/postgres-api-key.store';

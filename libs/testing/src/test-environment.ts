@@ -41,7 +41,7 @@ export async function createTestEnvironment(
     CHAIN_CHECKPOINT_KEY_FILE: join(tmpdir(), `${uniqueName('checkpoint-key')}.pem`),
     // The identity vault's keys are the environment's own, created on first use.
     VAULT_KEY_FILE: join(tmpdir(), uniqueName('vault-keys'), 'identity-vault.json'),
-    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
+    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+erasure+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
     ...extra,
   };
   const config = loadConfigWith(overrides);

@@ -36,7 +36,12 @@ const replayQuery = z.strictObject({
   purpose: list,
 });
 const verifyQuery = z.strictObject({ asOf: timeText.optional(), timeZone: zone });
-const exportQuery = z.strictObject({ from: timeText, to: timeText, timeZone: zone });
+const exportQuery = z.strictObject({
+  from: timeText,
+  to: timeText,
+  timeZone: zone,
+  format: z.enum(['ndjson', 'iso-27560', 'dpv']).default('ndjson'),
+});
 const proofQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
 const usageQuery = z
   .strictObject({
@@ -145,8 +150,12 @@ export class AuditHttpController {
   }
 
   @Get('events')
-  @ApiProduces('application/x-ndjson')
-  @ApiOperation({ summary: 'Events recorded in [from, to), one JSON object per line' })
+  @ApiProduces('application/x-ndjson', 'application/ld+json')
+  @ApiOperation({
+    summary: 'Events recorded in [from, to), one JSON object per line',
+    description:
+      '`format=iso-27560`: one ISO/IEC TS 27560 consent record per line; `format=dpv`: one W3C DPV JSON-LD document.',
+  })
   async export(
     @Query(new ZodPipe(exportQuery)) query: z.output<typeof exportQuery>,
     @Res() reply: FastifyReply,
@@ -158,10 +167,18 @@ export class AuditHttpController {
         { field: 'to', code: 'REQUEST.INVALID_RANGE', message: 'must be after from' },
       ]);
     const { events } = await this.auditor.export({ from, to });
+    if (query.format === 'dpv') {
+      await reply.status(200).type('application/ld+json').send(this.auditor.asDpv(events));
+      return;
+    }
+    const asRecord =
+      query.format === 'iso-27560'
+        ? (event: (typeof events)[number]) => this.auditor.asIso27560(event)
+        : (event: (typeof events)[number]) => event;
     // A stream, so that Fastify writes line after line as the client reads them.
     const lines = Readable.from(
       (function* () {
-        for (const event of events) yield `${JSON.stringify(event)}\n`;
+        for (const event of events) yield `${JSON.stringify(asRecord(event))}\n`;
       })(),
     );
     await reply.status(200).type('application/x-ndjson').send(lines);

@@ -1,4 +1,6 @@
 import type { VendorEndpoint } from '@consent-ledger/config';
+import { NonRetriableError } from '@consent-ledger/kafka';
+import { isErasure } from '../suppression-update';
 import type { SuppressionTarget, SuppressionUpdate } from '../suppression-update';
 import { callVendor } from '../vendor-http';
 
@@ -31,6 +33,7 @@ export class CrmClient implements SuppressionTarget {
       'idempotency-key': idempotencyKey,
     };
     const [single] = updates;
+    if (single && isErasure(single)) return this.gdprDelete(updates, headers);
     if (updates.length === 1 && single) {
       await callVendor(
         this.name,
@@ -55,6 +58,40 @@ export class CrmClient implements SuppressionTarget {
         }),
       },
       this.timeoutMs,
+    );
+  }
+
+  /**
+   * Erased subjects: HubSpot's `POST /crm/v3/objects/contacts/gdpr-delete`, one contact per call
+   * (found by our subject id), which deletes the contact and its history for good. The calls of
+   * one delivery go out together; a repeat after a partial failure deletes again, harmlessly (a
+   * contact already gone answers 404, taken as done).
+   */
+  private async gdprDelete(
+    updates: readonly SuppressionUpdate[],
+    headers: Record<string, string>,
+  ): Promise<void> {
+    await Promise.all(
+      updates.map(async (update) => {
+        try {
+          await callVendor(
+            this.name,
+            `${this.endpoint.url}/crm/v3/objects/contacts/gdpr-delete`,
+            {
+              method: 'POST',
+              headers: {
+                ...headers,
+                'idempotency-key': `${headers['idempotency-key']}|${update.subjectId}`,
+              },
+              body: JSON.stringify({ objectId: update.subjectId, idProperty: 'external_id' }),
+            },
+            this.timeoutMs,
+          );
+        } catch (error) {
+          if (!(error instanceof NonRetriableError && error.code === 'VENDOR.HTTP_404'))
+            throw error;
+        }
+      }),
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { VendorEndpoint } from '@consent-ledger/config';
 import { NonRetriableError } from '@consent-ledger/kafka';
+import { isErasure } from '../suppression-update';
 import type { SuppressionTarget, SuppressionUpdate } from '../suppression-update';
 import { callVendor } from '../vendor-http';
 
@@ -27,6 +28,7 @@ export class EmailPlatformClient implements SuppressionTarget {
   async deliver(updates: readonly SuppressionUpdate[], idempotencyKey: string): Promise<void> {
     const [first] = updates;
     if (!first) return;
+    if (isErasure(first)) return this.deleteUsers(updates, idempotencyKey);
     const group = this.subscriptionGroups[first.purpose];
     if (!group)
       throw new NonRetriableError(
@@ -48,6 +50,30 @@ export class EmailPlatformClient implements SuppressionTarget {
           subscription_state: first.allowed ? 'subscribed' : 'unsubscribed',
           external_id: updates.map((update) => update.subjectId),
         }),
+      },
+      this.timeoutMs,
+    );
+  }
+
+  /**
+   * Erased subjects: `POST /users/delete` (Braze's user delete, up to 50 external ids), which
+   * removes the profile and its attributes; deleting a user the platform does not hold succeeds.
+   */
+  private async deleteUsers(
+    updates: readonly SuppressionUpdate[],
+    idempotencyKey: string,
+  ): Promise<void> {
+    await callVendor(
+      this.name,
+      `${this.endpoint.url}/users/delete`,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${this.endpoint.apiKey}`,
+          'idempotency-key': idempotencyKey,
+        },
+        body: JSON.stringify({ external_ids: updates.map((update) => update.subjectId) }),
       },
       this.timeoutMs,
     );

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { IDENTITY_VAULT_STORE } from '@consent-ledger/persistence';
-import type { IdentityVaultStore, StoredIdentifier } from '@consent-ledger/persistence';
+import { AppError } from '@consent-ledger/http';
+import { ERASURE_STORE, IDENTITY_VAULT_STORE } from '@consent-ledger/persistence';
+import type {
+  ErasureStore,
+  IdentityVaultStore,
+  StoredIdentifier,
+} from '@consent-ledger/persistence';
 import {
   blindIndex,
   newDataKey,
@@ -43,19 +48,38 @@ export class IdentityVaultService {
   constructor(
     @Inject(IDENTITY_VAULT_STORE) private readonly store: IdentityVaultStore,
     @Inject(VAULT_KEYS) private readonly keys: VaultKeys,
+    @Inject(ERASURE_STORE) private readonly erasures: ErasureStore,
   ) {}
 
-  /** Replaces the kinds of identifier the request gives (a kind left out is kept as it was). */
+  /**
+   * Replaces the kinds of identifier the request gives (a kind left out is kept as it was). An
+   * erased subject takes none (409 SUBJECT.ERASED), and an identifier of an erased subject is not
+   * taken again for anyone (409 IDENTIFIER.ERASED naming the field): its suppression stands.
+   */
   async put(subjectId: string, identifiers: SubjectIdentifiers): Promise<IdentifierKind[]> {
+    if (await this.erasures.find(subjectId))
+      throw new AppError(
+        'SUBJECT.ERASED',
+        'Subject erased',
+        `Subject '${subjectId}' was erased at their request; the vault takes nothing of theirs again.`,
+        [{ field: 'subjectId', code: 'SUBJECT.ERASED', message: 'this subject was erased' }],
+      );
+    const given = valuesByKind(identifiers);
+    const indexed = given.map(({ kind, value }) => ({
+      kind,
+      value,
+      blindIndex: blindIndex(this.keys.blindIndexKey, kind, value),
+    }));
+    const erased = await this.store.erasedAmong(indexed);
+    if (erased.length > 0) throw identifierErased(erased, indexed);
     const stored = await this.store.dataKey(subjectId, async () => {
       const wrapped = await this.keys.kms.wrap(newDataKey());
       return { kekId: wrapped.kekId, wrappedKey: wrapped.bytes };
     });
     const dataKey = await this.keys.kms.unwrap({ kekId: stored.kekId, bytes: stored.wrappedKey });
-    const given = valuesByKind(identifiers);
-    const sealed: StoredIdentifier[] = given.map(({ kind, value }) => ({
+    const sealed: StoredIdentifier[] = indexed.map(({ kind, value, blindIndex }) => ({
       kind,
-      blindIndex: blindIndex(this.keys.blindIndexKey, kind, value),
+      blindIndex,
       sealedValue: seal(
         dataKey,
         Buffer.from(normaliseIdentifier(kind, value), 'utf8'),
@@ -117,10 +141,57 @@ export class IdentityVaultService {
     }
   }
 
-  /** The subjects holding this identifier, found by its blind index. */
-  lookup(kind: IdentifierKind, value: string): Promise<string[]> {
-    return this.store.subjectsByBlindIndex(kind, blindIndex(this.keys.blindIndexKey, kind, value));
+  /**
+   * The subjects holding this identifier, found by its blind index, and whether it belonged to an
+   * erased subject (then it is suppressed: nobody may be contacted through it).
+   */
+  async lookup(
+    kind: IdentifierKind,
+    value: string,
+  ): Promise<{ subjectIds: string[]; erased: boolean }> {
+    const index = blindIndex(this.keys.blindIndexKey, kind, value);
+    const [subjectIds, erased] = await Promise.all([
+      this.store.subjectsByBlindIndex(kind, index),
+      this.store.erasedAmong([{ kind, blindIndex: index }]),
+    ]);
+    return { subjectIds, erased: erased.length > 0 };
   }
+
+  /**
+   * Crypto-shreds the subject: its data key and sealed identifiers are destroyed, so every
+   * ciphertext sealed with that key (here and in any copy) is unreadable; the blind indexes stay
+   * as suppression entries. Returns how many identifiers it held. Idempotent.
+   */
+  shred(subjectId: string): Promise<number> {
+    return this.store.shred(subjectId);
+  }
+}
+
+/** The request fields of identifier kinds. */
+const kindFields = Object.fromEntries(
+  Object.entries(fieldKinds).map(([field, kind]) => [kind, field]),
+) as Record<IdentifierKind, keyof SubjectIdentifiers>;
+
+/** 409 naming each field whose identifier belonged to an erased subject. */
+function identifierErased(
+  erased: ReadonlyArray<{ kind: string; blindIndex: Buffer }>,
+  given: ReadonlyArray<{ kind: IdentifierKind; blindIndex: Buffer }>,
+): AppError {
+  const fields = given
+    .filter((entry) =>
+      erased.some((e) => e.kind === entry.kind && e.blindIndex.equals(entry.blindIndex)),
+    )
+    .map((entry) => kindFields[entry.kind]);
+  return new AppError(
+    'IDENTIFIER.ERASED',
+    'Identifier of an erased subject',
+    'An identifier given belonged to a person who asked to be erased; it stays suppressed and is not taken again.',
+    [...new Set(fields)].map((field) => ({
+      field,
+      code: 'IDENTIFIER.ERASED',
+      message: 'belonged to an erased subject',
+    })),
+  );
 }
 
 function kindsGiven(identifiers: SubjectIdentifiers): IdentifierKind[] {

@@ -48,11 +48,14 @@ export class SubjectIdentifiersHttpController {
   @Post('lookup')
   @HttpCode(200)
   @RequireScopes('identity:read')
-  @ApiOperation({ summary: 'The subjects holding an identifier, found by its blind index' })
+  @ApiOperation({
+    summary:
+      'The subjects holding an identifier, found by its blind index, and whether it belonged to an erased subject (suppressed)',
+  })
   async lookup(
     @Body(new ZodPipe(lookupSchema)) body: z.output<typeof lookupSchema>,
-  ): Promise<{ subjectIds: string[] }> {
+  ): Promise<{ subjectIds: string[]; erased: boolean }> {
     const [field, value] = Object.entries(body)[0] as [keyof typeof lookupKinds, string];
-    return { subjectIds: await this.vault.lookup(lookupKinds[field], value) };
+    return this.vault.lookup(lookupKinds[field], value);
   }
 }

@@ -1,6 +1,9 @@
-import { Controller, HttpCode, Logger, Post, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Inject, Logger, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard, RequireScopes } from '@consent-ledger/http';
+import { ApiKeyGuard, CurrentCaller, RequireScopes } from '@consent-ledger/http';
+import type { Caller } from '@consent-ledger/http';
+import { API_KEY_STORE } from '@consent-ledger/persistence';
+import type { ApiKeyStore } from '@consent-ledger/persistence';
 import { IdentityVaultService } from './identity-vault.service';
 
 /** The identity vault's keys: rotation of the key-encryption key. */
@@ -12,7 +15,10 @@ import { IdentityVaultService } from './identity-vault.service';
 export class VaultKeysHttpController {
   private readonly logger = new Logger(VaultKeysHttpController.name);
 
-  constructor(private readonly vault: IdentityVaultService) {}
+  constructor(
+    private readonly vault: IdentityVaultService,
+    @Inject(API_KEY_STORE) private readonly adminLog: ApiKeyStore,
+  ) {}
 
   @Post('rotations')
   @HttpCode(200)
@@ -20,7 +26,7 @@ export class VaultKeysHttpController {
     summary:
       'Make a new key-encryption key current and rewrap every data key with it, while the vault keeps answering',
   })
-  async rotate(): Promise<{ kekId: string; rewrapped: number }> {
+  async rotate(@CurrentCaller() caller: Caller): Promise<{ kekId: string; rewrapped: number }> {
     const started = Date.now();
     const result = await this.vault.rotateKeyEncryptionKey((rewrapped) =>
       this.logger.log({ msg: 'rewrapping data keys', rewrapped }),
@@ -30,6 +36,12 @@ export class VaultKeysHttpController {
       kekId: result.kekId,
       rewrapped: result.rewrapped,
       ms: Date.now() - started,
+    });
+    await this.adminLog.audit({
+      actor: caller.keyId,
+      action: 'vault.rotate-key-encryption-key',
+      target: result.kekId,
+      details: { rewrapped: result.rewrapped },
     });
     return result;
   }

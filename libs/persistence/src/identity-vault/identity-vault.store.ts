@@ -29,6 +29,16 @@ export interface IdentityVaultStore {
   identifiersOf(subjectId: string): Promise<StoredIdentifier[]>;
   /** The subjects holding an identifier of this kind and blind index. */
   subjectsByBlindIndex(kind: string, blindIndex: Buffer): Promise<string[]>;
+  /**
+   * Crypto-shreds the subject, in one transaction: its identifiers' blind indexes become
+   * suppression entries, its sealed identifiers and its data key are deleted. Returns how many
+   * identifiers it held. Idempotent.
+   */
+  shred(subjectId: string): Promise<number>;
+  /** Which of these (kind, blind index) pairs belonged to an erased subject. */
+  erasedAmong(
+    identifiers: ReadonlyArray<{ readonly kind: string; readonly blindIndex: Buffer }>,
+  ): Promise<Array<{ kind: string; blindIndex: Buffer }>>;
   /** Up to `limit` data keys wrapped by another KEK than `kekId`, by subject. */
   keysNotWrappedBy(
     kekId: string,

@@ -34,6 +34,33 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
     return row ? { kekId: row.kek_id, wrappedKey: row.wrapped_key } : undefined;
   }
 
+  async shred(subjectId: string): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const held: Array<{ kind: string }> = await manager.query(
+        `INSERT INTO erased_identifier (kind, blind_index)
+         SELECT kind, blind_index FROM subject_identifier WHERE subject_id = $1
+         ON CONFLICT DO NOTHING RETURNING kind`,
+        [subjectId],
+      );
+      await manager.query('DELETE FROM subject_identifier WHERE subject_id = $1', [subjectId]);
+      await manager.query('DELETE FROM subject_data_key WHERE subject_id = $1', [subjectId]);
+      return held.length;
+    });
+  }
+
+  async erasedAmong(
+    identifiers: ReadonlyArray<{ readonly kind: string; readonly blindIndex: Buffer }>,
+  ): Promise<Array<{ kind: string; blindIndex: Buffer }>> {
+    if (identifiers.length === 0) return [];
+    const rows: Array<{ kind: string; blind_index: Buffer }> = await this.dataSource.query(
+      `SELECT e.kind, e.blind_index FROM erased_identifier e
+         JOIN unnest($1::text[], $2::bytea[]) AS k(kind, blind_index)
+           ON e.kind = k.kind AND e.blind_index = k.blind_index`,
+      [identifiers.map(({ kind }) => kind), identifiers.map(({ blindIndex }) => blindIndex)],
+    );
+    return rows.map((row) => ({ kind: row.kind, blindIndex: row.blind_index }));
+  }
+
   async replaceIdentifiers(
     subjectId: string,
     kinds: readonly string[],

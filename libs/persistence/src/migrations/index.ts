@@ -13,6 +13,7 @@ import { ChainHeads1795001100000 } from './1795001100000-chain-heads';
 import { UnacknowledgedEvents1795001200000 } from './1795001200000-unacknowledged-events';
 import { IdentityVault1795001300000 } from './1795001300000-identity-vault';
 import { Erasure1795001400000 } from './1795001400000-erasure';
+import { ManagedApiKeys1795001500000 } from './1795001500000-managed-api-keys';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   UnacknowledgedEvents1795001200000,
   IdentityVault1795001300000,
   Erasure1795001400000,
+  ManagedApiKeys1795001500000,
 ];

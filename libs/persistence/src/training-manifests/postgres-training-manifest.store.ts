@@ -79,8 +79,9 @@ export class PostgresTrainingManifestStore implements TrainingManifestStore {
       `SELECT m.manifest_id, m.job_id, m.dataset_id, m.purpose, m.created_at, count(DISTINCT s.subject_id)::int AS withdrawn
          FROM training_manifest m
          JOIN training_manifest_subject s ON s.manifest_id = m.manifest_id
-         JOIN consent_event e ON e.subject_id = s.subject_id AND e.action IN ('WITHDRAW', 'EXPIRE')
-          AND e.recorded_at > m.created_at AND (e.purpose = m.purpose OR m.purpose LIKE e.purpose || '.%')
+         JOIN consent_event e ON e.subject_id = s.subject_id AND e.action IN ('WITHDRAW', 'EXPIRE', 'ERASE')
+          AND e.recorded_at > m.created_at
+          AND (e.purpose = m.purpose OR m.purpose LIKE e.purpose || '.%' OR e.purpose = '*')
         GROUP BY m.manifest_id ORDER BY m.created_at`,
     );
     return rows.map((row) => ({
