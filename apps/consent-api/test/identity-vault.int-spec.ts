@@ -227,7 +227,7 @@ describe('identity vault against the real stack', () => {
     });
     expect(
       (await call('POST', '/v1/subjects/lookup', { email: 'first@example.com' })).body,
-    ).toEqual({ subjectIds: [] });
+    ).toEqual({ subjectIds: [], erased: false });
   });
 
   it('answers only keys with the identity scopes, and refuses malformed identifiers naming the field', async () => {

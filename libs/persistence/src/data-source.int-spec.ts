@@ -37,12 +37,17 @@ describe('PostgreSQL data source and migrations', () => {
       'ChainHeads1795001100000',
       'UnacknowledgedEvents1795001200000',
       'IdentityVault1795001300000',
+      'Erasure1795001400000',
+      'ManagedApiKeys1795001500000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
     );
     expect(tables.map((row: { table_name: string }) => row.table_name)).toEqual([
+      'admin_audit_entry',
+      'api_key',
+      'api_key_secret',
       'chain_checkpoint',
       'consent_choice',
       'consent_event',
@@ -51,6 +56,8 @@ describe('PostgreSQL data source and migrations', () => {
       'consent_subject',
       'consent_usage',
       'consent_write_head',
+      'erased_identifier',
+      'erasure_request',
       'idempotency_record',
       'ml_training_exclusion',
       'projection_checkpoint',
