@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { consentTopics, createKafkaClient } from '@consent-ledger/kafka';
 import {
   choiceRequest,
+  columnsHolding,
   createTestEnvironment,
   recordsHolding,
   startPipeline,
@@ -11,34 +12,6 @@ import {
   waitFor,
 } from '@consent-ledger/testing';
 import type { Pipeline, TestEnvironment } from '@consent-ledger/testing';
-
-/** Every table's text, JSON and bytea columns holding `needle` (as text, or as UTF-8 bytes). */
-async function columnsHolding(databaseUrl: string, needle: string): Promise<string[]> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows: columns } = await client.query<{ table: string; column: string; type: string }>(
-      `SELECT table_name AS table, column_name AS column, data_type AS type
-         FROM information_schema.columns
-        WHERE table_schema = 'public'
-          AND data_type IN ('text', 'character varying', 'jsonb', 'json', 'bytea', 'ARRAY')`,
-    );
-    const holding: string[] = [];
-    for (const { table, column, type } of columns) {
-      const test =
-        type === 'bytea'
-          ? `position(convert_to($1, 'UTF8') in "${column}") > 0`
-          : `"${column}"::text ILIKE '%' || $1 || '%'`;
-      const { rows } = await client.query(`SELECT 1 FROM "${table}" WHERE ${test} LIMIT 1`, [
-        needle,
-      ]);
-      if (rows.length > 0) holding.push(`${table}.${column}`);
-    }
-    return holding;
-  } finally {
-    await client.end();
-  }
-}
 
 describe('identity vault against the real stack', () => {
   let environment: TestEnvironment;

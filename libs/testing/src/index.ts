@@ -7,6 +7,7 @@ export * from './fake-vendor';
 export * from './app-process';
 export * from './projection-settled';
 export * from './topic-reader';
+export * from './database-scan';
 export * from './linked-events';
 export * from './tcp-proxy';
 export * from './pipeline';

@@ -1,6 +1,6 @@
 import type { ConsentUsageRecord } from '@consent-ledger/consent-domain';
 import { deadLetterHeaders } from '@consent-ledger/kafka';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { v7 as uuidv7 } from 'uuid';
 import { uniqueName } from './unique-name';
 import { waitFor } from './wait-for';
@@ -118,4 +118,81 @@ export async function recordsHolding(kafka: Kafka, topic: string, needle: string
     await consumer.disconnect();
   }
   return holding;
+}
+
+/** A record's key, value and header values, as bytes. */
+function recordParts(message: KafkaMessage): Buffer[] {
+  return [message.key, message.value, ...Object.values(message.headers ?? {}).flat()].flatMap(
+    (part) => (part === undefined || part === null ? [] : [Buffer.from(part)]),
+  );
+}
+
+/** `topic:partition` of each partition that holds records. */
+function partitionsToRead(ends: ReadonlyMap<string, ReadonlyMap<number, bigint>>): Set<string> {
+  return new Set(
+    [...ends].flatMap(([topic, parts]) =>
+      [...parts].flatMap(([partition, end]) => (end > 0n ? [`${topic}:${partition}`] : [])),
+    ),
+  );
+}
+
+/** Where each partition of every topic whose name starts with `prefix` ends now. */
+async function topicEnds(kafka: Kafka, prefix: string): Promise<Map<string, Map<number, bigint>>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)).sort();
+    const ends = new Map<string, Map<number, bigint>>();
+    for (const topic of topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      ends.set(topic, new Map(offsets.map(({ partition, high }) => [partition, BigInt(high)])));
+    }
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Every topic whose name starts with `prefix`, read once from its beginning to its end: for each,
+ * the needles found in any record's key, value or headers (as UTF-8 bytes), and how many records
+ * it holds. A scan for identifiers that must never travel in clear.
+ */
+export async function topicsHolding(
+  kafka: Kafka,
+  prefix: string,
+  needles: readonly string[],
+): Promise<Array<{ topic: string; records: number; found: string[] }>> {
+  const ends = await topicEnds(kafka, prefix);
+  const topics = [...ends.keys()];
+  const pending = partitionsToRead(ends);
+  const patterns = needles.map((needle) => [needle, Buffer.from(needle, 'utf8')] as const);
+  const results = new Map(topics.map((topic) => [topic, { records: 0, found: new Set<string>() }]));
+  const consumer = kafka.consumer({ groupId: uniqueName('identifier-scan') });
+  await consumer.connect();
+  for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, partition, message }) => {
+      const result = results.get(topic)!;
+      result.records += 1;
+      const parts = recordParts(message);
+      for (const [needle, bytes] of patterns)
+        if (parts.some((part) => part.includes(bytes))) result.found.add(needle);
+      if (BigInt(message.offset) + 1n >= ends.get(topic)!.get(partition)!)
+        pending.delete(`${topic}:${partition}`);
+    },
+  });
+  try {
+    await waitFor(() => pending.size === 0, {
+      timeoutMs: 60_000,
+      description: () => `every topic read to its end (left: ${[...pending].join(', ')})`,
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return [...results].map(([topic, { records, found }]) => ({
+    topic,
+    records,
+    found: [...found].sort(),
+  }));
 }
