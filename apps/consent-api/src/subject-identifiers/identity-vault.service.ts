@@ -57,20 +57,18 @@ export class IdentityVaultService {
    * taken again for anyone (409 IDENTIFIER.ERASED naming the field): its suppression stands.
    */
   async put(subjectId: string, identifiers: SubjectIdentifiers): Promise<IdentifierKind[]> {
-    if (await this.erasures.find(subjectId))
-      throw new AppError(
-        'SUBJECT.ERASED',
-        'Subject erased',
-        `Subject '${subjectId}' was erased at their request; the vault takes nothing of theirs again.`,
-        [{ field: 'subjectId', code: 'SUBJECT.ERASED', message: 'this subject was erased' }],
-      );
     const given = valuesByKind(identifiers);
     const indexed = given.map(({ kind, value }) => ({
       kind,
       value,
       blindIndex: blindIndex(this.keys.blindIndexKey, kind, value),
     }));
-    const erased = await this.store.erasedAmong(indexed);
+    // Both checks at once: each is a round trip of its own.
+    const [erasure, erased] = await Promise.all([
+      this.erasures.find(subjectId),
+      this.store.erasedAmong(indexed),
+    ]);
+    if (erasure) throw subjectErased(subjectId);
     if (erased.length > 0) throw identifierErased(erased, indexed);
     const stored = await this.store.dataKey(subjectId, async () => {
       const wrapped = await this.keys.kms.wrap(newDataKey());
@@ -87,7 +85,9 @@ export class IdentityVaultService {
       ),
     }));
     const kinds = [...new Set(kindsGiven(identifiers))];
-    await this.store.replaceIdentifiers(subjectId, kinds, sealed);
+    // Refused when the subject's erasure began meanwhile.
+    if (!(await this.store.replaceIdentifiers(subjectId, kinds, sealed)))
+      throw subjectErased(subjectId);
     return kinds;
   }
 
@@ -166,6 +166,14 @@ export class IdentityVaultService {
     return this.store.shred(subjectId);
   }
 }
+
+const subjectErased = (subjectId: string) =>
+  new AppError(
+    'SUBJECT.ERASED',
+    'Subject erased',
+    `Subject '${subjectId}' was erased at their request; the vault takes nothing of theirs again.`,
+    [{ field: 'subjectId', code: 'SUBJECT.ERASED', message: 'this subject was erased' }],
+  );
 
 /** The request fields of identifier kinds. */
 const kindFields = Object.fromEntries(

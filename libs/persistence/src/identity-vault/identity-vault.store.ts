@@ -20,12 +20,17 @@ export interface IdentityVaultStore {
   dataKey(subjectId: string, proposed: () => Promise<StoredDataKey>): Promise<StoredDataKey>;
   /** The subject's data key, if it has one. */
   existingDataKey(subjectId: string): Promise<StoredDataKey | undefined>;
-  /** Replaces the subject's identifiers of the given kinds with these, in one transaction. */
+  /**
+   * Replaces the subject's identifiers of the given kinds with these, in one transaction that
+   * holds the subject's data key: false (nothing written) when the subject's erasure was
+   * requested or its key is gone, so an identifier put while the subject is being erased is
+   * either refused or shredded with the rest.
+   */
   replaceIdentifiers(
     subjectId: string,
     kinds: readonly string[],
     identifiers: readonly StoredIdentifier[],
-  ): Promise<void>;
+  ): Promise<boolean>;
   identifiersOf(subjectId: string): Promise<StoredIdentifier[]>;
   /** The subjects holding an identifier of this kind and blind index. */
   subjectsByBlindIndex(kind: string, blindIndex: Buffer): Promise<string[]>;

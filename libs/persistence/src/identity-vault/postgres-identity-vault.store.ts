@@ -36,6 +36,11 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
 
   async shred(subjectId: string): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
+      // Waits for an identifier write in flight (it holds this row), so that what it wrote is
+      // shredded too; the statements below each see what was committed before them.
+      await manager.query('SELECT 1 FROM subject_data_key WHERE subject_id = $1 FOR UPDATE', [
+        subjectId,
+      ]);
       const held: Array<{ kind: string }> = await manager.query(
         `INSERT INTO erased_identifier (kind, blind_index)
          SELECT kind, blind_index FROM subject_identifier WHERE subject_id = $1
@@ -65,13 +70,21 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
     subjectId: string,
     kinds: readonly string[],
     identifiers: readonly StoredIdentifier[],
-  ): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+  ): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      // The key's row lock orders this against a shred (which deletes the row); the erasure
+      // request is opened before the shred, so it is seen here if the shred could have run.
+      const open: Array<{ erased: boolean }> = await manager.query(
+        `SELECT EXISTS (SELECT 1 FROM erasure_request WHERE subject_id = $1) AS erased
+           FROM subject_data_key WHERE subject_id = $1 FOR UPDATE`,
+        [subjectId],
+      );
+      if (open.length === 0 || open[0]!.erased) return false;
       await manager.query(
         'DELETE FROM subject_identifier WHERE subject_id = $1 AND kind = ANY($2::text[])',
         [subjectId, kinds],
       );
-      if (identifiers.length === 0) return;
+      if (identifiers.length === 0) return true;
       await manager.query(
         `INSERT INTO subject_identifier (subject_id, kind, blind_index, sealed_value)
          SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::bytea[])
@@ -83,6 +96,7 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
           identifiers.map((identifier) => identifier.sealedValue),
         ],
       );
+      return true;
     });
   }
 
