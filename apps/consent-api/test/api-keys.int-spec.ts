@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
+import { childEnvironment } from '@consent-ledger/config';
 import {
   choiceRequest,
   createTestEnvironment,
@@ -8,6 +11,9 @@ import {
   waitFor,
 } from '@consent-ledger/testing';
 import type { Pipeline, TestEnvironment } from '@consent-ledger/testing';
+
+const run = promisify(execFile);
+const KEYS_CLI = 'apps/consent-api/src/api-keys/api-keys.cli.ts';
 
 describe('managed API keys and roles, on every app', () => {
   let environment: TestEnvironment;
@@ -144,6 +150,37 @@ describe('managed API keys and roles, on every app', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('is managed from the shell too: the keys CLI creates, lists and revokes through the admin API', async () => {
+    const keys = async (...args: string[]) => {
+      const { stdout } = await run(
+        process.execPath,
+        ['-r', 'ts-node/register', '-r', 'tsconfig-paths/register', KEYS_CLI, ...args],
+        {
+          env: childEnvironment({
+            TS_NODE_TRANSPILE_ONLY: 'true',
+            CONSENT_API_URL: pipeline.url('consent-api'),
+            ADMIN_API_KEY: TEST_ADMIN_KEY,
+          }),
+        },
+      );
+      return JSON.parse(stdout) as Record<string, unknown>;
+    };
+    // Given a key created from the shell with the auditor role
+    const created = await keys('create', '--id', 'shell-auditor', '--role', 'auditor');
+    expect(created).toMatchObject({
+      keyId: 'shell-auditor',
+      scopes: ['audit:read', 'consent:read'],
+    });
+    const secret = created.secret as string;
+    // Then it reads the audit log, lists, and once revoked from the shell is refused
+    await until(secret, { record: 403, decide: 403, audit: 200 });
+    expect(((await keys('list')).keys as Array<{ keyId: string }>).map((k) => k.keyId)).toContain(
+      'shell-auditor',
+    );
+    expect(await keys('revoke', 'shell-auditor')).toMatchObject({ revokedAt: expect.any(String) });
+    await until(secret, { record: 401, decide: 401, audit: 401 });
   });
 
   it('refuses a key whose role and scopes are both given, or an id already used', async () => {
