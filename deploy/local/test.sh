@@ -18,6 +18,8 @@ export NODE_ENV=test
 KAFKA_LINES="${KAFKA_LINES:-3.9.2 4.4.0}"
 
 ensure_node_modules "$ROOT"
+# The vault's PKCS#11 tests run a real token: Debian's SoftHSM2.
+ensure_command softhsm2-util softhsm2
 cd "$ROOT"
 
 log "type-checking"

@@ -150,8 +150,15 @@ export interface AppConfig {
   readonly apiKeys: readonly ApiKey[];
   readonly connectors: ConnectorSettings;
   readonly decisions: DecisionSettings;
-  /** The identity vault's local key file (key-encryption keys and the blind-index key). */
-  readonly vault: { readonly keyFile: string };
+  /**
+   * The identity vault's keys: the local key file (the blind-index key, and the key-encryption
+   * keys unless a PKCS#11 token holds them), and where the PKCS#11 key service answers.
+   */
+  readonly vault: {
+    readonly keyFile: string;
+    readonly kms: 'local-file' | 'pkcs11';
+    readonly pkcs11: { readonly url: string; readonly tokenFile?: string };
+  };
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -255,6 +262,11 @@ function toAppConfig(env: Environment): AppConfig {
       keyFile:
         env.VAULT_KEY_FILE ??
         join(homedir(), '.cache', 'consent-ledger', 'keys', 'identity-vault.json'),
+      kms: env.VAULT_KMS,
+      pkcs11: {
+        url: env.VAULT_PKCS11_URL,
+        ...(env.VAULT_PKCS11_TOKEN_FILE ? { tokenFile: env.VAULT_PKCS11_TOKEN_FILE } : {}),
+      },
     },
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {

@@ -75,6 +75,9 @@ export const environmentSchema = z
       .default(3_600_000),
     CHAIN_CHECKPOINT_KEY_FILE: optionalText,
     VAULT_KEY_FILE: optionalText,
+    VAULT_KMS: z.enum(['local-file', 'pkcs11']).default('local-file'),
+    VAULT_PKCS11_URL: z.url().default('http://127.0.0.1:3960'),
+    VAULT_PKCS11_TOKEN_FILE: optionalText,
     CHAIN_CHECKPOINT_PUBLIC_KEY_FILE: optionalText,
     DOWNSTREAM_SYSTEMS_FILE: z.string().min(1).default('deploy/policy/downstream-systems.yaml'),
     CONNECTORS: z

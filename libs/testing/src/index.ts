@@ -14,3 +14,4 @@ export * from './pipeline';
 export * from './choice-requests';
 export * from './topic-writer';
 export * from './decision-records';
+export * from './pkcs11-key-service';

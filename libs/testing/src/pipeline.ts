@@ -36,7 +36,7 @@ export interface Pipeline {
 }
 
 /** A port nothing listens on now, for an app to take. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };

@@ -4,3 +4,4 @@ export * from './local-key-file.kms';
 export * from './identifier-kinds';
 export * from './vault-keys';
 export * from './evidence';
+export * from './pkcs11.kms';
