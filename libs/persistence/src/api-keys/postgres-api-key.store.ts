@@ -1,6 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
+import { queryPrepared } from '../prepared-query';
 import { API_KEY_STORE } from './api-key.store';
 import type { AdminAuditEntry, ApiKeyStore, StoredApiKey } from './api-key.store';
 
@@ -124,7 +125,9 @@ export class PostgresApiKeyStore implements ApiKeyStore {
 
   async revoke(keyId: string, actor: string): Promise<StoredApiKey | undefined> {
     return this.dataSource.transaction(async (manager) => {
-      const revoked: unknown[] = await manager.query(
+      // node-postgres's rows: TypeORM's query answers an UPDATE with [rows, count] instead.
+      const revoked = await queryPrepared(
+        manager,
         `UPDATE api_key SET revoked_at = now(), updated_at = now()
           WHERE key_id = $1 AND revoked_at IS NULL RETURNING key_id`,
         [keyId],

@@ -1,5 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryPrepared } from '../prepared-query';
 import { IDENTITY_VAULT_STORE } from './identity-vault.store';
 import type { IdentityVaultStore, StoredDataKey, StoredIdentifier } from './identity-vault.store';
 
@@ -143,7 +144,9 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
     keys: ReadonlyArray<{ subjectId: string; from: StoredDataKey; to: StoredDataKey }>,
   ): Promise<number> {
     if (keys.length === 0) return 0;
-    const changed: unknown[] = await this.dataSource.query(
+    // node-postgres's rows: TypeORM's query answers an UPDATE with [rows, count] instead.
+    const changed = await queryPrepared(
+      this.dataSource.manager,
       `UPDATE subject_data_key AS k SET kek_id = r.to_kek, wrapped_key = r.to_key
          FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::bytea[])
               AS r(subject_id, from_kek, from_key, to_kek, to_key)
