@@ -231,7 +231,7 @@ broker_fault() {
 # ---------------------------------------------------------------- Apicurio Registry
 
 registry_answers() {
-  curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects"
+  curl -sf -o /dev/null "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/config"
 }
 
 registry_up() {

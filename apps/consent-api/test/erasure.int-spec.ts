@@ -1,8 +1,7 @@
 import { Client } from 'pg';
 import { choiceRequest, TEST_READ_ONLY_KEY, uniqueName, waitFor } from '@consent-ledger/testing';
 import type { FakeVendor } from '@consent-ledger/testing';
-import { startWholePipeline } from './whole-pipeline';
-import type { WholePipeline } from './whole-pipeline';
+import { wholePipelineForThisFile } from './whole-pipeline';
 
 /** The elements ISO/IEC TS 27560 asks of a consent record, as our export names them. */
 const ISO_27560_FIELDS = [
@@ -17,18 +16,7 @@ const ISO_27560_FIELDS = [
 ];
 
 describe('erasure by crypto-shredding, against the real stack', () => {
-  let system: WholePipeline;
-  const call: WholePipeline['call'] = (...args) => system.call(...args);
-  const api: WholePipeline['api'] = (...args) => system.api(...args);
-  const decision: WholePipeline['decision'] = (...args) => system.decision(...args);
-
-  beforeAll(async () => {
-    system = await startWholePipeline();
-  });
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const { system: running, call, api, decision } = wholePipelineForThisFile();
 
   it('forgets the person everywhere, keeps the proof and the suppression, and tells each vendor once', async () => {
     // Given a person who agreed to email marketing and ML training, with an email in the vault
@@ -78,15 +66,15 @@ describe('erasure by crypto-shredding, against the real stack', () => {
     });
     const deletes = (vendor: FakeVendor, path: string) =>
       vendor.requests.filter((request) => request.path === path && request.status < 300);
-    expect(deletes(system.emailPlatform, '/users/delete').map((request) => request.body)).toEqual([
-      { external_ids: [subjectId] },
-    ]);
     expect(
-      deletes(system.crm, '/crm/v3/objects/contacts/gdpr-delete').map((request) => request.body),
+      deletes(running().emailPlatform, '/users/delete').map((request) => request.body),
+    ).toEqual([{ external_ids: [subjectId] }]);
+    expect(
+      deletes(running().crm, '/crm/v3/objects/contacts/gdpr-delete').map((request) => request.body),
     ).toEqual([{ objectId: subjectId, idProperty: 'external_id' }]);
     // ...beside the suppression of each purpose it had agreed to
     expect(
-      system.emailPlatform.requests.some(
+      running().emailPlatform.requests.some(
         (request) =>
           request.path === '/subscription/status/set' &&
           request.body.subscription_state === 'unsubscribed' &&
@@ -115,7 +103,7 @@ describe('erasure by crypto-shredding, against the real stack', () => {
       subjectId,
       identifiers: {},
     });
-    const client = new Client({ connectionString: system.environment.config.database.url });
+    const client = new Client({ connectionString: running().environment.config.database.url });
     await client.connect();
     try {
       const { rows } = await client.query<{ keys: number; sealed: number }>(
@@ -142,14 +130,14 @@ describe('erasure by crypto-shredding, against the real stack', () => {
     });
 
     // And the pseudonymous history and its hash chain stay: the log still verifies clean
-    const verify = await call(`${system.pipeline.url('auditor')}/v1/audit/verify`, 'GET');
+    const verify = await call(`${running().pipeline.url('auditor')}/v1/audit/verify`, 'GET');
     expect(verify.body).toMatchObject({ consistent: true, findings: [] });
 
     // And a replay of the log tells the same story: allowed before the erasure, erased after it
     const replay = async (asOf: string) =>
       (
         await call(
-          `${system.pipeline.url('auditor')}/v1/audit/replay?asOf=${encodeURIComponent(asOf)}&subjectId=${subjectId}&purpose=marketing.email,transactional`,
+          `${running().pipeline.url('auditor')}/v1/audit/replay?asOf=${encodeURIComponent(asOf)}&subjectId=${subjectId}&purpose=marketing.email,transactional`,
           'GET',
         )
       ).body.rows as Array<{ purpose: string; allowed: boolean; reason: string }>;
@@ -174,7 +162,7 @@ describe('erasure by crypto-shredding, against the real stack', () => {
     ]);
 
     // And the consent records export as ISO/IEC TS 27560 and as W3C DPV, the erasure included
-    const records = `${system.pipeline.url('auditor')}/v1/audit/subjects/${subjectId}/consent-records`;
+    const records = `${running().pipeline.url('auditor')}/v1/audit/subjects/${subjectId}/consent-records`;
     const iso = (await call(`${records}?format=iso-27560`, 'GET')).body.records as Array<
       Record<string, unknown>
     >;

@@ -6,22 +6,10 @@ import {
   uniqueName,
   waitFor,
 } from '@consent-ledger/testing';
-import { startWholePipeline } from './whole-pipeline';
-import type { WholePipeline } from './whole-pipeline';
+import { wholePipelineForThisFile } from './whole-pipeline';
 
 describe('no identifier in clear anywhere, against the real stack', () => {
-  let system: WholePipeline;
-  const call: WholePipeline['call'] = (...args) => system.call(...args);
-  const api: WholePipeline['api'] = (...args) => system.api(...args);
-  const decision: WholePipeline['decision'] = (...args) => system.decision(...args);
-
-  beforeAll(async () => {
-    system = await startWholePipeline();
-  });
-
-  afterAll(async () => {
-    await system?.stop();
-  });
+  const { system: running, call, api, decision } = wholePipelineForThisFile();
 
   it('leaves no identifier in clear in any table, on any topic or at any vendor after a realistic workload', async () => {
     // Given people who put their identifiers into the vault, choose with evidence from their
@@ -58,7 +46,7 @@ describe('no identifier in clear anywhere, against the real stack', () => {
         ).toBe(202);
     }
     for (const { subjectId } of people)
-      await call(`${system.pipeline.url('decision-api')}/v1/decisions`, 'POST', {
+      await call(`${running().pipeline.url('decision-api')}/v1/decisions`, 'POST', {
         subjectId,
         purpose: 'marketing.email',
         campaignId: 'spring-scan',
@@ -93,10 +81,10 @@ describe('no identifier in clear anywhere, against the real stack', () => {
       '198.51.100.23',
       'ScanBrowser',
     ];
-    const kafka = createKafkaClient(system.environment.config.kafka, 'identifier-scan');
+    const kafka = createKafkaClient(running().environment.config.kafka, 'identifier-scan');
     const kept = people[7]!.subjectId;
     const gone = people[0]!.subjectId;
-    const scanned = await topicsHolding(kafka, system.environment.config.kafka.topicPrefix, [
+    const scanned = await topicsHolding(kafka, running().environment.config.kafka.topicPrefix, [
       ...needles,
       kept,
       gone,
@@ -105,7 +93,7 @@ describe('no identifier in clear anywhere, against the real stack', () => {
       [],
     );
     // (the scan read every topic, and finds what is there: the pseudonymous ids)
-    const topics = consentTopics(system.environment.config.kafka.topicPrefix);
+    const topics = consentTopics(running().environment.config.kafka.topicPrefix);
     const foundOn = (topic: string) => scanned.find((entry) => entry.topic === topic)?.found;
     for (const topic of [topics.events, topics.state, topics.usage])
       expect(foundOn(topic)).toEqual([kept, gone].sort());
@@ -113,12 +101,15 @@ describe('no identifier in clear anywhere, against the real stack', () => {
     for (const needle of needles)
       expect({
         needle,
-        holding: await columnsHolding(system.environment.config.database.url, needle),
+        holding: await columnsHolding(running().environment.config.database.url, needle),
       }).toEqual({
         needle,
         holding: [],
       });
-    const toldVendors = JSON.stringify([...system.emailPlatform.requests, ...system.crm.requests]);
+    const toldVendors = JSON.stringify([
+      ...running().emailPlatform.requests,
+      ...running().crm.requests,
+    ]);
     for (const needle of needles)
       expect({ needle, told: toldVendors.includes(needle) }).toEqual({ needle, told: false });
   });

@@ -57,3 +57,29 @@ export async function startWholePipeline(): Promise<WholePipeline> {
     },
   };
 }
+
+/**
+ * The whole pipeline for the calling test file: started before its tests, stopped after them;
+ * the calls reach the pipeline that runs when they are made.
+ */
+export function wholePipelineForThisFile(): Pick<WholePipeline, 'call' | 'api' | 'decision'> & {
+  readonly system: () => WholePipeline;
+} {
+  let running: WholePipeline | undefined;
+  beforeAll(async () => {
+    running = await startWholePipeline();
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  const system = () => {
+    if (!running) throw new Error('the whole pipeline has not started');
+    return running;
+  };
+  return {
+    system,
+    call: (...args) => system().call(...args),
+    api: (...args) => system().api(...args),
+    decision: (...args) => system().decision(...args),
+  };
+}

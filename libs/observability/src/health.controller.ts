@@ -141,15 +141,36 @@ export class HealthController {
     return liveness.running ? session.up(details) : session.down(details);
   }
 
-  private async registry(): Promise<HealthIndicatorResult<'registry'>> {
+  /**
+   * Whether the registry answers: its global compatibility setting, a call whose cost does not
+   * grow with the subjects it holds (listing the subjects did, and with a registry of thousands a
+   * probe every second from every app kept it and its database busy). One probe at a time, and
+   * its answer reused for a second, however often /health is asked.
+   */
+  private registry(): Promise<HealthIndicatorResult<'registry'>> {
+    const now = Date.now();
+    if (this.registryProbe && now - this.registryProbe.at < REGISTRY_PROBE_REUSE_MS)
+      return this.registryProbe.answer;
+    const answer = this.probeRegistry();
+    this.registryProbe = { at: now, answer };
+    return answer;
+  }
+
+  private registryProbe?: { at: number; answer: Promise<HealthIndicatorResult<'registry'>> };
+
+  private async probeRegistry(): Promise<HealthIndicatorResult<'registry'>> {
     const session = this.indicators.check('registry');
     try {
-      const response = await fetch(`${this.config.schemaRegistry.url}/subjects`, {
+      const response = await fetch(`${this.config.schemaRegistry.url}/config`, {
         signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
       });
+      await response.arrayBuffer();
       return response.ok ? session.up() : session.down({ message: `HTTP ${response.status}` });
     } catch (error) {
       return session.down({ message: (error as Error).message });
     }
   }
 }
+
+/** How long one answer of the registry probe stands for every /health asked meanwhile. */
+const REGISTRY_PROBE_REUSE_MS = 1_000;
