@@ -144,19 +144,18 @@ export class HealthController {
   /**
    * Whether the registry answers: its global compatibility setting, a call whose cost does not
    * grow with the subjects it holds (listing the subjects did, and with a registry of thousands a
-   * probe every second from every app kept it and its database busy). One probe at a time, and
-   * its answer reused for a second, however often /health is asked.
+   * probe every second from every app kept it and its database busy). /health asked while a
+   * probe is in flight shares it; the next one asks again, so a registry that went away shows
+   * at once.
    */
   private registry(): Promise<HealthIndicatorResult<'registry'>> {
-    const now = Date.now();
-    if (this.registryProbe && now - this.registryProbe.at < REGISTRY_PROBE_REUSE_MS)
-      return this.registryProbe.answer;
-    const answer = this.probeRegistry();
-    this.registryProbe = { at: now, answer };
-    return answer;
+    this.registryProbe ??= this.probeRegistry().finally(() => {
+      this.registryProbe = undefined;
+    });
+    return this.registryProbe;
   }
 
-  private registryProbe?: { at: number; answer: Promise<HealthIndicatorResult<'registry'>> };
+  private registryProbe?: Promise<HealthIndicatorResult<'registry'>>;
 
   private async probeRegistry(): Promise<HealthIndicatorResult<'registry'>> {
     const session = this.indicators.check('registry');
@@ -171,6 +170,3 @@ export class HealthController {
     }
   }
 }
-
-/** How long one answer of the registry probe stands for every /health asked meanwhile. */
-const REGISTRY_PROBE_REUSE_MS = 1_000;
