@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
-import { consentTopics } from '@consent-ledger/kafka';
+import { consentTopics, retryWhileSettling } from '@consent-ledger/kafka';
 import { childEnvironment } from '@consent-ledger/config';
 import { uniqueName, waitFor } from '@consent-ledger/testing';
 import type { FakeVendor } from '@consent-ledger/testing';
@@ -60,7 +61,7 @@ export async function readWholeTopic(topic: string): Promise<Map<string, LoggedR
   await admin.connect();
   const ends = new Map<number, bigint>();
   try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic))
+    for (const { partition, high, low } of await endsOf(admin, topic))
       if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
   } finally {
     await admin.disconnect();
@@ -104,7 +105,7 @@ export async function deadLetterCount(prefix: string): Promise<number> {
     );
     let count = 0;
     for (const topic of topics)
-      for (const { high, low } of await admin.fetchTopicOffsets(topic))
+      for (const { high, low } of await endsOf(admin, topic))
         count += Number(BigInt(high) - BigInt(low));
     return count;
   } finally {
@@ -142,7 +143,7 @@ export async function pipelineDiagnostics(system: SystemUnderTest): Promise<stri
       const [description] = (await admin.describeGroups([groupId])).groups;
       let lag = 0;
       for (const { topic, partitions } of await admin.fetchOffsets({ groupId })) {
-        const ends = await admin.fetchTopicOffsets(topic);
+        const ends = await endsOf(admin, topic);
         for (const { partition, offset } of partitions) {
           const end = ends.find((entry) => entry.partition === partition);
           if (end) lag += Number(BigInt(end.high) - BigInt(offset === '-1' ? end.low : offset));
@@ -369,4 +370,15 @@ export async function judge(
     healthSeen,
     failures,
   };
+}
+
+/**
+ * Where the topic's partitions end, asked again while the cluster settles (a leader moving after
+ * a node was killed or restarted answers "not the leader" for a moment).
+ */
+function endsOf(admin: Admin, topic: string) {
+  return retryWhileSettling(() => admin.fetchTopicOffsets(topic), {
+    what: `reading where ${topic} ends`,
+    timeoutMs: 60_000,
+  });
 }

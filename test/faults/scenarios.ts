@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { consentTopics } from '@consent-ledger/kafka';
+import { consentTopics, retryWhileSettling } from '@consent-ledger/kafka';
 import { waitFor } from '@consent-ledger/testing';
 import { CLUSTER_BOOTSTRAP, CLUSTER_NODE_IDS, stack } from './system-under-test';
 import type { SystemUnderTest } from './system-under-test';
@@ -48,13 +48,21 @@ async function busiestPartitionLeader(
   const client = admin();
   await client.connect();
   try {
-    const offsets = await client.fetchTopicOffsets(topic);
-    const busiest = offsets.reduce((most, next) =>
-      BigInt(next.high) > BigInt(most.high) ? next : most,
+    // Asked again while the cluster settles (the suite's start, a node back from a restart).
+    return await retryWhileSettling(
+      async () => {
+        const offsets = await client.fetchTopicOffsets(topic);
+        const busiest = offsets.reduce((most, next) =>
+          BigInt(next.high) > BigInt(most.high) ? next : most,
+        );
+        const [metadata] = (await client.fetchTopicMetadata({ topics: [topic] })).topics;
+        const leader = metadata!.partitions.find(
+          (p) => p.partitionId === busiest.partition,
+        )!.leader;
+        return { partition: busiest.partition, leader };
+      },
+      { what: `finding the leader of ${topic}'s busiest partition`, timeoutMs: 60_000 },
     );
-    const [metadata] = (await client.fetchTopicMetadata({ topics: [topic] })).topics;
-    const leader = metadata!.partitions.find((p) => p.partitionId === busiest.partition)!.leader;
-    return { partition: busiest.partition, leader };
   } finally {
     await client.disconnect();
   }
