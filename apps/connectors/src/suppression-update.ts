@@ -1,3 +1,4 @@
+import { EVERY_PURPOSE } from '@consent-ledger/consent-domain';
 import type { ConsentDecisionRecord } from '@consent-ledger/kafka';
 
 /**
@@ -6,12 +7,9 @@ import type { ConsentDecisionRecord } from '@consent-ledger/kafka';
  */
 export type SuppressionUpdate = ConsentDecisionRecord;
 
-/** The purpose of an erasure's record (consent-domain's EVERY_PURPOSE). */
-export const ERASURE_PURPOSE = '*';
-
 /** Whether the update is an erasure: the downstream system is to delete the person. */
 export const isErasure = (update: Pick<SuppressionUpdate, 'purpose'>): boolean =>
-  update.purpose === ERASURE_PURPOSE;
+  update.purpose === EVERY_PURPOSE;
 
 /** A downstream vendor that can be told about updates, several in one call where its API allows. */
 export interface SuppressionTarget {

@@ -1,3 +1,4 @@
+import { EVERY_PURPOSE } from '@consent-ledger/consent-domain';
 import { randomUUID } from 'node:crypto';
 import type { AvroSerde, ConsentDecisionRecord } from '@consent-ledger/kafka';
 // The file, not the barrel: an embedding service should not load the Nest module with it.
@@ -6,9 +7,6 @@ import type { ConsumerLiveness } from '@consent-ledger/kafka/resilient-consumer'
 import { NonRetriableError } from '@consent-ledger/kafka/processing-errors';
 import { retryWhileSettling } from '@consent-ledger/kafka/transient-errors';
 import type { Kafka } from 'kafkajs';
-
-/** The purpose of an erasure's record (consent-domain's EVERY_PURPOSE). */
-const EVERY_PURPOSE = '*';
 
 /** The current decision for one subject and purpose, as consent.state.v1 carries it. */
 export type ConsentStateRecord = ConsentDecisionRecord;

@@ -1,3 +1,4 @@
+import { EVERY_PURPOSE } from '@consent-ledger/consent-domain';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -95,15 +96,12 @@ export interface ConsentTopics {
   readonly apiKeys: string;
 }
 
-/** The purpose of an erasure's decision record (consent-domain's EVERY_PURPOSE). */
-const ERASURE_PURPOSE = '*';
-
 /**
  * Where downstream systems hear of a decision change: the purpose's suppression topic, or the
  * erasures topic for an erasure.
  */
 export function downstreamTopic(topics: ConsentTopics, purpose: string): string {
-  return purpose === ERASURE_PURPOSE ? topics.erasures : topics.suppression(purpose);
+  return purpose === EVERY_PURPOSE ? topics.erasures : topics.suppression(purpose);
 }
 
 export function consentTopics(topicPrefix: string): ConsentTopics {

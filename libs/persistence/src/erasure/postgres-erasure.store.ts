@@ -1,10 +1,8 @@
+import { EVERY_PURPOSE } from '@consent-ledger/consent-domain';
 import type { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ERASURE_STORE } from './erasure.store';
 import type { ErasureConfirmation, ErasureRecord, ErasureStore } from './erasure.store';
-
-/** The pseudo-purpose of an ERASE (consent-domain's EVERY_PURPOSE). */
-const EVERY_PURPOSE = '*';
 
 interface ErasureRow {
   subject_id: string;
