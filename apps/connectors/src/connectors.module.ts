@@ -3,7 +3,12 @@ import type { DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '@consent-ledger/config';
 import { KafkaModule } from '@consent-ledger/kafka';
 import { appModule } from '@consent-ledger/observability';
-import { PersistenceModule, trainingManifestStoreProvider } from '@consent-ledger/persistence';
+import {
+  identityVaultStoreProvider,
+  PersistenceModule,
+  trainingManifestStoreProvider,
+} from '@consent-ledger/persistence';
+import { vaultKeysProvider } from '@consent-ledger/vault';
 import { ConnectorsService } from './connectors.service';
 import { TrainingManifestService } from './training-manifests/training-manifest.service';
 import { TrainingManifestsHttpController } from './training-manifests/training-manifests.http.controller';
@@ -19,7 +24,14 @@ export class ConnectorsModule {
       config,
       imports: [PersistenceModule, KafkaModule],
       controllers: [TrainingManifestsHttpController],
-      providers: [ConnectorsService, TrainingManifestService, trainingManifestStoreProvider],
+      providers: [
+        ConnectorsService,
+        TrainingManifestService,
+        trainingManifestStoreProvider,
+        // Vendors keyed by email get it from the vault at call time.
+        identityVaultStoreProvider,
+        vaultKeysProvider,
+      ],
       consumer: ConnectorsService,
     });
   }

@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, CONSENT_POLICY, loadDownstreamSystems } from '@consent-ledger/config';
+import {
+  addressedThroughVault,
+  APP_CONFIG,
+  CONSENT_POLICY,
+  loadDownstreamSystems,
+} from '@consent-ledger/config';
 import type { AppConfig, DownstreamSystem, LoadedConsentPolicy } from '@consent-ledger/config';
 import {
   AvroSerde,
@@ -11,13 +16,18 @@ import {
 } from '@consent-ledger/kafka';
 import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import type { Kafka, Producer } from 'kafkajs';
-import { MlTrainingExclusionRepository } from '@consent-ledger/persistence';
+import { IDENTITY_VAULT_STORE, MlTrainingExclusionRepository } from '@consent-ledger/persistence';
+import type { IdentityVaultStore } from '@consent-ledger/persistence';
+import { VAULT_KEYS } from '@consent-ledger/vault';
+import type { VaultKeys } from '@consent-ledger/vault';
 import { DataSource } from 'typeorm';
 import { CrmClient } from './crm/crm.client';
 import { EmailPlatformClient } from './email-platform/email-platform.client';
 import { MlTrainingExclusionTarget } from './ml-training/ml-training-exclusion.target';
 import { SuppressionSink } from './suppression-sink';
 import type { SuppressionTarget } from './suppression-update';
+import { externalIds, vaultIdentifiers } from './vendor-identifiers';
+import type { VendorIdentifiers } from './vendor-identifiers';
 
 /** Runs one suppression sink per enabled downstream system (CONNECTORS). */
 @Injectable()
@@ -32,6 +42,8 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(CONSENT_POLICY) consentPolicy: LoadedConsentPolicy,
+    @Inject(IDENTITY_VAULT_STORE) private readonly vault: IdentityVaultStore,
+    @Inject(VAULT_KEYS) private readonly vaultKeys: VaultKeys,
   ) {
     const systems = loadDownstreamSystems(
       config.connectors.downstreamSystemsFile,
@@ -69,14 +81,29 @@ export class ConnectorsService implements OnApplicationBootstrap, OnApplicationS
           config.connectors.emailPlatform,
           system.subscriptionGroups,
           config.connectors.timeoutMs,
+          this.identifiersFor(system),
         );
       case 'crm':
-        return new CrmClient(config.connectors.crm, config.connectors.timeoutMs);
+        return new CrmClient(
+          config.connectors.crm,
+          config.connectors.timeoutMs,
+          this.identifiersFor(system),
+        );
       case 'ml-training':
+        if (addressedThroughVault(system))
+          throw new Error(
+            'ml-training keys its exclusion list by subject id: drop its identifiedBy',
+          );
         return new MlTrainingExclusionTarget(new MlTrainingExclusionRepository(this.dataSource));
       default:
         throw new Error(`no connector is implemented for downstream system '${system.name}'`);
     }
+  }
+
+  private identifiersFor(system: DownstreamSystem): VendorIdentifiers {
+    return system.identifiedBy === 'external-id'
+      ? externalIds
+      : vaultIdentifiers(system.identifiedBy, this.vault, this.vaultKeys.kms);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -33,6 +33,7 @@ import { SubjectConsentsHttpController } from './subject-consents/subject-consen
 import { SubjectConsentsService } from './subject-consents/subject-consents.service';
 import { SubjectErasureHttpController } from './subject-erasure/subject-erasure.http.controller';
 import { SubjectErasureService } from './subject-erasure/subject-erasure.service';
+import { ErasureKeySweeper } from './subject-erasure/erasure-key.sweeper';
 import { ApiKeysHttpController } from './api-keys/api-keys.http.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
 
@@ -66,6 +67,7 @@ export class AppModule {
         IdentityVaultService,
         erasureStoreProvider,
         SubjectErasureService,
+        ErasureKeySweeper,
         apiKeyStoreProvider,
         ApiKeysService,
         ConsentEventPublisher,

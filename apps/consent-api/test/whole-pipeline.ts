@@ -22,14 +22,17 @@ export interface WholePipeline {
   stop(): Promise<void>;
 }
 
-export async function startWholePipeline(): Promise<WholePipeline> {
+/** `overrides`: settings of every app beside the fake vendors' addresses. */
+export async function startWholePipeline(
+  overrides: Readonly<Record<string, string>> = {},
+): Promise<WholePipeline> {
   const environment = await createTestEnvironment();
   const emailPlatform = await startFakeVendor(201);
   const crm = await startFakeVendor(200);
   const pipeline = await startPipeline({
     environment,
     apps: ['consent-api', 'projector', 'connectors', 'decision-api', 'auditor'],
-    overrides: { EMAIL_PLATFORM_URL: emailPlatform.url, CRM_URL: crm.url },
+    overrides: { ...overrides, EMAIL_PLATFORM_URL: emailPlatform.url, CRM_URL: crm.url },
   });
   const call = async (url: string, method: string, body?: unknown, key = TEST_ADMIN_KEY) => {
     const response = await fetch(url, {
@@ -62,12 +65,15 @@ export async function startWholePipeline(): Promise<WholePipeline> {
  * The whole pipeline for the calling test file: started before its tests, stopped after them;
  * the calls reach the pipeline that runs when they are made.
  */
-export function wholePipelineForThisFile(): Pick<WholePipeline, 'call' | 'api' | 'decision'> & {
+export function wholePipelineForThisFile(overrides: Readonly<Record<string, string>> = {}): Pick<
+  WholePipeline,
+  'call' | 'api' | 'decision'
+> & {
   readonly system: () => WholePipeline;
 } {
   let running: WholePipeline | undefined;
   beforeAll(async () => {
-    running = await startWholePipeline();
+    running = await startWholePipeline(overrides);
   });
   afterAll(async () => {
     await running?.stop();

@@ -158,6 +158,13 @@ export interface AppConfig {
     readonly keyFile: string;
     readonly kms: 'local-file' | 'pkcs11';
     readonly pkcs11: { readonly url: string; readonly tokenFile?: string };
+    /**
+     * How long an erasure keeps the subject's data key for the downstream systems that address
+     * the person by an identifier from the vault (an email platform keyed by email): until each
+     * confirmed the delete, at most this long; and how often held erasures are looked at.
+     */
+    readonly erasureKeyHoldMs: number;
+    readonly erasureSweepIntervalMs: number;
   };
 }
 
@@ -267,6 +274,8 @@ function toAppConfig(env: Environment): AppConfig {
         url: env.VAULT_PKCS11_URL,
         ...(env.VAULT_PKCS11_TOKEN_FILE ? { tokenFile: env.VAULT_PKCS11_TOKEN_FILE } : {}),
       },
+      erasureKeyHoldMs: env.ERASURE_KEY_HOLD_HOURS * 3_600_000,
+      erasureSweepIntervalMs: env.ERASURE_SWEEP_INTERVAL_MS,
     },
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {

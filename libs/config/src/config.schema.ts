@@ -78,6 +78,8 @@ export const environmentSchema = z
     VAULT_KMS: z.enum(['local-file', 'pkcs11']).default('local-file'),
     VAULT_PKCS11_URL: z.url().default('http://127.0.0.1:3960'),
     VAULT_PKCS11_TOKEN_FILE: optionalText,
+    ERASURE_KEY_HOLD_HOURS: z.coerce.number().min(0).max(720).default(72),
+    ERASURE_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(2_000),
     CHAIN_CHECKPOINT_PUBLIC_KEY_FILE: optionalText,
     DOWNSTREAM_SYSTEMS_FILE: z.string().min(1).default('deploy/policy/downstream-systems.yaml'),
     CONNECTORS: z

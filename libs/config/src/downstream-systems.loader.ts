@@ -10,6 +10,7 @@ const systemsFileSchema = z.object({
       description: z.string().min(1),
       purposes: z.array(z.string()).min(1),
       subscriptionGroups: z.record(z.string(), z.string()).default({}),
+      identifiedBy: z.enum(['external-id', 'email']).default('external-id'),
     }),
   ),
 });
@@ -20,7 +21,20 @@ export interface DownstreamSystem {
   readonly description: string;
   readonly purposes: readonly string[];
   readonly subscriptionGroups: Readonly<Record<string, string>>;
+  /**
+   * How the vendor knows a person: `external-id`, our pseudonymous subject id (the default), or
+   * `email`, the address the identity vault holds, opened at call time and never put on a topic.
+   * An erasure keeps the subject's key until such a system confirmed deleting the person.
+   */
+  readonly identifiedBy: VendorIdentifier;
 }
+
+/** What a downstream system knows people by. */
+export type VendorIdentifier = 'external-id' | 'email';
+
+/** Whether the system addresses people by an identifier only the identity vault holds. */
+export const addressedThroughVault = (system: Pick<DownstreamSystem, 'identifiedBy'>): boolean =>
+  system.identifiedBy !== 'external-id';
 
 /**
  * Reads which purposes each downstream system serves; every purpose must be a consent-based

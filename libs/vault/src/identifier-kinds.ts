@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { seal, unseal } from './envelope';
 
 /** The direct identifiers the vault holds for a subject. */
 export const identifierKinds = ['EMAIL', 'PHONE', 'CRM_ID', 'DEVICE_ID'] as const;
@@ -29,4 +30,31 @@ export function blindIndex(key: Buffer, kind: IdentifierKind, value: string): Bu
   return createHmac('sha256', key)
     .update(`${kind}\u0000${normaliseIdentifier(kind, value)}`, 'utf8')
     .digest();
+}
+
+/** What an identifier is sealed under: a ciphertext moved to another subject or kind does not open. */
+const identifierContext = (subjectId: string, kind: string) => `${subjectId}/${kind}`;
+
+/** Seals a subject's identifier (normalised) with the subject's data key. */
+export function sealIdentifier(
+  dataKey: Buffer,
+  subjectId: string,
+  kind: IdentifierKind,
+  value: string,
+): Buffer {
+  return seal(
+    dataKey,
+    Buffer.from(normaliseIdentifier(kind, value), 'utf8'),
+    identifierContext(subjectId, kind),
+  );
+}
+
+/** Opens what {@link sealIdentifier} sealed for the same subject and kind. */
+export function openIdentifier(
+  dataKey: Buffer,
+  subjectId: string,
+  kind: string,
+  sealed: Buffer,
+): string {
+  return unseal(dataKey, sealed, identifierContext(subjectId, kind)).toString('utf8');
 }

@@ -3,13 +3,18 @@ import { NonRetriableError } from '@consent-ledger/kafka';
 import { isErasure } from '../suppression-update';
 import type { SuppressionTarget, SuppressionUpdate } from '../suppression-update';
 import { callVendor } from '../vendor-http';
+import type { VendorIdentifiers } from '../vendor-identifiers';
+
+/** The contact property that holds what the CRM knows people by. */
+const idProperties = { 'external-id': 'external_id', email: 'email' } as const;
 
 /** `marketing.email` -> `consent_marketing_email`: the contact property holding the flag. */
 export const crmPropertyFor = (purpose: string) => `consent_${purpose.replace(/[^a-z0-9]/g, '_')}`;
 
 /**
  * The CRM's contact API, shaped like HubSpot's: one boolean property per purpose on the contact
- * found by our pseudonymous subject id; `PATCH /crm/v3/objects/contacts/{id}?idProperty=` for one
+ * found by our pseudonymous subject id (or by email address, opened from the identity vault at
+ * call time: downstream-systems.yaml `identifiedBy`); `PATCH /crm/v3/objects/contacts/{id}?idProperty=` for one
  * update, `POST /crm/v3/objects/contacts/batch/update` for up to 100.
  */
 export class CrmClient implements SuppressionTarget {
@@ -19,6 +24,7 @@ export class CrmClient implements SuppressionTarget {
   constructor(
     private readonly endpoint: VendorEndpoint,
     private readonly timeoutMs: number,
+    private readonly identifiers: VendorIdentifiers,
   ) {}
 
   /** One purpose per call: a batch update may name each contact once. */
@@ -33,11 +39,13 @@ export class CrmClient implements SuppressionTarget {
       'idempotency-key': idempotencyKey,
     };
     const [single] = updates;
-    if (single && isErasure(single)) return this.gdprDelete(updates, headers);
+    const ids = await this.identifiers.of(updates.map((update) => update.subjectId));
+    const idProperty = idProperties[this.identifiers.identifiedBy];
+    if (single && isErasure(single)) return this.gdprDelete(updates, ids, headers);
     if (updates.length === 1 && single) {
       await callVendor(
         this.name,
-        `${this.endpoint.url}/crm/v3/objects/contacts/${encodeURIComponent(single.subjectId)}?idProperty=external_id`,
+        `${this.endpoint.url}/crm/v3/objects/contacts/${encodeURIComponent(ids[0]!)}?idProperty=${idProperty}`,
         { method: 'PATCH', headers, body: JSON.stringify({ properties: properties(single) }) },
         this.timeoutMs,
       );
@@ -50,9 +58,9 @@ export class CrmClient implements SuppressionTarget {
         method: 'POST',
         headers,
         body: JSON.stringify({
-          inputs: updates.map((update) => ({
-            id: update.subjectId,
-            idProperty: 'external_id',
+          inputs: updates.map((update, index) => ({
+            id: ids[index],
+            idProperty,
             properties: properties(update),
           })),
         }),
@@ -63,16 +71,18 @@ export class CrmClient implements SuppressionTarget {
 
   /**
    * Erased subjects: HubSpot's `POST /crm/v3/objects/contacts/gdpr-delete`, one contact per call
-   * (found by our subject id), which deletes the contact and its history for good. The calls of
+   * (found by our subject id or email address), which deletes the contact and its history for good. The calls of
    * one delivery go out together; a repeat after a partial failure deletes again, harmlessly (a
    * contact already gone answers 404, taken as done).
    */
   private async gdprDelete(
     updates: readonly SuppressionUpdate[],
+    ids: readonly string[],
     headers: Record<string, string>,
   ): Promise<void> {
+    const idProperty = idProperties[this.identifiers.identifiedBy];
     await Promise.all(
-      updates.map(async (update) => {
+      ids.map(async (id, index) => {
         try {
           await callVendor(
             this.name,
@@ -81,9 +91,9 @@ export class CrmClient implements SuppressionTarget {
               method: 'POST',
               headers: {
                 ...headers,
-                'idempotency-key': `${headers['idempotency-key']}|${update.subjectId}`,
+                'idempotency-key': `${headers['idempotency-key']}|${updates[index]!.subjectId}`,
               },
-              body: JSON.stringify({ objectId: update.subjectId, idProperty: 'external_id' }),
+              body: JSON.stringify({ objectId: id, idProperty }),
             },
             this.timeoutMs,
           );

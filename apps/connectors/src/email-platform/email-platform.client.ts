@@ -3,11 +3,19 @@ import { NonRetriableError } from '@consent-ledger/kafka';
 import { isErasure } from '../suppression-update';
 import type { SuppressionTarget, SuppressionUpdate } from '../suppression-update';
 import { callVendor } from '../vendor-http';
+import type { VendorIdentifiers } from '../vendor-identifiers';
+
+/** The request fields that name people, by what the platform knows them by. */
+const fieldsFor = {
+  'external-id': { subscription: 'external_id', deletion: 'external_ids' },
+  email: { subscription: 'email', deletion: 'email_addresses' },
+} as const;
 
 /**
  * The email platform's subscription API, shaped like Braze's `POST /subscription/status/set`:
  * one subscription group per purpose, contacts keyed by external id (our pseudonymous subject
- * id), up to 50 external ids per call for one group and state. Setting a state is idempotent;
+ * id) or by email address (opened from the identity vault at call time, see
+ * downstream-systems.yaml `identifiedBy`), up to 50 per call for one group and state. Setting a state is idempotent;
  * the Idempotency-Key header (the cause event and purpose for a single update, the call's key
  * for several) lets the platform drop a repeated call outright.
  */
@@ -19,6 +27,7 @@ export class EmailPlatformClient implements SuppressionTarget {
     private readonly endpoint: VendorEndpoint,
     private readonly subscriptionGroups: Readonly<Record<string, string>>,
     private readonly timeoutMs: number,
+    private readonly identifiers: VendorIdentifiers,
   ) {}
 
   callKey(update: SuppressionUpdate): string {
@@ -48,7 +57,9 @@ export class EmailPlatformClient implements SuppressionTarget {
         body: JSON.stringify({
           subscription_group_id: group,
           subscription_state: first.allowed ? 'subscribed' : 'unsubscribed',
-          external_id: updates.map((update) => update.subjectId),
+          [fieldsFor[this.identifiers.identifiedBy].subscription]: await this.identifiers.of(
+            updates.map((update) => update.subjectId),
+          ),
         }),
       },
       this.timeoutMs,
@@ -56,8 +67,9 @@ export class EmailPlatformClient implements SuppressionTarget {
   }
 
   /**
-   * Erased subjects: `POST /users/delete` (Braze's user delete, up to 50 external ids), which
-   * removes the profile and its attributes; deleting a user the platform does not hold succeeds.
+   * Erased subjects: `POST /users/delete` (Braze's user delete, up to 50 external ids or email
+   * addresses), which removes the profile and its attributes; deleting a user the platform does
+   * not hold succeeds.
    */
   private async deleteUsers(
     updates: readonly SuppressionUpdate[],
@@ -73,7 +85,11 @@ export class EmailPlatformClient implements SuppressionTarget {
           authorization: `Bearer ${this.endpoint.apiKey}`,
           'idempotency-key': idempotencyKey,
         },
-        body: JSON.stringify({ external_ids: updates.map((update) => update.subjectId) }),
+        body: JSON.stringify({
+          [fieldsFor[this.identifiers.identifiedBy].deletion]: await this.identifiers.of(
+            updates.map((update) => update.subjectId),
+          ),
+        }),
       },
       this.timeoutMs,
     );

@@ -9,9 +9,8 @@ import type {
 import {
   blindIndex,
   newDataKey,
-  normaliseIdentifier,
-  seal,
-  unseal,
+  openIdentifier,
+  sealIdentifier,
   VAULT_KEYS,
 } from '@consent-ledger/vault';
 import type { IdentifierKind, VaultKeys } from '@consent-ledger/vault';
@@ -34,9 +33,6 @@ const fieldKinds = {
 
 /** Data keys rewrapped per round trip during a key-encryption-key rotation. */
 const REWRAP_BATCH = 1_000;
-
-/** What each value is sealed under: a ciphertext moved to another subject or kind does not open. */
-const sealingContext = (subjectId: string, kind: string) => `${subjectId}/${kind}`;
 
 /**
  * The identity vault: a subject's direct identifiers, each sealed with the subject's own data key
@@ -78,11 +74,7 @@ export class IdentityVaultService {
     const sealed: StoredIdentifier[] = indexed.map(({ kind, value, blindIndex }) => ({
       kind,
       blindIndex,
-      sealedValue: seal(
-        dataKey,
-        Buffer.from(normaliseIdentifier(kind, value), 'utf8'),
-        sealingContext(subjectId, kind),
-      ),
+      sealedValue: sealIdentifier(dataKey, subjectId, kind, value),
     }));
     const kinds = [...new Set(kindsGiven(identifiers))];
     // Refused when the subject's erasure began meanwhile.
@@ -91,18 +83,20 @@ export class IdentityVaultService {
     return kinds;
   }
 
-  /** The subject's identifiers, opened with its data key; empty when it has none. */
+  /**
+   * The subject's identifiers, opened with its data key; empty when it has none, and for an
+   * erased subject (even while its key is held for downstream deletions).
+   */
   async get(subjectId: string): Promise<SubjectIdentifiers> {
-    const stored = await this.store.existingDataKey(subjectId);
-    if (!stored) return {};
+    const [stored, erasure] = await Promise.all([
+      this.store.existingDataKey(subjectId),
+      this.erasures.find(subjectId),
+    ]);
+    if (!stored || erasure) return {};
     const dataKey = await this.keys.kms.unwrap({ kekId: stored.kekId, bytes: stored.wrappedKey });
     const values = new Map<string, string[]>();
     for (const identifier of await this.store.identifiersOf(subjectId)) {
-      const value = unseal(
-        dataKey,
-        identifier.sealedValue,
-        sealingContext(subjectId, identifier.kind),
-      ).toString('utf8');
+      const value = openIdentifier(dataKey, subjectId, identifier.kind, identifier.sealedValue);
       values.set(identifier.kind, [...(values.get(identifier.kind) ?? []), value]);
     }
     const first = (kind: IdentifierKind) => values.get(kind)?.[0];
@@ -164,6 +158,14 @@ export class IdentityVaultService {
    */
   shred(subjectId: string): Promise<number> {
     return this.store.shred(subjectId);
+  }
+
+  /**
+   * Makes the subject's identifiers suppression entries (lookups say erased, re-imports are
+   * refused) while their key is still held for downstream deletions. Idempotent.
+   */
+  suppress(subjectId: string): Promise<void> {
+    return this.store.suppressIdentifiers(subjectId);
   }
 }
 

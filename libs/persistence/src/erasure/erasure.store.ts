@@ -34,6 +34,11 @@ export interface ErasureStore {
   eventRecorded(subjectId: string, eventId: string): Promise<void>;
   /** Notes that the subject's data key is destroyed. */
   keyDestroyed(subjectId: string): Promise<void>;
+  /**
+   * Up to `limit` erasures whose ERASE event is recorded and whose data key is not destroyed yet
+   * (held for the downstream systems that address the person through the vault), oldest first.
+   */
+  keysHeld(limit: number): Promise<ErasureRecord[]>;
   /** Whether the read model applied the ERASE event. */
   projected(subjectId: string): Promise<boolean>;
   /** The downstream systems that confirmed deleting the subject, and when. */

@@ -34,6 +34,16 @@ export class PostgresErasureStore implements ErasureStore {
     return rows[0] ? recordOf(rows[0]) : undefined;
   }
 
+  async keysHeld(limit: number): Promise<ErasureRecord[]> {
+    const rows: ErasureRow[] = await this.dataSource.query(
+      `SELECT subject_id, requested_at, requested_by, jurisdiction, event_id, key_destroyed_at
+         FROM erasure_request WHERE event_id IS NOT NULL AND key_destroyed_at IS NULL
+        ORDER BY requested_at LIMIT $1`,
+      [limit],
+    );
+    return rows.map(recordOf);
+  }
+
   async open(request: {
     readonly subjectId: string;
     readonly requestedBy: string;

@@ -14,6 +14,13 @@ export interface StoredIdentifier {
   readonly sealedValue: Buffer;
 }
 
+/** A subject's identifier of one kind, sealed, beside the subject's wrapped data key. */
+export interface SealedIdentifierOf extends StoredDataKey {
+  readonly subjectId: string;
+  readonly kind: string;
+  readonly sealedValue: Buffer;
+}
+
 /** Where the identity vault keeps data keys and sealed identifiers; it never sees a clear value. */
 export interface IdentityVaultStore {
   /** The subject's data key; `proposed` is kept when it has none yet (the first writer wins). */
@@ -32,6 +39,21 @@ export interface IdentityVaultStore {
     identifiers: readonly StoredIdentifier[],
   ): Promise<boolean>;
   identifiersOf(subjectId: string): Promise<StoredIdentifier[]>;
+  /**
+   * The identifiers of one kind that these subjects hold, each with its subject's data key: what
+   * a connector opens to address a vendor that keys people by, say, their email address. A
+   * subject without such an identifier, or whose key is destroyed, is left out.
+   */
+  sealedIdentifiersOf(
+    subjectIds: readonly string[],
+    kind: string,
+  ): Promise<Array<SealedIdentifierOf>>;
+  /**
+   * Makes the subject's identifiers suppression entries (their blind indexes kept as erased)
+   * while the sealed values and the data key stay, as an erasure does before downstream systems
+   * that address the person through the vault have deleted them. Idempotent.
+   */
+  suppressIdentifiers(subjectId: string): Promise<void>;
   /** The subjects holding an identifier of this kind and blind index. */
   subjectsByBlindIndex(kind: string, blindIndex: Buffer): Promise<string[]>;
   /**

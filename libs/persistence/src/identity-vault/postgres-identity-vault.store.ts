@@ -2,7 +2,12 @@ import type { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { queryPrepared } from '../prepared-query';
 import { IDENTITY_VAULT_STORE } from './identity-vault.store';
-import type { IdentityVaultStore, StoredDataKey, StoredIdentifier } from './identity-vault.store';
+import type {
+  IdentityVaultStore,
+  SealedIdentifierOf,
+  StoredDataKey,
+  StoredIdentifier,
+} from './identity-vault.store';
 
 interface IdentifierRow {
   kind: string;
@@ -42,13 +47,18 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
       await manager.query('SELECT 1 FROM subject_data_key WHERE subject_id = $1 FOR UPDATE', [
         subjectId,
       ]);
-      const held: Array<{ kind: string }> = await manager.query(
+      // Most were suppression entries already (since the erasure was recorded); any put since, too.
+      await manager.query(
         `INSERT INTO erased_identifier (kind, blind_index)
          SELECT kind, blind_index FROM subject_identifier WHERE subject_id = $1
-         ON CONFLICT DO NOTHING RETURNING kind`,
+         ON CONFLICT DO NOTHING`,
         [subjectId],
       );
-      await manager.query('DELETE FROM subject_identifier WHERE subject_id = $1', [subjectId]);
+      const held = await queryPrepared(
+        manager,
+        'DELETE FROM subject_identifier WHERE subject_id = $1 RETURNING kind',
+        [subjectId],
+      );
       await manager.query('DELETE FROM subject_data_key WHERE subject_id = $1', [subjectId]);
       return held.length;
     });
@@ -112,6 +122,41 @@ export class PostgresIdentityVaultStore implements IdentityVaultStore {
       blindIndex: row.blind_index,
       sealedValue: row.sealed_value,
     }));
+  }
+
+  async sealedIdentifiersOf(
+    subjectIds: readonly string[],
+    kind: string,
+  ): Promise<SealedIdentifierOf[]> {
+    if (subjectIds.length === 0) return [];
+    const rows: Array<{
+      subject_id: string;
+      kek_id: string;
+      wrapped_key: Buffer;
+      sealed_value: Buffer;
+    }> = await this.dataSource.query(
+      `SELECT DISTINCT ON (i.subject_id) i.subject_id, k.kek_id, k.wrapped_key, i.sealed_value
+         FROM subject_identifier i JOIN subject_data_key k ON k.subject_id = i.subject_id
+        WHERE i.subject_id = ANY($1::text[]) AND i.kind = $2
+        ORDER BY i.subject_id, i.added_at`,
+      [subjectIds, kind],
+    );
+    return rows.map((row) => ({
+      subjectId: row.subject_id,
+      kind,
+      kekId: row.kek_id,
+      wrappedKey: row.wrapped_key,
+      sealedValue: row.sealed_value,
+    }));
+  }
+
+  async suppressIdentifiers(subjectId: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO erased_identifier (kind, blind_index)
+       SELECT DISTINCT kind, blind_index FROM subject_identifier WHERE subject_id = $1
+       ON CONFLICT DO NOTHING`,
+      [subjectId],
+    );
   }
 
   async subjectsByBlindIndex(kind: string, blindIndex: Buffer): Promise<string[]> {

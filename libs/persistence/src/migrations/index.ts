@@ -14,6 +14,7 @@ import { UnacknowledgedEvents1795001200000 } from './1795001200000-unacknowledge
 import { IdentityVault1795001300000 } from './1795001300000-identity-vault';
 import { Erasure1795001400000 } from './1795001400000-erasure';
 import { ManagedApiKeys1795001500000 } from './1795001500000-managed-api-keys';
+import { ErasureKeyHold1795001600000 } from './1795001600000-erasure-key-hold';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   IdentityVault1795001300000,
   Erasure1795001400000,
   ManagedApiKeys1795001500000,
+  ErasureKeyHold1795001600000,
 ];
