@@ -22,8 +22,9 @@ ensure_node_modules "$ROOT"
 ensure_command softhsm2-util softhsm2
 cd "$ROOT"
 
-log "type-checking"
+log "type-checking (everything, then the build that benchmarks and the stack run)"
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p tsconfig.build.json --noEmit
 log "lint and layering rules (eslint)"
 npx eslint . --max-warnings 0
 log "formatting (prettier)"
