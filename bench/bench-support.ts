@@ -113,9 +113,13 @@ export function withdrawal(subjectId: string) {
   };
 }
 
+/** The address a benchmark puts into the vault for a subject (ids are lower case already). */
+export const benchEmail = (subjectId: string): string => `${subjectId}@bench.example.com`;
+const subjectOfBenchEmail = (email: string): string => email.slice(0, email.lastIndexOf('@'));
+
 /**
  * The fake email platform the benches deliver to, with when it first applied an update for each
- * subject (performance.now()).
+ * subject (performance.now()), whether it is told external ids or email addresses.
  */
 export async function startTimedEmailPlatform(): Promise<{
   readonly vendor: FakeVendor;
@@ -125,7 +129,8 @@ export async function startTimedEmailPlatform(): Promise<{
   const vendor = await startFakeVendor(201);
   vendor.script((request) => {
     const now = performance.now();
-    for (const subjectId of externalIds(request))
+    const emails = (request.body.email as string[] | undefined) ?? [];
+    for (const subjectId of [...externalIds(request), ...emails.map(subjectOfBenchEmail)])
       if (!applied.has(subjectId)) applied.set(subjectId, now);
     return undefined;
   });

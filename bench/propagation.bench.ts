@@ -12,6 +12,8 @@ import { AvroSerde, bootstrapKafka, consentTopics, createKafkaClient } from '@co
 import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
+  downstreamSystemsKeyedByEmail,
+  seedVaultEmails,
   startAppProcess,
   TEST_ADMIN_KEY,
   uniqueName,
@@ -22,6 +24,7 @@ import {
   percentile,
   postJson,
   printTable,
+  benchEmail,
   startTimedEmailPlatform,
   waitForDrain,
   runKafkaTool,
@@ -49,12 +52,20 @@ const { values: options } = parseArgs({
      * service that has been running sees.
      */
     'warmup-seconds': { type: 'string', default: '10' },
+    /**
+     * What the email platform knows people by: `external-id` (the subject id), or `email`, each
+     * subject's address put into the identity vault beforehand and opened by the connector at
+     * call time (downstream-systems.yaml `identifiedBy: email`).
+     */
+    'identified-by': { type: 'string', default: 'external-id' },
     /** Write a V8 CPU profile of each app, covering the load window, to this folder. */
     profile: { type: 'string' },
   },
 });
 
 const API_PORT = 3911;
+/** Subjects the warm-up withdraws, one at a time until one goes all the way through. */
+const WARM_UP_SUBJECTS = 1_000;
 const baseUrl = `http://127.0.0.1:${API_PORT}`;
 
 async function main(): Promise<void> {
@@ -64,11 +75,15 @@ async function main(): Promise<void> {
   const total = rate * Number(options.seconds);
   const batchSize = Number(options.batch);
 
+  const byEmail = options['identified-by'] === 'email';
+  if (!byEmail && options['identified-by'] !== 'external-id')
+    throw new Error('--identified-by is external-id or email');
   const { vendor, applied } = await startTimedEmailPlatform();
   const environment = await createTestEnvironment({
     HTTP_PORT: String(API_PORT),
     EMAIL_PLATFORM_URL: vendor.url,
     CONNECTORS: 'email-platform',
+    ...(byEmail ? { DOWNSTREAM_SYSTEMS_FILE: downstreamSystemsKeyedByEmail() } : {}),
   });
   const kafka = createKafkaClient(environment.config.kafka, 'bench');
   await bootstrapKafka(
@@ -116,6 +131,14 @@ async function main(): Promise<void> {
       description: 'the API',
     });
     const run = uniqueName('w');
+    const warmupTotal =
+      Math.ceil((rate * Number(options['warmup-seconds'])) / batchSize) * batchSize;
+    const warmUpIds = Array.from({ length: WARM_UP_SUBJECTS }, (_, n) => `${run}-warm-${n}`);
+    if (byEmail) {
+      const subjects = Array.from({ length: warmupTotal + total }, (_, i) => `${run}-${i}`);
+      await seedVaultEmails(environment.config, [...warmUpIds, ...subjects], benchEmail);
+      process.stdout.write(`${warmUpIds.length + subjects.length} addresses put into the vault\n`);
+    }
     const post = (subjectIds: readonly string[]) =>
       subjectIds.length === 1
         ? postJson(
@@ -129,9 +152,10 @@ async function main(): Promise<void> {
             JSON.stringify({ events: subjectIds.map(withdrawal) }),
           );
     // Warm-up until a withdrawal goes all the way through: every consumer has joined.
+    let warmUps = 0;
     await waitFor(
       async () => {
-        const subjectId = `${run}-warm-${Date.now()}`;
+        const subjectId = warmUpIds[warmUps++ % WARM_UP_SUBJECTS]!;
         await post([subjectId]);
         await waitFor(() => applied.has(subjectId), { timeoutMs: 5_000, description: 'warm-up' });
         return true;
@@ -139,8 +163,6 @@ async function main(): Promise<void> {
       { timeoutMs: 120_000, description: 'the pipeline to warm up' },
     );
 
-    const warmupTotal =
-      Math.ceil((rate * Number(options['warmup-seconds'])) / batchSize) * batchSize;
     process.stdout.write(
       `open loop: ${warmupTotal} withdrawals of warm-up, then ${total} measured, at ${rate}/s through the API, ${batchSize === 1 ? 'one per request' : `${batchSize} per request (${rate / batchSize} requests/s)`}\n`,
     );
@@ -308,6 +330,7 @@ async function main(): Promise<void> {
       when: new Date().toISOString(),
       machine: { cores: cpus().length },
       load: {
+        identifiedBy: options['identified-by'],
         rate,
         withdrawalsPerRequest: batchSize,
         seconds: Number(options.seconds),

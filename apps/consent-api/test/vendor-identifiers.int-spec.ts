@@ -1,33 +1,19 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { consentTopics, createKafkaClient } from '@consent-ledger/kafka';
 import {
   choiceRequest,
   deadLetterCodesFor,
+  downstreamSystemsKeyedByEmail,
   topicsHolding,
   uniqueName,
   waitFor,
 } from '@consent-ledger/testing';
 import type { VendorRequest } from '@consent-ledger/testing';
-import { parse, stringify } from 'yaml';
 import { wholePipelineForThisFile } from './whole-pipeline';
-
-/** The shipped downstream systems, with the email platform keyed by email address. */
-function systemsKeyedByEmail(): string {
-  const systems = parse(readFileSync('deploy/policy/downstream-systems.yaml', 'utf8')) as {
-    systems: Record<string, Record<string, unknown>>;
-  };
-  systems.systems['email-platform']!.identifiedBy = 'email';
-  const file = join(mkdtempSync(join(tmpdir(), 'systems-')), 'downstream-systems.yaml');
-  writeFileSync(file, stringify(systems));
-  return file;
-}
 
 describe('a vendor keyed by email address, against the real stack', () => {
   const { system: running, api } = wholePipelineForThisFile({
-    DOWNSTREAM_SYSTEMS_FILE: systemsKeyedByEmail(),
+    DOWNSTREAM_SYSTEMS_FILE: downstreamSystemsKeyedByEmail(),
   });
   const emailCalls = (path: string): VendorRequest[] =>
     running().emailPlatform.requests.filter(

@@ -15,3 +15,4 @@ export * from './choice-requests';
 export * from './topic-writer';
 export * from './decision-records';
 export * from './pkcs11-key-service';
+export * from './vault-seeding';
