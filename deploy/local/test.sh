@@ -20,6 +20,8 @@ KAFKA_LINES="${KAFKA_LINES:-3.9.2 4.4.0}"
 ensure_node_modules "$ROOT"
 # The vault's PKCS#11 tests run a real token: Debian's SoftHSM2.
 ensure_command softhsm2-util softhsm2
+# The preference centre's tests drive a real browser: Debian's Chromium, through Playwright.
+ensure_command chromium chromium
 cd "$ROOT"
 
 log "type-checking (everything, then the build that benchmarks and the stack run)"

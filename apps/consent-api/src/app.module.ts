@@ -36,6 +36,50 @@ import { SubjectErasureService } from './subject-erasure/subject-erasure.service
 import { ErasureKeySweeper } from './subject-erasure/erasure-key.sweeper';
 import { ApiKeysHttpController } from './api-keys/api-keys.http.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
+import { PreferenceLinksHttpController } from './preference-links/preference-links.http.controller';
+import {
+  linkSigningKeyringProvider,
+  PreferenceLinksService,
+} from './preference-links/preference-links.service';
+
+const controllers = [
+  RecordConsentHttpController,
+  SubjectConsentsHttpController,
+  PurposesHttpController,
+  NoticesHttpController,
+  ChainCheckpointsHttpController,
+  SubjectIdentifiersHttpController,
+  VaultKeysHttpController,
+  SubjectErasureHttpController,
+  ApiKeysHttpController,
+  PreferenceLinksHttpController,
+];
+
+const providers = [
+  writePathStoreProvider,
+  chainHeadsStoreProvider,
+  noticeRegistryProvider,
+  NoticeRegistrationService,
+  subjectHistoryProvider,
+  SubjectConsentsService,
+  identityVaultStoreProvider,
+  vaultKeysProvider,
+  IdentityVaultService,
+  erasureStoreProvider,
+  SubjectErasureService,
+  ErasureKeySweeper,
+  apiKeyStoreProvider,
+  ApiKeysService,
+  linkSigningKeyringProvider,
+  PreferenceLinksService,
+  ConsentEventPublisher,
+  ConsentEventWriter,
+  RecordConsentService,
+  GlobalPrivacyControlService,
+  ConsentExpirySweeper,
+  UnacknowledgedEventsSweeper,
+  ChainCheckpointer,
+];
 
 /** The collection and query API. `config` is given by tests; apps load it from the environment. */
 @Module({})
@@ -44,40 +88,8 @@ export class AppModule {
     return appModule(AppModule, {
       config,
       imports: [PersistenceModule, KafkaModule],
-      controllers: [
-        RecordConsentHttpController,
-        SubjectConsentsHttpController,
-        PurposesHttpController,
-        NoticesHttpController,
-        ChainCheckpointsHttpController,
-        SubjectIdentifiersHttpController,
-        VaultKeysHttpController,
-        SubjectErasureHttpController,
-        ApiKeysHttpController,
-      ],
-      providers: [
-        writePathStoreProvider,
-        chainHeadsStoreProvider,
-        noticeRegistryProvider,
-        NoticeRegistrationService,
-        subjectHistoryProvider,
-        SubjectConsentsService,
-        identityVaultStoreProvider,
-        vaultKeysProvider,
-        IdentityVaultService,
-        erasureStoreProvider,
-        SubjectErasureService,
-        ErasureKeySweeper,
-        apiKeyStoreProvider,
-        ApiKeysService,
-        ConsentEventPublisher,
-        ConsentEventWriter,
-        RecordConsentService,
-        GlobalPrivacyControlService,
-        ConsentExpirySweeper,
-        UnacknowledgedEventsSweeper,
-        ChainCheckpointer,
-      ],
+      controllers,
+      providers,
     });
   }
 }

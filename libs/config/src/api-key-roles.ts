@@ -6,8 +6,11 @@ import type { ApiScope } from './app-config';
  * hand-picked list. `admin` holds every scope.
  */
 export const API_KEY_ROLES = {
-  /** A collection channel: records choices and reads a subject's consents back. */
-  collector: ['consent:write', 'consent:read'],
+  /**
+   * A collection channel: records choices, reads a subject's consents back, and issues links into
+   * the preference centre (the operator's backend and its email templates).
+   */
+  collector: ['consent:write', 'consent:read', 'preference-link:issue'],
   /** A downstream system: asks for decisions. */
   downstream: ['decision:read', 'consent:read'],
   /** An auditor or compliance officer: reads the audit API. */

@@ -16,6 +16,8 @@ const production: Raw = {
   SCHEMA_REGISTRY_URL: 'https://registry.example/apis/ccompat/v7',
   EMAIL_PLATFORM_URL: 'https://rest.email.example',
   CRM_URL: 'https://crm.example',
+  PREFERENCE_CENTRE_URL: 'https://preferences.example',
+  PREFERENCE_CENTRE_SESSION_SECRET: 's'.repeat(40),
 };
 
 /** The problems loading `raw` reports, or [] when it loads. */
@@ -163,6 +165,16 @@ describe('loadConfig in production', () => {
       /^EMAIL_PLATFORM_URL: must be an https/,
     ],
     ['CRM_URL', { CRM_URL: undefined }, /^CRM_URL: must be an https/],
+    [
+      'PREFERENCE_CENTRE_URL',
+      { PREFERENCE_CENTRE_URL: 'http://preferences.example' },
+      /^PREFERENCE_CENTRE_URL: must be an https/,
+    ],
+    [
+      'PREFERENCE_CENTRE_SESSION_SECRET',
+      { PREFERENCE_CENTRE_SESSION_SECRET: undefined },
+      /^PREFERENCE_CENTRE_SESSION_SECRET: is the development value/,
+    ],
   ])('refuses %s: %s', (_setting, spoiled, message) => {
     const problems = problemsOf({ ...production, ...spoiled });
     expect(problems).toHaveLength(1);

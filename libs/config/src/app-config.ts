@@ -9,6 +9,11 @@ import type {
 import { environmentSchema } from './config.schema';
 import type { Environment } from './config.schema';
 import { developmentSecrets } from './production-rules';
+import { preferenceCentreSettings, preferenceLinkSettings } from './preference-centre-settings';
+import type {
+  PreferenceCentreSettings,
+  PreferenceLinkSettings,
+} from './preference-centre-settings';
 
 /** Kafka connection settings, shaped for kafkajs. */
 export interface KafkaSettings {
@@ -64,6 +69,8 @@ export const apiScopes = [
   'identity:read',
   /** Erases a subject (crypto-shredding; cannot be undone) and follows the erasure. */
   'erasure',
+  /** Issues signed links into the preference centre (and one-click unsubscribe links). */
+  'preference-link:issue',
   /** Sees the detail of `/health` (cluster id, lag, errors); anyone sees up or down. */
   'operations',
   'admin',
@@ -150,6 +157,8 @@ export interface AppConfig {
   readonly apiKeys: readonly ApiKey[];
   readonly connectors: ConnectorSettings;
   readonly decisions: DecisionSettings;
+  readonly preferenceLinks: PreferenceLinkSettings;
+  readonly preferenceCentre: PreferenceCentreSettings;
   /**
    * The identity vault's keys: the local key file (the blind-index key, and the key-encryption
    * keys unless a PKCS#11 token holds them), and where the PKCS#11 key service answers.
@@ -265,6 +274,8 @@ function toAppConfig(env: Environment): AppConfig {
       },
     },
     chainCheckpoints: chainCheckpointSettings(env),
+    preferenceLinks: preferenceLinkSettings(env),
+    preferenceCentre: preferenceCentreSettings(env, developmentSecrets.apiKey),
     vault: {
       keyFile:
         env.VAULT_KEY_FILE ??

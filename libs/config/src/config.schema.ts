@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { collectionChannels } from '@consent-ledger/consent-domain';
+import { preferenceCentreEnvironment } from './preference-centre-settings';
 import { developmentSecrets, productionProblems } from './production-rules';
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
@@ -130,6 +131,7 @@ export const environmentSchema = z
       .optional(),
     CONSENT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(30),
     CONSENT_IMPORT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(3_650),
+    ...preferenceCentreEnvironment,
   })
   .superRefine((env, ctx) => {
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)

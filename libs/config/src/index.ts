@@ -4,3 +4,4 @@ export * from './config.module';
 export * from './consent-policy.loader';
 export * from './downstream-systems.loader';
 export * from './data-fields.loader';
+export * from './preference-centre-settings';

@@ -1,3 +1,5 @@
+import { DEVELOPMENT_SESSION_SECRET } from './preference-centre-settings';
+
 /** The values of the local stack that must never reach production, refused by value. */
 export const developmentSecrets = {
   apiKey: 'dev-local-key-change-me',
@@ -21,6 +23,8 @@ export interface ProductionSettings {
   readonly SCHEMA_REGISTRY_URL: string;
   readonly EMAIL_PLATFORM_URL: string;
   readonly CRM_URL: string;
+  readonly PREFERENCE_CENTRE_SESSION_SECRET: string;
+  readonly PREFERENCE_CENTRE_URL: string;
 }
 
 export interface SettingProblem {
@@ -71,7 +75,15 @@ export function productionProblems(env: ProductionSettings): SettingProblem[] {
         : 'must be true in production (TLS to the brokers)',
     );
   if (!env.DATABASE_SSL) problem('DATABASE_SSL', 'must be true in production (TLS to PostgreSQL)');
-  for (const setting of ['SCHEMA_REGISTRY_URL', 'EMAIL_PLATFORM_URL', 'CRM_URL'] as const) {
+  if (env.PREFERENCE_CENTRE_SESSION_SECRET === DEVELOPMENT_SESSION_SECRET)
+    problem('PREFERENCE_CENTRE_SESSION_SECRET', 'is the development value, refused in production');
+  for (const setting of [
+    'SCHEMA_REGISTRY_URL',
+    'EMAIL_PLATFORM_URL',
+    'CRM_URL',
+    // Links to it travel in emails, and its session cookie is Secure.
+    'PREFERENCE_CENTRE_URL',
+  ] as const) {
     if (!env[setting].toLowerCase().startsWith('https://'))
       problem(setting, 'must be an https:// URL in production');
   }

@@ -16,3 +16,4 @@ export * from './topic-writer';
 export * from './decision-records';
 export * from './pkcs11-key-service';
 export * from './vault-seeding';
+export * from './browser';

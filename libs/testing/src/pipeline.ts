@@ -11,6 +11,7 @@ export const pipelineApps = {
   connectors: 'apps/connectors/src/main.ts',
   'decision-api': 'apps/decision-api/src/main.ts',
   auditor: 'apps/auditor/src/main.ts',
+  'preference-centre': 'apps/preference-centre/src/main.ts',
 } as const;
 export type PipelineApp = keyof typeof pipelineApps;
 
@@ -55,7 +56,15 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const processes = new Map<PipelineApp, AppProcess>();
   const url = (app: PipelineApp) => `http://127.0.0.1:${ports.get(app)}`;
   const start = async (app: PipelineApp) => {
-    const settings = { ...options.environment.overrides, ...options.overrides };
+    const settings = {
+      ...options.environment.overrides,
+      // The centre records through this pipeline's consent API; links point at this centre.
+      ...(ports.has('consent-api') ? { CONSENT_API_URL: url('consent-api') } : {}),
+      ...(ports.has('preference-centre')
+        ? { PREFERENCE_CENTRE_URL: url('preference-centre') }
+        : {}),
+      ...options.overrides,
+    };
     processes.set(
       app,
       startAppProcess(pipelineApps[app], { ...settings, HTTP_PORT: String(ports.get(app)) }),

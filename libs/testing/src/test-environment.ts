@@ -24,6 +24,8 @@ export const TEST_READ_ONLY_KEY = 'test-read-only-key-0123456789';
 export const TEST_WEB_CHANNEL_KEY = 'test-web-channel-key-0123456789';
 /** A decision reader that may loosen an answer by the jurisdiction it names. */
 export const TEST_JURISDICTION_OVERRIDE_KEY = 'test-override-key-0123456789';
+/** The preference centre's key: a collection channel on the web and in emails. */
+export const TEST_PREFERENCE_CENTRE_KEY = 'test-preference-centre-key-0123456789';
 
 export async function createTestEnvironment(
   extra: Readonly<Record<string, string>> = {},
@@ -41,7 +43,9 @@ export async function createTestEnvironment(
     CHAIN_CHECKPOINT_KEY_FILE: join(tmpdir(), `${uniqueName('checkpoint-key')}.pem`),
     // The identity vault's keys are the environment's own, created on first use.
     VAULT_KEY_FILE: join(tmpdir(), uniqueName('vault-keys'), 'identity-vault.json'),
-    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+erasure+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB`,
+    PREFERENCE_LINK_KEY_FILE: join(tmpdir(), uniqueName('link-keys'), 'preference-link-keys.json'),
+    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+erasure+preference-link:issue+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB;preference-centre/${TEST_PREFERENCE_CENTRE_KEY}/consent:write+consent:read/WEB+EMAIL_LINK`,
+    PREFERENCE_CENTRE_API_KEY: TEST_PREFERENCE_CENTRE_KEY,
     ...extra,
   };
   const config = loadConfigWith(overrides);

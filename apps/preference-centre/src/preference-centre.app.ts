@@ -1,0 +1,133 @@
+import { loadConsentPolicy, loadDownstreamSystems } from '@consent-ledger/config';
+import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { CentreContext } from './centre-context';
+import { PreferenceChoices } from './choices/preference-choices';
+import { ConsentApiClient } from './ledger/consent-api.client';
+import { LinkVerifier } from './ledger/link-verifier';
+import { PageRenderer } from './pages/page-renderer';
+import type { PurposePolicy } from './pages/preference-view';
+import { registerAssetRoutes } from './routes/assets.routes';
+import { registerEntryRoutes } from './routes/entry.routes';
+import { registerPreferenceRoutes } from './routes/preferences.routes';
+import { registerUnsubscribeRoutes } from './routes/unsubscribe.routes';
+import { SessionCookies } from './session/session-cookie';
+import { loadCentreTexts } from './texts/centre-texts';
+
+/** Largest form the centre takes: a few hidden fields. */
+const MAX_FORM_BYTES = 16 * 1024;
+
+/**
+ * The preference centre: server-rendered pages on Fastify for the people whose consent the ledger
+ * holds, reached by a signed link, recording their choices through the consent API. Built for
+ * main.ts and the tests; the caller listens.
+ */
+export async function createPreferenceCentre(config: AppConfig): Promise<FastifyInstance> {
+  const policy = loadConsentPolicy(config.consentPolicy);
+  const centre = centreContext(config, policy);
+  const fastify = Fastify({
+    logger: {
+      level: config.logLevel,
+      // A request is logged by its route's pattern, never its URL: links carry bearer tokens.
+      serializers: {
+        req: (request: { method: string; routeOptions?: { url?: string } }) => ({
+          method: request.method,
+          route: request.routeOptions?.url ?? 'unmatched',
+        }),
+      },
+    },
+    bodyLimit: MAX_FORM_BYTES,
+    // A link's token is a path parameter of a few hundred characters (Fastify's default is 100).
+    routerOptions: { maxParamLength: 1_000 },
+    trustProxy: config.environment === 'production',
+  });
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  fastify.setErrorHandler(async (error: Error, request, reply) => {
+    request.log.error(
+      { err: { message: error.message, name: error.name }, route: request.routeOptions.url },
+      'request failed',
+    );
+    await centre.problem(request, reply, 503, 'unavailable');
+  });
+  fastify.setNotFoundHandler((request, reply) =>
+    centre.problem(request, reply, 404, 'linkInvalid'),
+  );
+  fastify.get('/health', async () => ({ status: 'up' }));
+  registerAssetRoutes(fastify, centre.parts.texts);
+  registerEntryRoutes(fastify, centre);
+  registerPreferenceRoutes(fastify, centre, purposePolicies(policy));
+  registerUnsubscribeRoutes(fastify, centre);
+  return fastify;
+}
+
+/** The centre's parts from the configuration: texts, the consent API, sessions, pages. */
+function centreContext(config: AppConfig, policy: LoadedConsentPolicy): CentreContext {
+  const texts = loadCentreTexts(config.preferenceCentre.textsFile, policy.taxonomy);
+  const api = new ConsentApiClient(
+    config.preferenceCentre.consentApiUrl,
+    config.preferenceCentre.apiKey,
+  );
+  const secure = config.preferenceLinks.centreUrl.startsWith('https://');
+  return new CentreContext({
+    api,
+    links: new LinkVerifier(api),
+    sessions: new SessionCookies(
+      config.preferenceCentre.sessionSecret,
+      config.preferenceCentre.sessionSeconds,
+      secure,
+    ),
+    texts,
+    pages: new PageRenderer(texts),
+    choices: new PreferenceChoices(api, texts, policy),
+    systems: systemsTold(
+      config,
+      policy,
+      texts.purposes.map((purpose) => purpose.id),
+    ),
+    contentSecurityPolicy: contentSecurityPolicy(config.preferenceCentre.frameAncestors),
+    secure,
+  });
+}
+
+function contentSecurityPolicy(frameAncestors: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' https: data:",
+    "connect-src 'self'",
+    "form-action 'self'",
+    "base-uri 'none'",
+    `frame-ancestors ${frameAncestors.length > 0 ? frameAncestors.join(' ') : "'none'"}`,
+  ].join('; ');
+}
+
+function purposePolicies(policy: LoadedConsentPolicy): Map<string, PurposePolicy> {
+  return new Map(
+    [...policy.taxonomy.purposes].map(([id, purpose]) => [
+      id,
+      {
+        basis: purpose.basis,
+        dataCategories: purpose.dataCategories,
+        usCategory: purpose.usCategory,
+      },
+    ]),
+  );
+}
+
+/** The enabled downstream systems that serve a purpose the centre shows. */
+function systemsTold(
+  config: AppConfig,
+  policy: LoadedConsentPolicy,
+  shown: readonly string[],
+): string[] {
+  const systems = loadDownstreamSystems(config.connectors.downstreamSystemsFile, policy.taxonomy);
+  return config.connectors.enabled.filter((name) =>
+    systems.get(name)?.purposes.some((purpose) => shown.includes(purpose)),
+  );
+}

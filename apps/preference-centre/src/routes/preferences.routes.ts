@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { CentreContext } from '../centre-context';
+import { UnknownPurposeError } from '../choices/preference-choices';
+import type { GpcOutcome } from '../choices/preference-choices';
+import { historyRows, purposeRows } from '../pages/preference-view';
+import type { PurposePolicy } from '../pages/preference-view';
+import { csrfMatches } from '../session/session-cookie';
+import type { CentreSession } from '../session/session-cookie';
+
+type Form = Record<string, string | undefined>;
+
+/** How long the page after a change waits for the ledger's views to show it. */
+const READ_YOUR_WRITES_MS = 3_000;
+
+/** The person's choices: the page, one switch, withdraw everything (after a confirmation), GPC. */
+export function registerPreferenceRoutes(
+  fastify: FastifyInstance,
+  centre: CentreContext,
+  policies: ReadonlyMap<string, PurposePolicy>,
+): void {
+  const page = new PreferencesPage(centre, policies);
+  fastify.get('/preferences', (request, reply) => page.show(request, reply));
+  fastify.post<{ Body: Form }>('/preferences', (request, reply) =>
+    withForm(centre, request, reply, (session) => recordChoice(centre, request, reply, session)),
+  );
+  fastify.get('/preferences/withdraw-all', (request, reply) =>
+    page.confirmWithdrawAll(request, reply),
+  );
+  fastify.post<{ Body: Form }>('/preferences/withdraw-all', (request, reply) =>
+    withForm(centre, request, reply, async (session) => {
+      const recorded = await centre.parts.choices.withdrawAll(
+        session,
+        formId(request.body),
+        centre.evidence(request),
+      );
+      return redirect(reply, `/preferences?saved=all${showing(recorded)}`);
+    }),
+  );
+  // navigator.globalPrivacyControl without the header: told by the page's script.
+  fastify.post<{ Body: Form }>('/preferences/gpc', (request, reply) =>
+    withForm(centre, request, reply, async (session) => {
+      await centre.parts.choices.honourGpc(session, centre.evidence(request));
+      return redirect(reply, '/preferences?gpc=1');
+    }),
+  );
+}
+
+/** One switch: the choice is recorded, then the page again with what was saved. */
+async function recordChoice(
+  centre: CentreContext,
+  request: FastifyRequest<{ Body: Form }>,
+  reply: FastifyReply,
+  session: CentreSession,
+): Promise<void> {
+  const { purpose = '', action } = request.body;
+  if (action !== 'GRANT' && action !== 'WITHDRAW')
+    return centre.problem(request, reply, 400, 'formExpired');
+  const recorded = await centre.parts.choices.choose(
+    session,
+    purpose,
+    action,
+    formId(request.body),
+    centre.evidence(request),
+  );
+  const on = action === 'GRANT' ? 1 : 0;
+  return redirect(
+    reply,
+    `/preferences?saved=${encodeURIComponent(purpose)}&on=${on}${showing(recorded)}`,
+  );
+}
+
+/** The events the next page waits to show (read your own writes). */
+const showing = (eventIds: readonly string[]) =>
+  eventIds.length > 0 ? `&events=${eventIds.join(',')}` : '';
+
+/** A form's id: the session's token and a nonce the page put in it, so a double submit is one event. */
+const formId = (form: Form) =>
+  `${form._csrf ?? ''}:${form._form ?? randomBytes(6).toString('hex')}`;
+
+async function redirect(reply: FastifyReply, location: string): Promise<void> {
+  await reply.status(303).headers({ location, 'cache-control': 'no-store' }).send();
+}
+
+/** Runs a form's action when the session is live and the form is its own (CSRF), else a page. */
+async function withForm(
+  centre: CentreContext,
+  request: FastifyRequest<{ Body: Form }>,
+  reply: FastifyReply,
+  action: (session: CentreSession) => Promise<void>,
+): Promise<void> {
+  const session = centre.session(request);
+  if (!session) return centre.problem(request, reply, 401, 'sessionExpired');
+  if (!csrfMatches(session, request.body?._csrf))
+    return centre.problem(request, reply, 403, 'formExpired');
+  try {
+    await action(session);
+  } catch (error) {
+    if (error instanceof UnknownPurposeError)
+      return centre.problem(request, reply, 400, 'formExpired');
+    throw error;
+  }
+}
+
+/** The main page and the confirmation page, built from where the person stands. */
+class PreferencesPage {
+  constructor(
+    private readonly centre: CentreContext,
+    private readonly policies: ReadonlyMap<string, PurposePolicy>,
+  ) {}
+
+  async show(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const session = this.centre.session(request);
+    if (!session) return this.centre.problem(request, reply, 401, 'sessionExpired');
+    const locale = this.centre.locale(request, reply);
+    const { parts } = this.centre;
+    const gpc: GpcOutcome =
+      request.headers['sec-gpc'] === '1' || (request.query as Form).gpc === '1'
+        ? await parts.choices.honourGpc(session, this.centre.evidence(request))
+        : 'none';
+    const jurisdiction = await parts.choices.jurisdictionOf(session);
+    // The history after the consents: once these show the change, so does the history.
+    const consents = await this.consentsShowing(
+      session.subjectId,
+      jurisdiction,
+      (request.query as Form).events,
+    );
+    const events = await parts.api.history(session.subjectId);
+    const purposes = purposeRows(consents.purposes, this.policies, parts.texts, locale);
+    const html = parts.pages.render(
+      'preferences',
+      {
+        locale,
+        title: this.centre.t(locale, 'page.title'),
+        csrf: session.csrf,
+        path: '/preferences',
+      },
+      {
+        purposes,
+        saved: this.savedMessage(request.query as Form, purposes, locale),
+        gpc: gpc === 'none' ? undefined : { state: gpc, text: this.centre.t(locale, `gpc.${gpc}`) },
+        notice: await this.notice(consents.purposes),
+        history: historyRows(events, parts.texts, locale),
+        formNonce: randomBytes(6).toString('hex'),
+      },
+    );
+    await this.centre.sendPage(reply, 200, html);
+  }
+
+  async confirmWithdrawAll(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const session = this.centre.session(request);
+    if (!session) return this.centre.problem(request, reply, 401, 'sessionExpired');
+    const locale = this.centre.locale(request, reply);
+    const { parts } = this.centre;
+    const consents = await parts.api.consents(
+      session.subjectId,
+      await parts.choices.jurisdictionOf(session),
+    );
+    const on = purposeRows(consents.purposes, this.policies, parts.texts, locale).filter(
+      (row) => row.kind !== 'contract' && row.on,
+    );
+    const html = parts.pages.render(
+      'confirm-withdraw-all',
+      {
+        locale,
+        title: this.centre.t(locale, 'confirm.title'),
+        csrf: session.csrf,
+        path: '/preferences/withdraw-all',
+      },
+      {
+        purposes: on.map((row) => row.title),
+        systems: parts.systems.map((system) => this.centre.t(locale, `system.${system}`)),
+        formNonce: randomBytes(6).toString('hex'),
+      },
+    );
+    await this.centre.sendPage(reply, 200, html);
+  }
+
+  private savedMessage(
+    query: Form,
+    purposes: ReturnType<typeof purposeRows>,
+    locale: 'en' | 'de' | 'fr' | 'es',
+  ) {
+    if (query.saved === 'all') return this.centre.t(locale, 'savedAll');
+    const row = purposes.find((purpose) => purpose.id === query.saved);
+    if (!row) return undefined;
+    const state = this.centre.t(locale, query.on === '1' ? 'state.on' : 'state.off').toLowerCase();
+    return this.centre.t(locale, 'saved', { title: row.title, state });
+  }
+
+  /**
+   * The person's consents once they show the events just recorded (ids from the redirect): the
+   * ledger's views apply an event within milliseconds, and the page the person sees right after
+   * a change must show it. Waits at most READ_YOUR_WRITES_MS, then shows what there is.
+   */
+  private async consentsShowing(subjectId: string, jurisdiction: string, ids: string | undefined) {
+    const wanted = (ids ?? '').split(',').filter((id) => /^[0-9a-f-]{36}$/.test(id));
+    const deadline = Date.now() + READ_YOUR_WRITES_MS;
+    for (;;) {
+      const consents = await this.centre.parts.api.consents(subjectId, jurisdiction);
+      const shown = new Set(consents.purposes.map((state) => state.choice?.eventId));
+      if (wanted.every((id) => shown.has(id)) || Date.now() >= deadline) return consents;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** The notice of the person's latest grant, else the one a grant here would refer to. */
+  private async notice(
+    states: ReadonlyArray<{
+      choice: {
+        action: string;
+        occurredAt: string;
+        notice: { noticeId: string; version: string } | null;
+      } | null;
+    }>,
+  ) {
+    const latest = states
+      .flatMap((state) =>
+        state.choice?.action === 'GRANT' && state.choice.notice ? [state.choice] : [],
+      )
+      .sort((a, b) => b.occurredAt.localeCompare(a.occurredAt))[0];
+    const { noticeId, version } = latest?.notice ?? this.centre.parts.texts.notice;
+    const notice = await this.centre.parts.api.notice(noticeId, version);
+    return notice && { ...notice, paragraphs: notice.text.split(/\n{2,}|\n/).filter(Boolean) };
+  }
+}

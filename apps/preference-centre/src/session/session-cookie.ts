@@ -1,0 +1,106 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** One person's short session in the centre, opened by a verified link. */
+export interface CentreSession {
+  readonly subjectId: string;
+  readonly jurisdiction: string | null;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+  /** The synchronizer token every form of this session carries (CSRF). */
+  readonly csrf: string;
+  /** The link's signing key, for the evidence of what the person changed. */
+  readonly linkKeyId: string;
+}
+
+/**
+ * Sessions kept in the cookie itself, signed (HMAC-SHA256 under the centre's session secret): the
+ * centre holds no session store, and a cookie changed by hand is refused. Short-lived
+ * (PREFERENCE_CENTRE_SESSION_MINUTES); the cookie is HttpOnly, SameSite=Lax, and Secure with the
+ * `__Host-` prefix when the centre is served over https.
+ */
+export class SessionCookies {
+  readonly name: string;
+
+  constructor(
+    private readonly secret: string,
+    private readonly lifetimeSeconds: number,
+    private readonly secure: boolean,
+  ) {
+    this.name = secure ? '__Host-pc-session' : 'pc-session';
+  }
+
+  open(
+    subjectId: string,
+    jurisdiction: string | null,
+    linkKeyId: string,
+    now: number,
+  ): CentreSession {
+    return {
+      subjectId,
+      jurisdiction,
+      linkKeyId,
+      expiresAt: now + this.lifetimeSeconds,
+      csrf: randomBytes(18).toString('base64url'),
+    };
+  }
+
+  /** The Set-Cookie header value that keeps the session. */
+  header(session: CentreSession): string {
+    const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
+    return this.cookie(`${payload}.${this.sign(payload)}`, this.lifetimeSeconds);
+  }
+
+  /** The Set-Cookie header value that ends the session. */
+  clearing(): string {
+    return this.cookie('', 0);
+  }
+
+  /** The session in a Cookie header, if it is genuine and not expired. */
+  read(cookieHeader: string | undefined, now: number): CentreSession | undefined {
+    const value = cookieValue(cookieHeader, this.name);
+    const [payload, signature] = value?.split('.') ?? [];
+    if (!payload || !signature || !sameText(signature, this.sign(payload))) return undefined;
+    try {
+      const session = JSON.parse(
+        Buffer.from(payload, 'base64url').toString('utf8'),
+      ) as CentreSession;
+      return session.expiresAt > now ? session : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.secret).update(payload).digest('base64url');
+  }
+
+  private cookie(value: string, maxAge: number): string {
+    return [
+      `${this.name}=${value}`,
+      'Path=/',
+      `Max-Age=${maxAge}`,
+      'HttpOnly',
+      'SameSite=Lax',
+      ...(this.secure ? ['Secure'] : []),
+    ].join('; ');
+  }
+}
+
+/** Whether a form's token is its session's (constant time). */
+export function csrfMatches(session: CentreSession, token: unknown): boolean {
+  return typeof token === 'string' && sameText(token, session.csrf);
+}
+
+function sameText(a: string, b: string): boolean {
+  const [left, right] = [Buffer.from(a), Buffer.from(b)];
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** A cookie's value from a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const equals = part.indexOf('=');
+    if (equals > 0 && part.slice(0, equals).trim() === name) return part.slice(equals + 1).trim();
+  }
+  return undefined;
+}

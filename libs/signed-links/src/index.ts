@@ -1,0 +1,2 @@
+export * from './link-token';
+export * from './link-signing-keys';
