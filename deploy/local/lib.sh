@@ -153,18 +153,19 @@ ensure_node_modules() {
 }
 
 # The apps that start.sh runs, in start order; stack.sh down stops them in reverse.
-APPS=(consent-api projector connectors fake-vendors decision-api auditor)
+APPS=(consent-api projector connectors fake-vendors decision-api auditor preference-centre)
 
 # Up (status ok, or degraded: working without the schema registry for a while).
 app_answers() { curl -sf -o /dev/null "http://127.0.0.1:$1/health"; }
 # What an app of ours on PORT says of its health, even when down (503: a problem document);
 # empty for anything else.
 app_status() {
-  curl -s --max-time 5 "http://127.0.0.1:$1/health" 2>/dev/null |
+  # Nothing listening is an empty answer, not a failure (the callers run under pipefail).
+  { curl -s --max-time 5 "http://127.0.0.1:$1/health" 2>/dev/null || true; } |
     sed -n 's/^{.*"status":"\{0,1\}\([a-z_0-9]*\)"\{0,1\}[,}].*/\1/p' | head -1
 }
 
-# start_app NAME PORT ENTRY: runs a Nest app from source (transpile only: the test command
+# start_app NAME PORT ENTRY: runs an app from source (transpile only: the test command
 # type-checks), unless one already answers on PORT; waits for its /health.
 start_app() {
   local name="$1" port="$2" entry="$3"

@@ -23,6 +23,9 @@ PROJECTOR_PORT="${PROJECTOR_PORT:-3001}"
 CONNECTORS_PORT="${CONNECTORS_PORT:-3002}"
 DECISION_API_PORT="${DECISION_API_PORT:-3003}"
 AUDITOR_PORT="${AUDITOR_PORT:-3004}"
+PREFERENCE_CENTRE_PORT="${PREFERENCE_CENTRE_PORT:-3005}"
+export PREFERENCE_CENTRE_URL="${PREFERENCE_CENTRE_URL:-http://127.0.0.1:$PREFERENCE_CENTRE_PORT}"
+export CONSENT_API_URL="${CONSENT_API_URL:-http://127.0.0.1:$HTTP_PORT}"
 
 cd "$ROOT"
 start_app consent-api "$HTTP_PORT" apps/consent-api/src/main.ts
@@ -35,9 +38,15 @@ fi
 start_app connectors "$CONNECTORS_PORT" apps/connectors/src/main.ts
 start_app decision-api "$DECISION_API_PORT" apps/decision-api/src/main.ts
 start_app auditor "$AUDITOR_PORT" apps/auditor/src/main.ts
+start_app preference-centre "$PREFERENCE_CENTRE_PORT" apps/preference-centre/src/main.ts
 
 log "loading demo data through the API (idempotent: a second run adds nothing)"
 TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register deploy/demo/load-demo-data.ts --url "http://127.0.0.1:$HTTP_PORT"
+# A link into the preference centre for one demo person, as the operator's backend would issue it.
+DEMO_LINK="$(curl -sf -H "Authorization: Bearer $DEVELOPMENT_KEY" -H 'Content-Type: application/json' \
+  -d '{"jurisdiction":"DE","purpose":"marketing.email"}' \
+  "http://127.0.0.1:$HTTP_PORT/v1/subjects/demo-00042/preference-links" |
+  sed -n 's/^{"url":"\([^"]*\)".*/\1/p')"
 
 cat <<INFO
 
@@ -49,8 +58,12 @@ Consent Ledger is running.
   decision-api http://127.0.0.1:$DECISION_API_PORT   (OpenAPI: http://127.0.0.1:$DECISION_API_PORT/docs; decisions, filter, audiences)
   auditor      http://127.0.0.1:$AUDITOR_PORT   (OpenAPI: http://127.0.0.1:$AUDITOR_PORT/docs; replay, verify, proof, export, usage)
                CLI: npm run auditor -- --help
+  preference centre  http://127.0.0.1:$PREFERENCE_CENTRE_PORT   (for people; open demo-00042's link below)
   logs         $LOG_DIR/
   stop         npm run stack:down
+
+Open demo-00042's preference centre (a signed link, valid for a week):
+  ${DEMO_LINK:-(the link could not be issued; see $LOG_DIR/consent-api.log)}
 
 Try (development key; refused when NODE_ENV=production):
   curl -s -H 'Authorization: Bearer $DEVELOPMENT_KEY' http://127.0.0.1:$HTTP_PORT/v1/subjects/demo-00042/consents
