@@ -9,6 +9,7 @@ import {
   erasureStoreProvider,
   noticeRegistryProvider,
   identityVaultStoreProvider,
+  oneTimeCodeStoreProvider,
   subjectHistoryProvider,
   PersistenceModule,
   writePathStoreProvider,
@@ -37,6 +38,8 @@ import { ErasureKeySweeper } from './subject-erasure/erasure-key.sweeper';
 import { ApiKeysHttpController } from './api-keys/api-keys.http.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { PreferenceLinksHttpController } from './preference-links/preference-links.http.controller';
+import { OneTimeCodesHttpController } from './one-time-codes/one-time-codes.http.controller';
+import { OneTimeCodesService } from './one-time-codes/one-time-codes.service';
 import {
   linkSigningKeyringProvider,
   PreferenceLinksService,
@@ -53,6 +56,7 @@ const controllers = [
   SubjectErasureHttpController,
   ApiKeysHttpController,
   PreferenceLinksHttpController,
+  OneTimeCodesHttpController,
 ];
 
 const providers = [
@@ -72,6 +76,8 @@ const providers = [
   ApiKeysService,
   linkSigningKeyringProvider,
   PreferenceLinksService,
+  oneTimeCodeStoreProvider,
+  OneTimeCodesService,
   ConsentEventPublisher,
   ConsentEventWriter,
   RecordConsentService,

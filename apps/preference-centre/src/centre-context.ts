@@ -49,6 +49,16 @@ export class CentreContext {
     );
   }
 
+  /**
+   * Whether a form was sent from the centre's own pages: a browser names the page's origin on a
+   * POST; one that names another origin is refused (with the session's token and SameSite=Lax
+   * cookies, a third line against cross-site forms, sign-in forms included).
+   */
+  sameOrigin(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    return origin === undefined || origin === `${request.protocol}://${request.host}`;
+  }
+
   session(request: FastifyRequest): CentreSession | undefined {
     return this.parts.sessions.read(request.headers.cookie, Math.floor(Date.now() / 1000));
   }
@@ -72,7 +82,9 @@ export class CentreContext {
         'content-type': 'text/html; charset=utf-8',
         'content-security-policy': this.parts.contentSecurityPolicy,
         'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
+        // Same-origin, not no-referrer: browsers then name our origin on the forms' POSTs (checked),
+        // and still send nothing to other sites.
+        'referrer-policy': 'same-origin',
         'cache-control': 'no-store',
       })
       .send(html);
@@ -92,6 +104,7 @@ export class CentreContext {
       {
         text: this.t(locale, `error.${key}.text`),
         back: key === 'formExpired' || key === 'unavailable',
+        signIn: key === 'linkExpired' || key === 'linkInvalid' || key === 'sessionExpired',
       },
     );
     await this.sendPage(reply, status, html);

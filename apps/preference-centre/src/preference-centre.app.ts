@@ -1,5 +1,5 @@
 import { loadConsentPolicy, loadDownstreamSystems } from '@consent-ledger/config';
-import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
+import type { AppConfig, LoadedConsentPolicy, VendorIdentifier } from '@consent-ledger/config';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { CentreContext } from './centre-context';
@@ -11,8 +11,10 @@ import type { PurposePolicy } from './pages/preference-view';
 import { registerAssetRoutes } from './routes/assets.routes';
 import { registerEntryRoutes } from './routes/entry.routes';
 import { registerPreferenceRoutes } from './routes/preferences.routes';
+import { registerSignInRoutes } from './routes/sign-in.routes';
 import { registerUnsubscribeRoutes } from './routes/unsubscribe.routes';
-import { SessionCookies } from './session/session-cookie';
+import { PendingCodeCookies, SessionCookies } from './session/session-cookie';
+import { EmailPlatformCodeSender } from './sign-in/code-sender';
 import { loadCentreTexts } from './texts/centre-texts';
 
 /** Largest form the centre takes: a few hidden fields. */
@@ -57,12 +59,33 @@ export async function createPreferenceCentre(config: AppConfig): Promise<Fastify
   fastify.setNotFoundHandler((request, reply) =>
     centre.problem(request, reply, 404, 'linkInvalid'),
   );
+  registerRoutes(fastify, centre, config, policy);
+  return fastify;
+}
+
+/** Every route of the centre: health, assets, links, choices, one-click unsubscribe, sign-in. */
+function registerRoutes(
+  fastify: FastifyInstance,
+  centre: CentreContext,
+  config: AppConfig,
+  policy: LoadedConsentPolicy,
+): void {
   fastify.get('/health', async () => ({ status: 'up' }));
   registerAssetRoutes(fastify, centre.parts.texts);
   registerEntryRoutes(fastify, centre);
   registerPreferenceRoutes(fastify, centre, purposePolicies(policy));
   registerUnsubscribeRoutes(fastify, centre);
-  return fastify;
+  registerSignInRoutes(fastify, centre, {
+    sender: new EmailPlatformCodeSender(
+      config.connectors.emailPlatform,
+      centre.parts.texts.oneTimeCode.campaignId,
+      emailPlatformIdentifiedBy(config, policy),
+    ),
+    pendingCodes: new PendingCodeCookies(
+      config.preferenceCentre.sessionSecret,
+      centre.parts.secure,
+    ),
+  });
 }
 
 /** The centre's parts from the configuration: texts, the consent API, sessions, pages. */
@@ -118,6 +141,15 @@ function purposePolicies(policy: LoadedConsentPolicy): Map<string, PurposePolicy
       },
     ]),
   );
+}
+
+/** What the email platform knows people by (downstream-systems.yaml). */
+function emailPlatformIdentifiedBy(
+  config: AppConfig,
+  policy: LoadedConsentPolicy,
+): VendorIdentifier {
+  const systems = loadDownstreamSystems(config.connectors.downstreamSystemsFile, policy.taxonomy);
+  return systems.get('email-platform')?.identifiedBy ?? 'external-id';
 }
 
 /** The enabled downstream systems that serve a purpose the centre shows. */

@@ -46,6 +46,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
         'withdraw-all': `${centre}/preferences/withdraw-all?lang=${locale}`,
         unsubscribe: `${link.oneClickUnsubscribe!.url}?lang=${locale}`,
         'link-invalid': `${centre}/p/not-a-link?lang=${locale}`,
+        'sign-in': `${centre}/sign-in?lang=${locale}`,
       };
       for (const [name, url] of Object.entries(pages)) {
         await page.goto(url);

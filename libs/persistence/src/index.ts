@@ -29,3 +29,5 @@ export * from './erasure/erasure.store';
 export * from './erasure/postgres-erasure.store';
 export * from './api-keys/api-key.store';
 export * from './api-keys/postgres-api-key.store';
+export * from './one-time-codes/one-time-code.store';
+export * from './one-time-codes/postgres-one-time-code.store';

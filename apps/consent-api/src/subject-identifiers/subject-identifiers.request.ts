@@ -1,7 +1,7 @@
 import { textField } from '@consent-ledger/http';
 import { z } from 'zod';
 
-const email = z
+export const emailField = z
   .string()
   .max(254)
   .trim()
@@ -18,7 +18,7 @@ const opaqueValue = textField(200);
 /** `PUT /v1/subjects/{id}/identifiers`: the kinds given replace those stored; others stay. */
 export const putIdentifiersSchema = z
   .strictObject({
-    email: email.optional(),
+    email: emailField.optional(),
     phone: phone.optional(),
     crmId: opaqueValue.optional(),
     deviceIds: z.array(opaqueValue).max(20).optional(),
@@ -30,7 +30,7 @@ export const putIdentifiersSchema = z
 /** `POST /v1/subjects/lookup`: exactly one identifier to look for. */
 export const lookupSchema = z
   .strictObject({
-    email: email.optional(),
+    email: emailField.optional(),
     phone: phone.optional(),
     crmId: opaqueValue.optional(),
     deviceId: opaqueValue.optional(),

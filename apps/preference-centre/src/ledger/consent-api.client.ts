@@ -33,6 +33,14 @@ export interface HistoryEvent {
   readonly occurredAt: string;
 }
 
+/** A code the consent API issued, to be sent to the person. */
+export interface IssuedCode {
+  readonly codeId: string;
+  readonly code: string;
+  readonly subjectId: string;
+  readonly expiresAt: string;
+}
+
 export interface NoticeText {
   readonly noticeId: string;
   readonly version: string;
@@ -138,6 +146,41 @@ export class ConsentApiClient {
     } catch (error) {
       if (error instanceof ConsentApiError && error.code === 'CONSENT.IDEMPOTENCY_KEY_REUSED')
         return [];
+      throw error;
+    }
+  }
+
+  /**
+   * A one-time code for the one person holding this email address, to send them; undefined when
+   * there is no such person, or they were sent enough codes for now (the visitor is told neither).
+   */
+  async issueCode(email: string): Promise<IssuedCode | undefined> {
+    try {
+      return await this.call<IssuedCode>('POST', '/v1/one-time-codes', { email });
+    } catch (error) {
+      // 400: an address the vault would not take (the page checked only its rough shape).
+      if (error instanceof ConsentApiError && [400, 404, 429].includes(error.status))
+        return undefined;
+      throw error;
+    }
+  }
+
+  /** Whose centre the code opens, once; undefined for a wrong, old, used or over-tried code. */
+  async verifyCode(
+    codeId: string,
+    code: string,
+  ): Promise<{ subjectId: string; jurisdiction: string | null } | undefined> {
+    try {
+      return await this.call(
+        'POST',
+        `/v1/one-time-codes/${encodeURIComponent(codeId)}/verification`,
+        {
+          code,
+        },
+      );
+    } catch (error) {
+      if (error instanceof ConsentApiError && (error.status === 422 || error.status === 400))
+        return undefined;
       throw error;
     }
   }

@@ -91,7 +91,7 @@ async function withForm(
 ): Promise<void> {
   const session = centre.session(request);
   if (!session) return centre.problem(request, reply, 401, 'sessionExpired');
-  if (!csrfMatches(session, request.body?._csrf))
+  if (!centre.sameOrigin(request) || !csrfMatches(session, request.body?._csrf))
     return centre.problem(request, reply, 403, 'formExpired');
   try {
     await action(session);

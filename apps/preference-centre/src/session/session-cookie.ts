@@ -96,6 +96,54 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** The sign-in in progress: which code was sent, until when (a signed cookie of its own). */
+export interface PendingCode {
+  readonly codeId: string;
+  readonly expiresAt: number;
+}
+
+/** The cookie that remembers which code was sent, signed like the session. */
+export class PendingCodeCookies {
+  readonly name: string;
+
+  constructor(
+    private readonly secret: string,
+    private readonly secure: boolean,
+  ) {
+    this.name = secure ? '__Host-pc-code' : 'pc-code';
+  }
+
+  header(pending: PendingCode, now: number): string {
+    const payload = Buffer.from(JSON.stringify(pending)).toString('base64url');
+    const signature = createHmac('sha256', this.secret)
+      .update(`code.${payload}`)
+      .digest('base64url');
+    return [
+      `${this.name}=${payload}.${signature}`,
+      'Path=/sign-in',
+      `Max-Age=${Math.max(0, pending.expiresAt - now)}`,
+      'HttpOnly',
+      'SameSite=Lax',
+      ...(this.secure ? ['Secure'] : []),
+    ].join('; ');
+  }
+
+  read(cookieHeader: string | undefined, now: number): PendingCode | undefined {
+    const [payload, signature] = cookieValue(cookieHeader, this.name)?.split('.') ?? [];
+    if (!payload || !signature) return undefined;
+    const expected = createHmac('sha256', this.secret)
+      .update(`code.${payload}`)
+      .digest('base64url');
+    if (!sameText(signature, expected)) return undefined;
+    try {
+      const pending = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PendingCode;
+      return pending.expiresAt > now ? pending : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
 /** A cookie's value from a Cookie header. */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   for (const part of header?.split(';') ?? []) {

@@ -21,6 +21,10 @@ const textsFileSchema = z.strictObject({
     accentColour: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #0b5cad'),
   }),
   notice: z.strictObject({ noticeId: z.string().min(1), version: z.string().min(1) }),
+  /** The email platform's transactional campaign that sends sign-in codes. */
+  oneTimeCode: z
+    .strictObject({ campaignId: z.string().min(1) })
+    .default({ campaignId: 'preference-centre-sign-in-code' }),
   purposes: z
     .array(
       z.strictObject({

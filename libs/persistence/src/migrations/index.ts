@@ -15,6 +15,7 @@ import { IdentityVault1795001300000 } from './1795001300000-identity-vault';
 import { Erasure1795001400000 } from './1795001400000-erasure';
 import { ManagedApiKeys1795001500000 } from './1795001500000-managed-api-keys';
 import { ErasureKeyHold1795001600000 } from './1795001600000-erasure-key-hold';
+import { OneTimeCodes1795001700000 } from './1795001700000-one-time-codes';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   Erasure1795001400000,
   ManagedApiKeys1795001500000,
   ErasureKeyHold1795001600000,
+  OneTimeCodes1795001700000,
 ];
