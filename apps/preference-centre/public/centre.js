@@ -15,3 +15,21 @@
       /* the page stays as it is; the choices still work */
     });
 })();
+
+// Framed by the operator's site (embed.js): tell the frame's parent how tall the page is, so the
+// frame fits it without a scroll bar. Only a height is sent; any parent may read it.
+(function () {
+  'use strict';
+  if (window.parent === window) return;
+  function report() {
+    window.parent.postMessage(
+      {
+        type: 'consent-ledger-preference-centre:height',
+        height: document.documentElement.scrollHeight,
+      },
+      '*',
+    );
+  }
+  window.addEventListener('load', report);
+  window.addEventListener('resize', report);
+})();

@@ -103,6 +103,7 @@ function centreContext(config: AppConfig, policy: LoadedConsentPolicy): CentreCo
       config.preferenceCentre.sessionSecret,
       config.preferenceCentre.sessionSeconds,
       secure,
+      config.preferenceCentre.frameAncestors.length > 0,
     ),
     texts,
     pages: new PageRenderer(texts),

@@ -45,13 +45,16 @@ export interface CentrePipeline {
   stop(): Promise<void>;
 }
 
-export async function startCentrePipeline(): Promise<CentrePipeline> {
+/** `overrides`: settings of every app beside the fake vendors' addresses. */
+export async function startCentrePipeline(
+  overrides: Readonly<Record<string, string>> = {},
+): Promise<CentrePipeline> {
   const environment = await createTestEnvironment();
   const [emailPlatform, crm] = await Promise.all([startFakeVendor(201), startFakeVendor(200)]);
   const pipeline = await startPipeline({
     environment,
     apps: ['consent-api', 'projector', 'connectors', 'preference-centre'],
-    overrides: { EMAIL_PLATFORM_URL: emailPlatform.url, CRM_URL: crm.url },
+    overrides: { ...overrides, EMAIL_PLATFORM_URL: emailPlatform.url, CRM_URL: crm.url },
   });
   const browser = await launchChromium();
   const api = adminCalls(pipeline.url('consent-api'));

@@ -9,6 +9,7 @@ const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
 const ASSETS: Record<string, string> = {
   'centre.css': 'text/css; charset=utf-8',
   'centre.js': 'text/javascript; charset=utf-8',
+  'embed.js': 'text/javascript; charset=utf-8',
   'logo.svg': 'image/svg+xml',
 };
 

@@ -21,10 +21,16 @@ export interface CentreSession {
 export class SessionCookies {
   readonly name: string;
 
+  /**
+   * `embeddable`: the centre may be framed by the operator's site (PREFERENCE_CENTRE_FRAME_ANCESTORS),
+   * where a SameSite=Lax cookie is not sent: the session cookie is then SameSite=None, Secure and
+   * Partitioned (CHIPS), kept per embedding site.
+   */
   constructor(
     private readonly secret: string,
     private readonly lifetimeSeconds: number,
     private readonly secure: boolean,
+    private readonly embeddable = false,
   ) {
     this.name = secure ? '__Host-pc-session' : 'pc-session';
   }
@@ -80,8 +86,8 @@ export class SessionCookies {
       'Path=/',
       `Max-Age=${maxAge}`,
       'HttpOnly',
-      'SameSite=Lax',
-      ...(this.secure ? ['Secure'] : []),
+      ...(this.embeddable ? ['SameSite=None', 'Secure', 'Partitioned'] : ['SameSite=Lax']),
+      ...(this.secure && !this.embeddable ? ['Secure'] : []),
     ].join('; ');
   }
 }
