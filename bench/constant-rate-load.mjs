@@ -1,6 +1,8 @@
 // A constant-rate (open-loop) HTTP load generator, in a process of its own.
 // Usage: node bench/constant-rate-load.mjs <spec.json>; prints the result as JSON.
-// spec: { url, headers, connections, rate, seconds, bodies: [string, …] } (bodies are cycled).
+// spec: { url, headers, connections, rate, seconds, bodies: [string, …] } (bodies are cycled);
+// optionally method (POST by default; GET sends no body) and cookies: [string, …] (a Cookie
+// header per request, cycled: one browser session each).
 //
 // Request i is due at start + i / rate, whatever happened to the requests before it, and its
 // latency runs from that due time to the end of its response (as wrk2 measures): a server that
@@ -24,16 +26,23 @@ let completed = 0;
 let errors = 0;
 let sent = 0;
 
+const method = spec.method ?? 'POST';
+
 function send(index, dueAt) {
-  const body = spec.bodies[index % spec.bodies.length];
+  const body = method === 'GET' ? '' : spec.bodies[index % spec.bodies.length];
+  const cookie = spec.cookies ? { cookie: spec.cookies[index % spec.cookies.length] } : {};
   const outgoing = request(
     {
       host: target.hostname,
       port: target.port,
       path: target.pathname + target.search,
-      method: 'POST',
+      method,
       agent,
-      headers: { ...spec.headers, 'content-length': Buffer.byteLength(body) },
+      headers: {
+        ...spec.headers,
+        ...cookie,
+        ...(method === 'GET' ? {} : { 'content-length': Buffer.byteLength(body) }),
+      },
     },
     (response) => {
       response.on('data', () => undefined);

@@ -1,3 +1,4 @@
+import { appFile } from '../app-files';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
@@ -6,7 +7,7 @@ import type { CentreTexts } from '../texts/centre-texts';
 import { LOCALES } from '../texts/locales';
 import type { Locale } from '../texts/locales';
 
-const VIEWS_DIR = join(__dirname, '..', '..', 'views');
+const VIEWS_DIR = appFile('views');
 
 /** What every page is given beside its own model. */
 export interface PageFrame {

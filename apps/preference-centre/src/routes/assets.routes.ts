@@ -1,9 +1,10 @@
+import { appFile } from '../app-files';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { CentreTexts } from '../texts/centre-texts';
 
-const PUBLIC_DIR = join(__dirname, '..', '..', 'public');
+const PUBLIC_DIR = appFile('public');
 
 /** The centre's own files, by name: nothing else of the folder is served. */
 const ASSETS: Record<string, string> = {

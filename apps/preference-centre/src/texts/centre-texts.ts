@@ -1,3 +1,4 @@
+import { appFile } from '../app-files';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PurposeTaxonomy } from '@consent-ledger/consent-domain';
@@ -49,7 +50,7 @@ export interface CentreTexts extends CentreTextsFile {
 }
 
 /** The page's own messages, one file per language, each with the same keys as English. */
-const MESSAGES_DIR = join(__dirname, '..', '..', 'messages');
+const MESSAGES_DIR = appFile('messages');
 
 /**
  * Reads the texts file (PREFERENCE_CENTRE_TEXTS_FILE) and the message files; fails at boot naming
