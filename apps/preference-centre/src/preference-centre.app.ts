@@ -70,7 +70,12 @@ function registerRoutes(
   config: AppConfig,
   policy: LoadedConsentPolicy,
 ): void {
-  fastify.get('/health', async () => ({ status: 'up' }));
+  // Up while it answers; degraded while the consent API does not (pages then say so, 503).
+  fastify.get('/health', async () =>
+    (await centre.parts.api.healthy())
+      ? { status: 'ok', consentApi: 'up' }
+      : { status: 'degraded', consentApi: 'down' },
+  );
   registerAssetRoutes(fastify, centre.parts.texts);
   registerEntryRoutes(fastify, centre);
   registerPreferenceRoutes(fastify, centre, purposePolicies(policy));

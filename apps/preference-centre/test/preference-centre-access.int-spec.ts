@@ -57,6 +57,16 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
         await saveScreenshot(page, `${name}-${locale}`);
       }
     }
+    // The code page comes after the sign-in form is sent
+    for (const locale of Object.keys(TITLES)) {
+      await page.goto(`${centre}/sign-in?lang=${locale}`);
+      await page.locator('#email').fill(`${uniqueName('nobody')}@access.example.com`);
+      await page.locator('form.stack button').click();
+      await page.waitForURL(/\/sign-in$/);
+      const violations = await seriousAxeViolations(page);
+      if (violations.length > 0) findings[`sign-in-code/${locale}`] = violations;
+      await saveScreenshot(page, `sign-in-code-${locale}`);
+    }
     expect(findings).toEqual({});
     await page.context().close();
   });

@@ -145,7 +145,13 @@ describe('the preference centre, in a real browser against the real stack', () =
     const consents = await system.api('GET', `/v1/subjects/${subjectId}/consents`);
     expect(purposeAllowed(consents.body, 'marketing.email')).toBe(true);
 
-    // The mail client's one-click POST (twice, as clients retry) withdraws once
+    // Pressing the page's button sends the same POST a mail client's one-click sends
+    await page.getByRole('button', { name: 'Unsubscribe' }).click();
+    await expect(page.getByRole('status').textContent()).resolves.toContain(
+      'You are unsubscribed from Offers and news by email',
+    );
+    await saveScreenshot(page, 'unsubscribed-en');
+    // ...and the mail client's one-click POST (twice, as clients retry) records nothing more
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const response = await fetch(link.oneClickUnsubscribe!.url, {
         method: 'POST',
@@ -207,6 +213,22 @@ describe('the preference centre, in a real browser against the real stack', () =
     // And without a session, the choices page asks to open the link again
     const noSession = await page.goto(`${centre}/preferences`);
     expect(noSession?.status()).toBe(401);
+    await page.context().close();
+  });
+
+  it('keeps links working across a rotation of the signing key, and opens links of the new key', async () => {
+    const subjectId = uniqueName('rotation');
+    const before = await system.link(subjectId);
+    const rotated = await system.api('POST', '/v1/preference-links/signing-keys/rotations', {});
+    expect(rotated.status).toBe(200);
+    const after = await system.link(subjectId);
+    expect(after.keyId).toBe(rotated.body.keyId);
+    expect(after.keyId).not.toBe(before.keyId);
+    const page = await openPage();
+    for (const link of [after, before]) {
+      await page.goto(link.url);
+      expect(page.url()).toMatch(/\/preferences$/);
+    }
     await page.context().close();
   });
 

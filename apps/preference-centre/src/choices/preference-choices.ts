@@ -90,21 +90,26 @@ export class PreferenceChoices {
    * it an opt-out, the policy's GPC purposes still allowed are withdrawn (method
    * GLOBAL_PRIVACY_CONTROL, once per allowing state); elsewhere it is only acknowledged.
    */
-  async honourGpc(session: CentreSession, evidence: RequestEvidence): Promise<GpcOutcome> {
+  async honourGpc(
+    session: CentreSession,
+    evidence: RequestEvidence,
+  ): Promise<{ outcome: GpcOutcome; eventIds: string[] }> {
     const jurisdiction = await this.jurisdictionOf(session);
-    if (!gpcHonouredIn(jurisdiction, this.policy.policy)) return 'seen';
+    if (!gpcHonouredIn(jurisdiction, this.policy.policy)) return { outcome: 'seen', eventIds: [] };
     const states = await this.api.consents(session.subjectId, jurisdiction);
     const optOutOf = new Set(this.policy.policy.globalPrivacyControl.optOutOf);
     const allowed = states.purposes.filter((state) => optOutOf.has(state.purpose) && state.allowed);
-    if (allowed.length > 0)
-      await this.api.record(
-        allowed.map((state) => ({
-          ...this.withdrawal(session, jurisdiction, state.purpose, evidence),
-          method: 'GLOBAL_PRIVACY_CONTROL' as const,
-          idempotencyKey: `gpc:${session.subjectId}:${state.purpose}:${state.sinceEventId ?? 'default'}`,
-        })),
-      );
-    return 'honoured';
+    const eventIds =
+      allowed.length === 0
+        ? []
+        : await this.api.record(
+            allowed.map((state) => ({
+              ...this.withdrawal(session, jurisdiction, state.purpose, evidence),
+              method: 'GLOBAL_PRIVACY_CONTROL' as const,
+              idempotencyKey: `gpc:${session.subjectId}:${state.purpose}:${state.sinceEventId ?? 'default'}`,
+            })),
+          );
+    return { outcome: 'honoured', eventIds };
   }
 
   /** RFC 8058 one-click unsubscribe: withdraws the link's purpose, no page in between. */

@@ -185,6 +185,19 @@ export class ConsentApiClient {
     }
   }
 
+  /** Whether the consent API answers its /health (ok or degraded) within a second. */
+  async healthy(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.baseUrl}/health`, {
+        signal: AbortSignal.timeout(1_000),
+      });
+      await response.arrayBuffer();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
   /** The public keys links are signed with. */
   async linkKeys(): Promise<Array<{ keyId: string; publicKey: string }>> {
     return (

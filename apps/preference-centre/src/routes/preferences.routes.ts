@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CentreContext } from '../centre-context';
 import { UnknownPurposeError } from '../choices/preference-choices';
-import type { GpcOutcome } from '../choices/preference-choices';
 import { historyRows, purposeRows } from '../pages/preference-view';
 import type { PurposePolicy } from '../pages/preference-view';
 import { csrfMatches } from '../session/session-cookie';
@@ -40,8 +39,8 @@ export function registerPreferenceRoutes(
   // navigator.globalPrivacyControl without the header: told by the page's script.
   fastify.post<{ Body: Form }>('/preferences/gpc', (request, reply) =>
     withForm(centre, request, reply, async (session) => {
-      await centre.parts.choices.honourGpc(session, centre.evidence(request));
-      return redirect(reply, '/preferences?gpc=1');
+      const { eventIds } = await centre.parts.choices.honourGpc(session, centre.evidence(request));
+      return redirect(reply, `/preferences?gpc=1${showing(eventIds)}`);
     }),
   );
 }
@@ -114,17 +113,16 @@ class PreferencesPage {
     if (!session) return this.centre.problem(request, reply, 401, 'sessionExpired');
     const locale = this.centre.locale(request, reply);
     const { parts } = this.centre;
-    const gpc: GpcOutcome =
+    const gpc =
       request.headers['sec-gpc'] === '1' || (request.query as Form).gpc === '1'
         ? await parts.choices.honourGpc(session, this.centre.evidence(request))
-        : 'none';
+        : { outcome: 'none' as const, eventIds: [] };
     const jurisdiction = await parts.choices.jurisdictionOf(session);
     // The history after the consents: once these show the change, so does the history.
-    const consents = await this.consentsShowing(
-      session.subjectId,
-      jurisdiction,
-      (request.query as Form).events,
-    );
+    const consents = await this.consentsShowing(session.subjectId, jurisdiction, [
+      ...((request.query as Form).events ?? '').split(','),
+      ...gpc.eventIds,
+    ]);
     const events = await parts.api.history(session.subjectId);
     const purposes = purposeRows(consents.purposes, this.policies, parts.texts, locale);
     const html = parts.pages.render(
@@ -138,7 +136,10 @@ class PreferencesPage {
       {
         purposes,
         saved: this.savedMessage(request.query as Form, purposes, locale),
-        gpc: gpc === 'none' ? undefined : { state: gpc, text: this.centre.t(locale, `gpc.${gpc}`) },
+        gpc:
+          gpc.outcome === 'none'
+            ? undefined
+            : { state: gpc.outcome, text: this.centre.t(locale, `gpc.${gpc.outcome}`) },
         notice: await this.notice(consents.purposes),
         history: historyRows(events, parts.texts, locale),
         formNonce: randomBytes(6).toString('hex'),
@@ -193,8 +194,8 @@ class PreferencesPage {
    * ledger's views apply an event within milliseconds, and the page the person sees right after
    * a change must show it. Waits at most READ_YOUR_WRITES_MS, then shows what there is.
    */
-  private async consentsShowing(subjectId: string, jurisdiction: string, ids: string | undefined) {
-    const wanted = (ids ?? '').split(',').filter((id) => /^[0-9a-f-]{36}$/.test(id));
+  private async consentsShowing(subjectId: string, jurisdiction: string, ids: readonly string[]) {
+    const wanted = ids.filter((id) => /^[0-9a-f-]{36}$/.test(id));
     const deadline = Date.now() + READ_YOUR_WRITES_MS;
     for (;;) {
       const consents = await this.centre.parts.api.consents(subjectId, jurisdiction);
