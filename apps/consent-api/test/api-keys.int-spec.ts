@@ -83,7 +83,10 @@ describe('managed API keys and roles, on every app', () => {
     });
     expect(collector).toMatchObject({
       status: 201,
-      body: { keyId: 'web-banner-2', scopes: ['consent:write', 'consent:read'] },
+      body: {
+        keyId: 'web-banner-2',
+        scopes: ['consent:write', 'consent:read', 'preference-link:issue'],
+      },
     });
     const collectorSecret = collector.body.secret as string;
     const downstreamSecret = downstream.body.secret as string;
