@@ -15,6 +15,16 @@ describe('a vendor keyed by email address, against the real stack', () => {
   const { system: running, api } = wholePipelineForThisFile({
     DOWNSTREAM_SYSTEMS_FILE: downstreamSystemsKeyedByEmail(),
   });
+  const grantEmailMarketing = async (subjectId: string) =>
+    expect(
+      (
+        await api(
+          'POST',
+          '/v1/consent-events',
+          choiceRequest(subjectId, 'marketing.email', 'GRANT'),
+        )
+      ).status,
+    ).toBe(202);
   const emailCalls = (path: string): VendorRequest[] =>
     running().emailPlatform.requests.filter(
       (request) => request.path === path && request.status < 300,
@@ -72,15 +82,7 @@ describe('a vendor keyed by email address, against the real stack', () => {
 
   it('dead-letters, with its reason, an update for someone the vault holds no address of', async () => {
     const subjectId = uniqueName('no-address');
-    expect(
-      (
-        await api(
-          'POST',
-          '/v1/consent-events',
-          choiceRequest(subjectId, 'marketing.email', 'GRANT'),
-        )
-      ).status,
-    ).toBe(202);
+    await grantEmailMarketing(subjectId);
     const kafka = createKafkaClient(running().environment.config.kafka, 'vendor-identifiers');
     const topics = consentTopics(running().environment.config.kafka.topicPrefix);
     expect(await deadLetterCodesFor(kafka, topics.sinkDeadLetter, subjectId)).toEqual([
@@ -93,15 +95,7 @@ describe('a vendor keyed by email address, against the real stack', () => {
     const subjectId = uniqueName('erase-by-email');
     const email = `${subjectId}@vendor-keys.example.com`;
     expect((await api('PUT', `/v1/subjects/${subjectId}/identifiers`, { email })).status).toBe(200);
-    expect(
-      (
-        await api(
-          'POST',
-          '/v1/consent-events',
-          choiceRequest(subjectId, 'marketing.email', 'GRANT'),
-        )
-      ).status,
-    ).toBe(202);
+    await grantEmailMarketing(subjectId);
 
     // While the platform answers every delete with 503
     running().emailPlatform.script((request) =>

@@ -7,7 +7,7 @@ import {
   TEST_ADMIN_KEY,
 } from '@consent-ledger/testing';
 import type { FakeVendor, Pipeline, TestEnvironment } from '@consent-ledger/testing';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 
 /** The notice the centre shows (deploy/policy/preference-centre.yaml names it). */
 export const NOTICE_TEXT =
@@ -35,6 +35,11 @@ export interface CentrePipeline {
   ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** A link into the centre for the subject, issued by the consent API. */
   link(subjectId: string, request?: Record<string, unknown>): Promise<IssuedLink>;
+  /**
+   * A page in a fresh browser context (cookies of its own), as a person opening a link on their
+   * phone; CSP bypassed so that tests can inject axe-core.
+   */
+  openPage(options?: BrowserContextOptions): Promise<Page>;
   /** Records a choice through the consent API (as another channel would). */
   choose(
     subjectId: string,
@@ -65,6 +70,7 @@ export async function startCentrePipeline(
     emailPlatform,
     browser,
     api,
+    openPage: (options) => phonePage(browser, options),
     link: async (subjectId, request = { jurisdiction: 'DE' }) => {
       const issued = await api('POST', `/v1/subjects/${subjectId}/preference-links`, request);
       if (issued.status !== 201) throw new Error(`link not issued: ${JSON.stringify(issued)}`);
@@ -107,4 +113,14 @@ async function registerNotice(api: CentrePipeline['api']): Promise<void> {
   });
   if (registered.status >= 300)
     throw new Error(`notice not registered: ${JSON.stringify(registered)}`);
+}
+
+/** A page in a context of its own, phone-sized, CSP bypassed (for axe-core). */
+async function phonePage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    bypassCSP: true,
+    ...options,
+  });
+  return context.newPage();
 }

@@ -20,16 +20,6 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
     await system?.stop();
   });
 
-  async function openPage(options: Parameters<CentrePipeline['browser']['newContext']>[0] = {}) {
-    const context = await system.browser.newContext({
-      viewport: { width: 390, height: 844 },
-      // axe-core is injected as a script, which the centre's CSP would refuse.
-      bypassCSP: true,
-      ...options,
-    });
-    return context.newPage();
-  }
-
   const heading = (page: Page) => page.getByRole('heading', { level: 1 }).textContent();
 
   it('passes the axe check on every page in every language, on a phone', async () => {
@@ -37,7 +27,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
     await system.choose(subjectId, 'marketing.email', 'GRANT');
     const link = await system.link(subjectId, { jurisdiction: 'DE', purpose: 'marketing.email' });
     const centre = system.pipeline.url('preference-centre');
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto(link.url);
     const findings: Record<string, unknown> = {};
     for (const [locale, title] of Object.entries(TITLES)) {
@@ -73,7 +63,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
 
   it('picks the language from Accept-Language, and the switch keeps the choice', async () => {
     const subjectId = uniqueName('language');
-    const page = await openPage({
+    const page = await system.openPage({
       locale: 'fr-CA',
       extraHTTPHeaders: { 'accept-language': 'fr-CA,fr;q=0.9,en;q=0.5' },
     });
@@ -91,7 +81,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
   it('works with the keyboard alone', async () => {
     const subjectId = uniqueName('keyboard');
     await system.choose(subjectId, 'marketing.email', 'GRANT');
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto((await system.link(subjectId)).url);
 
     // The skip link comes first and moves focus to the choices
@@ -115,7 +105,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
   it('honours the Sec-GPC header where the law makes it an opt-out, and says so', async () => {
     const subjectId = uniqueName('gpc-header');
     await system.choose(subjectId, 'data.sale_sharing', 'GRANT', 'US-CA');
-    const page = await openPage({ extraHTTPHeaders: { 'sec-gpc': '1' } });
+    const page = await system.openPage({ extraHTTPHeaders: { 'sec-gpc': '1' } });
     await page.goto((await system.link(subjectId, { jurisdiction: 'US-CA' })).url);
 
     await expect(page.locator('[data-gpc]').getAttribute('data-gpc')).resolves.toBe('honoured');
@@ -144,7 +134,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
 
   it('honours navigator.globalPrivacyControl set by the browser without the header', async () => {
     const subjectId = uniqueName('gpc-script');
-    const page = await openPage();
+    const page = await system.openPage();
     await page.addInitScript(() =>
       Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }),
     );
@@ -166,7 +156,7 @@ describe('the preference centre for everyone: languages, accessibility, GPC and 
 
   it('words the US opt-outs as the law does, and shows contract purposes as no choice', async () => {
     const subjectId = uniqueName('ccpa');
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto((await system.link(subjectId, { jurisdiction: 'US-CA' })).url);
     for (const wording of [
       'Do Not Sell or Share My Personal Information',

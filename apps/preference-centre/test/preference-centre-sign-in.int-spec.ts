@@ -13,11 +13,6 @@ describe('the preference centre for a person who arrives with nothing: a one-tim
     await system?.stop();
   });
 
-  async function openPage(): Promise<Page> {
-    const context = await system.browser.newContext({ viewport: { width: 390, height: 844 } });
-    return context.newPage();
-  }
-
   /** The codes the email platform was asked to send to this subject. */
   const codesSentTo = (subjectId: string): VendorRequest[] =>
     system.emailPlatform.requests.filter(
@@ -48,7 +43,7 @@ describe('the preference centre for a person who arrives with nothing: a one-tim
 
   it('emails a code through the email platform, and the code opens the person’s choices once', async () => {
     const { subjectId, email } = await personWithEmail();
-    const page = await openPage();
+    const page = await system.openPage();
     await askForCode(page, email.toUpperCase());
     await saveScreenshot(page, 'sign-in-code-en');
 
@@ -77,7 +72,7 @@ describe('the preference centre for a person who arrives with nothing: a one-tim
 
   it('says the same for an unknown address, and sends nothing', async () => {
     const before = system.emailPlatform.requests.length;
-    const page = await openPage();
+    const page = await system.openPage();
     await askForCode(page, `${uniqueName('unknown')}@sign-in.example.com`);
     await expect(page.getByRole('status').textContent()).resolves.toContain(
       'If we know that address',

@@ -13,16 +13,6 @@ describe('the preference centre, in a real browser against the real stack', () =
     await system?.stop();
   });
 
-  /** A fresh browser context (its own cookies), as a person opening the link on their phone. */
-  async function openPage(options: Parameters<CentrePipeline['browser']['newContext']>[0] = {}) {
-    const context = await system.browser.newContext({
-      viewport: { width: 390, height: 844 },
-      bypassCSP: true,
-      ...options,
-    });
-    return context.newPage();
-  }
-
   /** The email platform's last subscription state for the subject, if it was told one. */
   const emailState = (subjectId: string) =>
     system.emailPlatform.requests
@@ -48,7 +38,7 @@ describe('the preference centre, in a real browser against the real stack', () =
     });
 
     // When they open the link from an email and switch marketing email off
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto((await system.link(subjectId)).url);
     expect(page.url()).toMatch(/\/preferences$/);
     await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
@@ -82,6 +72,8 @@ describe('the preference centre, in a real browser against the real stack', () =
           action: 'WITHDRAW',
           method: 'PREFERENCE_CENTRE',
           channel: 'WEB',
+          // The notice the page showed, cited by the withdrawal too
+          notice: expect.objectContaining({ noticeId: 'privacy-notice', version: '3' }),
         }),
       ]),
     );
@@ -93,7 +85,7 @@ describe('the preference centre, in a real browser against the real stack', () =
     const subjectId = uniqueName('withdraw-all');
     for (const purpose of ['marketing.email', 'ml.training', 'analytics.behavioral'])
       await system.choose(subjectId, purpose, 'GRANT');
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto((await system.link(subjectId)).url);
 
     await page.getByRole('link', { name: 'Withdraw everything that needs my consent' }).click();
@@ -138,7 +130,7 @@ describe('the preference centre, in a real browser against the real stack', () =
     });
 
     // A mail scanner following the link changes nothing
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto(link.oneClickUnsubscribe!.url);
     await expect(page.getByRole('button', { name: 'Unsubscribe' }).isVisible()).resolves.toBe(true);
     await saveScreenshot(page, 'unsubscribe-en');
@@ -191,7 +183,7 @@ describe('the preference centre, in a real browser against the real stack', () =
       privateKey,
     );
     const centre = system.pipeline.url('preference-centre');
-    const page = await openPage();
+    const page = await system.openPage();
 
     const expiredAnswer = await page.goto(`${centre}/p/${expired}`);
     expect(expiredAnswer?.status()).toBe(410);
@@ -224,7 +216,7 @@ describe('the preference centre, in a real browser against the real stack', () =
     const after = await system.link(subjectId);
     expect(after.keyId).toBe(rotated.body.keyId);
     expect(after.keyId).not.toBe(before.keyId);
-    const page = await openPage();
+    const page = await system.openPage();
     for (const link of [after, before]) {
       await page.goto(link.url);
       expect(page.url()).toMatch(/\/preferences$/);
@@ -235,7 +227,7 @@ describe('the preference centre, in a real browser against the real stack', () =
   it('refuses a form that is not its session’s own (CSRF), changing nothing', async () => {
     const subjectId = uniqueName('csrf');
     await system.choose(subjectId, 'marketing.email', 'GRANT');
-    const page = await openPage();
+    const page = await system.openPage();
     await page.goto((await system.link(subjectId)).url);
     const answer = await page.request.post(
       `${system.pipeline.url('preference-centre')}/preferences`,

@@ -24,6 +24,8 @@ const UNKNOWN_JURISDICTION = 'ZZ';
  * notice reference and evidence, and an idempotency key that makes a form sent twice one event.
  */
 export class PreferenceChoices {
+  private notice: CentreChoice['notice'] = null;
+
   constructor(
     private readonly api: ConsentApiClient,
     private readonly texts: CentreTexts,
@@ -154,7 +156,11 @@ export class PreferenceChoices {
     idempotencyKey: string,
     evidence: RequestEvidence,
   ): Promise<CentreChoice> {
-    const base = this.withdrawal(session, jurisdiction, purpose, evidence);
+    // A change made on the page cites the notice the page shows, a withdrawal too.
+    const base = {
+      ...this.withdrawal(session, jurisdiction, purpose, evidence),
+      notice: await this.currentNotice(),
+    };
     if (action === 'WITHDRAW') return { ...base, idempotencyKey };
     // The switch of a sensitive purpose is its own, explained, explicit act (GDPR Art. 9(2)(a)).
     const sensitive = this.policy.taxonomy.purposes.get(purpose)?.usCategory === 'sensitive';
@@ -162,7 +168,6 @@ export class PreferenceChoices {
       ...base,
       action,
       legalBasis: sensitive ? 'EXPLICIT_CONSENT' : 'CONSENT',
-      notice: await this.currentNotice(),
       idempotencyKey,
     };
   }
@@ -191,10 +196,16 @@ export class PreferenceChoices {
   }
 
   /** The notice a grant made here refers to: the configured one, as the registry holds it. */
+  /**
+   * The notice the page shows (the configured one, as the registry holds it). A notice version
+   * never changes once registered, so it is asked for once and kept.
+   */
   private async currentNotice(): Promise<CentreChoice['notice']> {
+    if (this.notice) return this.notice;
     const { noticeId, version } = this.texts.notice;
-    const notice = await this.api.notice(noticeId, version);
-    return notice ? { noticeId, version, textSha256: notice.textSha256 } : null;
+    const registered = await this.api.notice(noticeId, version);
+    if (registered) this.notice = { noticeId, version, textSha256: registered.textSha256 };
+    return this.notice ?? null;
   }
 }
 
