@@ -39,6 +39,8 @@ describe('PostgreSQL data source and migrations', () => {
       'IdentityVault1795001300000',
       'Erasure1795001400000',
       'ManagedApiKeys1795001500000',
+      'ErasureKeyHold1795001600000',
+      'OneTimeCodes1795001700000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -60,6 +62,7 @@ describe('PostgreSQL data source and migrations', () => {
       'erasure_request',
       'idempotency_record',
       'ml_training_exclusion',
+      'one_time_code',
       'projection_checkpoint',
       'schema_migration',
       'sink_call_intent',
