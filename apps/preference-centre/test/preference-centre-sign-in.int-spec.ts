@@ -119,4 +119,29 @@ describe('the preference centre for a person who arrives with nothing: a one-tim
     });
     expect(reused.status).toBe(422);
   });
+
+  it('gives codes to the centre’s own role only: a collection channel cannot find people by email', async () => {
+    const { email } = await personWithEmail();
+    const created = await system.api('POST', '/v1/api-keys', {
+      keyId: uniqueName('collector').slice(0, 60),
+      role: 'collector',
+    });
+    expect(created.status).toBe(201);
+    const asCollector = (method: string, path: string, body?: unknown) =>
+      fetch(`${system.pipeline.url('consent-api')}${path}`, {
+        method,
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${String(created.body.secret)}`,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    // The new key is admitted within seconds (it reaches the app through Kafka)
+    await waitFor(async () => (await asCollector('GET', '/v1/purposes')).status === 200, {
+      timeoutMs: 15_000,
+      description: 'the collector key admitted',
+    });
+    const asked = await asCollector('POST', '/v1/one-time-codes', { email });
+    expect(asked.status).toBe(403);
+  });
 });

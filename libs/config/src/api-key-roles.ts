@@ -11,6 +11,11 @@ export const API_KEY_ROLES = {
    * the preference centre (the operator's backend and its email templates).
    */
   collector: ['consent:write', 'consent:read', 'preference-link:issue'],
+  /**
+   * The preference centre: records people's own choices, reads them back, and signs them in by a
+   * code sent to their email address.
+   */
+  'preference-centre': ['consent:write', 'consent:read', 'preference-link:issue', 'one-time-code'],
   /** A downstream system: asks for decisions. */
   downstream: ['decision:read', 'consent:read'],
   /** An auditor or compliance officer: reads the audit API. */

@@ -71,6 +71,11 @@ export const apiScopes = [
   'erasure',
   /** Issues signed links into the preference centre (and one-click unsubscribe links). */
   'preference-link:issue',
+  /**
+   * Issues and checks the preference centre's sign-in codes. A code is asked for by email address,
+   * so this scope finds people by identifier: the preference centre's own key holds it, no channel.
+   */
+  'one-time-code',
   /** Sees the detail of `/health` (cluster id, lag, errors); anyone sees up or down. */
   'operations',
   'admin',

@@ -38,7 +38,7 @@ export interface PreferenceLinkSettings {
 /** The preference centre app: the consent API it records through, its sessions and texts. */
 export interface PreferenceCentreSettings {
   readonly consentApiUrl: string;
-  /** The centre's key for the consent API (role collector); the development key by default. */
+  /** The centre's key for the consent API (role preference-centre); the development key by default. */
   readonly apiKey: string;
   readonly sessionSecret: string;
   readonly sessionSeconds: number;

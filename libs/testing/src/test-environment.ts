@@ -44,7 +44,7 @@ export async function createTestEnvironment(
     // The identity vault's keys are the environment's own, created on first use.
     VAULT_KEY_FILE: join(tmpdir(), uniqueName('vault-keys'), 'identity-vault.json'),
     PREFERENCE_LINK_KEY_FILE: join(tmpdir(), uniqueName('link-keys'), 'preference-link-keys.json'),
-    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+erasure+preference-link:issue+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB;preference-centre/${TEST_PREFERENCE_CENTRE_KEY}/consent:write+consent:read+preference-link:issue/WEB+EMAIL_LINK`,
+    API_KEYS: `admin/${TEST_ADMIN_KEY}/consent:write+consent:read+decision:read+audit:read+identity:write+identity:read+erasure+preference-link:issue+one-time-code+operations+admin;reader/${TEST_READ_ONLY_KEY}/consent:read;overrider/${TEST_JURISDICTION_OVERRIDE_KEY}/decision:read+decision:override-jurisdiction;web-banner/${TEST_WEB_CHANNEL_KEY}/consent:write/WEB;preference-centre/${TEST_PREFERENCE_CENTRE_KEY}/consent:write+consent:read+preference-link:issue+one-time-code/WEB+EMAIL_LINK`,
     PREFERENCE_CENTRE_API_KEY: TEST_PREFERENCE_CENTRE_KEY,
     ...extra,
   };

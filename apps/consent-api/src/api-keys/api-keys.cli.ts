@@ -44,7 +44,7 @@ function addCreate(program: Command, connection: () => Connection): void {
     .command('create')
     .description('create a key; its secret is printed this once')
     .requiredOption('--id <keyId>', 'the key id (lower-case letters, digits, . _ -)')
-    .option('--role <role>', 'collector, downstream, auditor, support or admin')
+    .option('--role <role>', 'collector, preference-centre, downstream, auditor, support or admin')
     .option('--scopes <scopes>', 'scopes instead of a role, comma-separated', list)
     .option(
       '--channels <channels>',

@@ -12,11 +12,14 @@ const verifySchema = z.strictObject({
 });
 const codeIdSchema = z.uuid({ message: 'must be a code id' });
 
-/** One-time codes into the preference centre, for the centre (scope preference-link:issue). */
+/**
+ * One-time codes into the preference centre, for the centre alone (scope one-time-code: asking
+ * for a code finds a person by email address, which a collection channel's key may not do).
+ */
 @ApiTags('preference links')
 @ApiBearerAuth()
 @UseGuards(ApiKeyGuard)
-@RequireScopes('preference-link:issue')
+@RequireScopes('one-time-code')
 @Controller('v1/one-time-codes')
 export class OneTimeCodesHttpController {
   constructor(private readonly codes: OneTimeCodesService) {}

@@ -89,7 +89,7 @@ const TIMEOUT_MS = 10_000;
 
 /**
  * The consent API as the preference centre uses it: a collection channel like any other (its own
- * key, role collector), so every choice goes through the same write path, validation, hash chain
+ * key, role preference-centre), so every choice goes through the same write path, validation, hash chain
  * and idempotency as the API's other callers.
  */
 export class ConsentApiClient {
