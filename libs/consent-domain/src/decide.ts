@@ -55,7 +55,7 @@ export class UnknownPurposeError extends Error {
 }
 
 /** The latest choice about the purpose or any of its ancestors. */
-function decidingChoice(
+export function decidingChoice(
   state: SubjectConsentState,
   lineage: readonly string[],
 ): PurposeChoice | null {
@@ -72,7 +72,11 @@ function neverSeen(state: SubjectConsentState, options: DecideOptions): boolean 
   return state.jurisdiction === null && options.jurisdiction === undefined;
 }
 
-function isStale(choice: PurposeChoice, policy: ConsentPolicy): boolean {
+/** Whether a grant was given under a notice older than the policy's minimum for it (re-consent). */
+export function isStale(
+  choice: PurposeChoice,
+  policy: Pick<ConsentPolicy, 'minimumNoticeVersions'>,
+): boolean {
   const minimum = choice.notice ? policy.minimumNoticeVersions[choice.notice.noticeId] : undefined;
   return (
     minimum !== undefined &&

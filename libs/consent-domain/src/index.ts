@@ -17,3 +17,4 @@ export * from './as-of-time';
 export * from './consent-usage';
 export * from './record-consent';
 export * from './identifiers';
+export * from './consent-standing';
