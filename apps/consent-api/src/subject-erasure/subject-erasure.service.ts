@@ -112,7 +112,8 @@ export class SubjectErasureService {
     const holdEnds = erasure.requestedAt.getTime() + this.config.vault.erasureKeyHoldMs;
     if (awaited.length > 0 && Date.now() < holdEnds) return undefined;
     const shredded = await this.vault.shred(subjectId);
-    await this.store.keyDestroyed(subjectId);
+    // A request and the sweep may destroy the same key at once: the one that notes it, records it.
+    if (!(await this.store.keyDestroyed(subjectId))) return shredded;
     await this.adminLog.audit({
       actor: erasure.requestedBy,
       action: 'subject.erase',

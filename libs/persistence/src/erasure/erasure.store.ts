@@ -32,8 +32,8 @@ export interface ErasureStore {
   }): Promise<ErasureRecord>;
   /** Notes the ERASE event that recorded the request. */
   eventRecorded(subjectId: string, eventId: string): Promise<void>;
-  /** Notes that the subject's data key is destroyed. */
-  keyDestroyed(subjectId: string): Promise<void>;
+  /** Notes that the subject's data key is destroyed; false when it was noted already. */
+  keyDestroyed(subjectId: string): Promise<boolean>;
   /**
    * Up to `limit` erasures whose ERASE event is recorded and whose data key is not destroyed yet
    * (held for the downstream systems that address the person through the vault), oldest first.

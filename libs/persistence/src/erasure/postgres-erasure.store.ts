@@ -1,6 +1,7 @@
 import { EVERY_PURPOSE } from '@consent-ledger/consent-domain';
 import type { Provider } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryPrepared } from '../prepared-query';
 import { ERASURE_STORE } from './erasure.store';
 import type { ErasureConfirmation, ErasureRecord, ErasureStore } from './erasure.store';
 
@@ -64,12 +65,14 @@ export class PostgresErasureStore implements ErasureStore {
     );
   }
 
-  async keyDestroyed(subjectId: string): Promise<void> {
-    await this.dataSource.query(
+  async keyDestroyed(subjectId: string): Promise<boolean> {
+    const marked = await queryPrepared(
+      this.dataSource.manager,
       `UPDATE erasure_request SET key_destroyed_at = now()
-        WHERE subject_id = $1 AND key_destroyed_at IS NULL`,
+        WHERE subject_id = $1 AND key_destroyed_at IS NULL RETURNING subject_id`,
       [subjectId],
     );
+    return marked.length === 1;
   }
 
   async projected(subjectId: string): Promise<boolean> {
