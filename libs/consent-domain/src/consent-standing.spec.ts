@@ -5,7 +5,12 @@ import { EVERY_PURPOSE } from './consent-event';
 import { defaultPolicy } from './consent-policy';
 import { evolve, initialState } from './consent-state';
 import type { SubjectConsentState } from './consent-state';
-import { countedPurposes, standingCountChanges, standingOf } from './consent-standing';
+import {
+  countedPurposes,
+  dailyTallyChange,
+  standingCountChanges,
+  standingOf,
+} from './consent-standing';
 
 const policy = { ...defaultPolicy, minimumNoticeVersions: { privacy: '3' } };
 const context = { taxonomy: fixtureTaxonomy, policy };
@@ -173,5 +178,53 @@ describe('consent standings and their counters', () => {
     expect(changes.filter((change) => change.delta === 1).map((c) => c.jurisdiction)).toEqual(
       purposes.map(() => 'FR'),
     );
+  });
+});
+
+describe('daily tallies', () => {
+  const at = (iso: string) => new Date(iso);
+  it('counts grants and withdrawals of consent purposes on the day the person acted (UTC)', () => {
+    expect(
+      dailyTallyChange(
+        {
+          purpose: 'marketing.email',
+          action: 'GRANT',
+          jurisdiction: 'DE',
+          occurredAt: at('2026-03-01T23:30:00-02:00'),
+        },
+        fixtureTaxonomy,
+      ),
+    ).toEqual({
+      purpose: 'marketing.email',
+      jurisdiction: 'DE',
+      day: '2026-03-02',
+      grants: 1,
+      withdrawals: 0,
+    });
+    expect(
+      dailyTallyChange(
+        {
+          purpose: 'marketing',
+          action: 'WITHDRAW',
+          jurisdiction: 'FR',
+          occurredAt: at('2026-03-01T10:00:00Z'),
+        },
+        fixtureTaxonomy,
+      ),
+    ).toMatchObject({ day: '2026-03-01', grants: 0, withdrawals: 1 });
+  });
+
+  it('leaves out expiries, erasures and contract purposes', () => {
+    for (const event of [
+      { purpose: 'ml.training', action: 'EXPIRE' as const },
+      { purpose: EVERY_PURPOSE, action: 'ERASE' as const },
+      { purpose: 'transactional', action: 'GRANT' as const },
+    ])
+      expect(
+        dailyTallyChange(
+          { ...event, jurisdiction: 'DE', occurredAt: at('2026-03-01T10:00:00Z') },
+          fixtureTaxonomy,
+        ),
+      ).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { ConsentPolicy } from './consent-policy';
-import type { SubjectConsentState } from './consent-state';
+import type { FoldableEvent, SubjectConsentState } from './consent-state';
 import { decidingChoice, isStale } from './decide';
 import { EVERY_PURPOSE } from './consent-event';
 import { lineageOf } from './purpose-taxonomy';
@@ -93,4 +93,34 @@ export function standingCountChanges(
     changes.push({ purpose, jurisdiction: to, standing: is, delta: 1 });
   }
   return changes;
+}
+
+/** One day's tally change for a purpose: choices made that day (UTC), by kind. */
+export interface DailyTallyChange {
+  readonly purpose: string;
+  readonly jurisdiction: string;
+  /** The day the person acted (UTC), `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly grants: number;
+  readonly withdrawals: number;
+}
+
+/**
+ * What one event adds to the daily tallies the opt-in and revocation rates are drawn from: a grant
+ * or a withdrawal of a consent-based purpose, on the day the person acted. Expiries and erasures
+ * are the system's, not choices, and are counted by the standings instead.
+ */
+export function dailyTallyChange(
+  event: Pick<FoldableEvent, 'purpose' | 'action' | 'jurisdiction' | 'occurredAt'>,
+  taxonomy: PurposeTaxonomy,
+): DailyTallyChange | undefined {
+  if (event.action !== 'GRANT' && event.action !== 'WITHDRAW') return undefined;
+  if (taxonomy.purposes.get(event.purpose)?.basis !== 'consent') return undefined;
+  return {
+    purpose: event.purpose,
+    jurisdiction: event.jurisdiction,
+    day: event.occurredAt.toISOString().slice(0, 10),
+    grants: event.action === 'GRANT' ? 1 : 0,
+    withdrawals: event.action === 'WITHDRAW' ? 1 : 0,
+  };
 }
