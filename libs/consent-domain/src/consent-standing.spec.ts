@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fixtureTaxonomy } from './consent-domain.fixtures';
+import { fixtureEvent, fixtureTaxonomy } from './consent-domain.fixtures';
 import type { ConsentEvent } from './consent-event';
 import { EVERY_PURPOSE } from './consent-event';
 import { defaultPolicy } from './consent-policy';
@@ -16,6 +16,7 @@ const policy = { ...defaultPolicy, minimumNoticeVersions: { privacy: '3' } };
 const context = { taxonomy: fixtureTaxonomy, policy };
 const purposes = countedPurposes(fixtureTaxonomy);
 const start = Date.UTC(2026, 0, 1);
+const notice = (version: string) => ({ noticeId: 'privacy', version, textSha256: 'ab'.repeat(32) });
 
 const eventArbitrary: fc.Arbitrary<ConsentEvent> = fc
   .record({
@@ -27,32 +28,18 @@ const eventArbitrary: fc.Arbitrary<ConsentEvent> = fc
     jurisdiction: fc.constantFrom('DE', 'US-CA', 'BR'),
     noticeVersion: fc.constantFrom('2', '3', '4'),
   })
-  .map(({ id, subject, minute, purpose, action, jurisdiction, noticeVersion }) => {
-    const occurredAt = new Date(start + minute * 60_000);
-    return {
+  .map(({ id, subject, minute, purpose, action, jurisdiction, noticeVersion }) =>
+    fixtureEvent({
       eventId: `0190a000-0000-7000-8000-${id.toString(16).padStart(12, '0')}`,
       subjectId: subject,
       purpose,
       // '*' stands for an erasure only.
       action: purpose === EVERY_PURPOSE ? 'ERASE' : action,
       jurisdiction,
-      legalBasis: 'CONSENT',
-      channel: 'WEB',
-      method: 'BANNER',
-      notice:
-        action === 'GRANT'
-          ? { noticeId: 'privacy', version: noticeVersion, textSha256: 'ab'.repeat(32) }
-          : null,
-      occurredAt,
-      recordedAt: occurredAt,
-      expiresAt: null,
-      actor: { type: 'SUBJECT', id: null },
-      evidence: null,
-      ageBand: null,
-      idempotencyKey: `k-${id}`,
-      previousEventHash: null,
-    } satisfies ConsentEvent;
-  });
+      notice: action === 'GRANT' ? notice(noticeVersion) : null,
+      occurredAt: new Date(start + minute * 60_000),
+    }),
+  );
 
 /** Counter key: purpose, jurisdiction, standing. */
 const keyOf = (purpose: string, jurisdiction: string, standing: string) =>
@@ -100,26 +87,13 @@ describe('consent standings and their counters', () => {
       minute: number,
       version = '3',
     ) =>
-      ({
-        eventId: `0190a000-0000-7000-8000-${String(minute).padStart(12, '0')}`,
+      fixtureEvent({
         subjectId: 's',
         purpose,
         action,
-        jurisdiction: 'DE',
-        legalBasis: 'CONSENT',
-        channel: 'WEB',
-        method: 'BANNER',
-        notice:
-          action === 'GRANT' ? { noticeId: 'privacy', version, textSha256: 'ab'.repeat(32) } : null,
+        notice: action === 'GRANT' ? notice(version) : null,
         occurredAt: new Date(start + minute * 60_000),
-        recordedAt: new Date(start + minute * 60_000),
-        expiresAt: null,
-        actor: { type: 'SUBJECT', id: null },
-        evidence: null,
-        ageBand: null,
-        idempotencyKey: `k-${minute}`,
-        previousEventHash: null,
-      }) satisfies ConsentEvent;
+      });
     let state = initialState();
     for (const next of [
       event('marketing.email', 'GRANT', 1),
@@ -142,21 +116,7 @@ describe('consent standings and their counters', () => {
 
   it('moves a subject’s counts when it changes jurisdiction, and counts a new subject once', () => {
     const base = initialState();
-    const first = evolve(base, {
-      eventId: '0190a000-0000-7000-8000-000000000001',
-      subjectId: 's',
-      purpose: 'marketing.email',
-      action: 'GRANT',
-      jurisdiction: 'DE',
-      legalBasis: 'CONSENT',
-      channel: 'WEB',
-      method: 'BANNER',
-      notice: { noticeId: 'privacy', version: '3', textSha256: 'ab'.repeat(32) },
-      occurredAt: new Date(start),
-      recordedAt: new Date(start),
-      expiresAt: null,
-      ageBand: null,
-    });
+    const first = evolve(base, fixtureEvent({ subjectId: 's', occurredAt: new Date(start) }));
     const created = standingCountChanges(base, first, context);
     expect(created.every((change) => change.delta === 1 && change.jurisdiction === 'DE')).toBe(
       true,
