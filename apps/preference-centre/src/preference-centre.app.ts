@@ -44,16 +44,19 @@ export async function createPreferenceCentre(config: AppConfig): Promise<Fastify
     routerOptions: { maxParamLength: 1_000 },
     trustProxy: config.environment === 'production',
   });
-  fastify.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'string' },
-    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-  );
-  fastify.setErrorHandler(async (error: Error, request, reply) => {
-    request.log.error(
-      { err: { message: error.message, name: error.name }, route: request.routeOptions.url },
-      'request failed',
-    );
+  acceptForms(fastify);
+  fastify.setErrorHandler(async (error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    const detail = {
+      err: { message: error.message, name: error.name },
+      route: request.routeOptions.url,
+    };
+    // A request we cannot take (too large, unreadable) is the sender's; anything else is ours.
+    if (status >= 400 && status < 500) {
+      request.log.warn(detail, 'request refused');
+      return centre.problem(request, reply, status, 'formExpired');
+    }
+    request.log.error(detail, 'request failed');
     await centre.problem(request, reply, 503, 'unavailable');
   });
   fastify.setNotFoundHandler((request, reply) =>
@@ -61,6 +64,22 @@ export async function createPreferenceCentre(config: AppConfig): Promise<Fastify
   );
   registerRoutes(fastify, centre, config, policy);
   return fastify;
+}
+
+/**
+ * The centre's forms are URL-encoded. RFC 8058 lets a mail client send its one-click POST as
+ * `multipart/form-data` too, or with another type: the route needs nothing of the body (the link
+ * says what to withdraw), so any other body is taken as an empty form rather than refused.
+ */
+function acceptForms(fastify: FastifyInstance): void {
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) =>
+    done(null, {}),
+  );
 }
 
 /** Every route of the centre: health, assets, links, choices, one-click unsubscribe, sign-in. */

@@ -172,6 +172,24 @@ describe('the preference centre, in a real browser against the real stack', () =
     await page.context().close();
   });
 
+  it('takes a one-click POST sent as multipart/form-data, as some mail clients send it', async () => {
+    const subjectId = uniqueName('one-click-multipart');
+    await system.choose(subjectId, 'marketing.email', 'GRANT');
+    const link = await system.link(subjectId, { jurisdiction: 'DE', purpose: 'marketing.email' });
+    const form = new FormData();
+    form.append('List-Unsubscribe', 'One-Click');
+    const response = await fetch(link.oneClickUnsubscribe!.url, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    await waitFor(
+      async () =>
+        purposeAllowed(
+          (await system.api('GET', `/v1/subjects/${subjectId}/consents`)).body,
+          'marketing.email',
+        ) === false,
+      { timeoutMs: 5_000, description: 'the withdrawal in the consents' },
+    );
+  });
+
   it('answers an expired or altered link with a page that says what to do, never a stack trace', async () => {
     const subjectId = uniqueName('bad-link');
     const keyring = LinkSigningKeyring.open(system.environment.overrides.PREFERENCE_LINK_KEY_FILE!);
