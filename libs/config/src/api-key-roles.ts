@@ -1,5 +1,5 @@
-import { apiScopes } from './app-config';
-import type { ApiScope } from './app-config';
+import { apiScopes } from './api-key-settings';
+import type { ApiScope } from './api-key-settings';
 
 /**
  * Named roles: the scopes a kind of caller needs, so that a key is given a role rather than a

@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type {
-  BackdatingWindow,
-  CollectionChannel,
-  OpaqueIdRules,
-} from '@consent-ledger/consent-domain';
+import type { BackdatingWindow, OpaqueIdRules } from '@consent-ledger/consent-domain';
 import { environmentSchema } from './config.schema';
 import type { Environment } from './config.schema';
 import { developmentSecrets } from './production-rules';
+import { parseApiKeys } from './api-key-settings';
+import type { ApiKey } from './api-key-settings';
 import { preferenceCentreSettings, preferenceLinkSettings } from './preference-centre-settings';
 import type {
   PreferenceCentreSettings,
   PreferenceLinkSettings,
 } from './preference-centre-settings';
+import { vaultSettings } from './vault-settings';
+import type { VaultSettings } from './vault-settings';
 
 /** Kafka connection settings, shaped for kafkajs. */
 export interface KafkaSettings {
@@ -45,45 +45,6 @@ export interface DatabaseSettings {
   readonly ssl: boolean;
   readonly poolSize: number;
 }
-
-/** One caller of the HTTP API and what it may do. */
-export interface ApiKey {
-  readonly id: string;
-  readonly secret: string;
-  readonly scopes: readonly string[];
-  /** The collection channels its events may claim; undefined when not bound. */
-  readonly channels?: readonly CollectionChannel[];
-}
-
-/** Scopes: collection channels write, downstream systems read, auditors audit, admins administer. */
-export const apiScopes = [
-  'consent:write',
-  'consent:read',
-  'decision:read',
-  /** Lets a decision's requested jurisdiction loosen the subject's own regime (not only tighten). */
-  'decision:override-jurisdiction',
-  'audit:read',
-  /** Puts a subject's direct identifiers into the identity vault. */
-  'identity:write',
-  /** Reads identifiers back from the vault and looks subjects up by identifier. */
-  'identity:read',
-  /** Erases a subject (crypto-shredding; cannot be undone) and follows the erasure. */
-  'erasure',
-  /** Issues signed links into the preference centre (and one-click unsubscribe links). */
-  'preference-link:issue',
-  /**
-   * Issues and checks the preference centre's sign-in codes. A code is asked for by email address,
-   * so this scope finds people by identifier: the preference centre's own key holds it, no channel.
-   */
-  'one-time-code',
-  /** Sees the detail of `/health` (cluster id, lag, errors); anyone sees up or down. */
-  'operations',
-  'admin',
-] as const;
-export type ApiScope = (typeof apiScopes)[number];
-
-/** The documented key of the local stack; refused when NODE_ENV=production. */
-export const DEVELOPMENT_API_KEY = developmentSecrets.apiKey;
 
 export interface ConsentPolicySettings {
   readonly file: string;
@@ -164,22 +125,7 @@ export interface AppConfig {
   readonly decisions: DecisionSettings;
   readonly preferenceLinks: PreferenceLinkSettings;
   readonly preferenceCentre: PreferenceCentreSettings;
-  /**
-   * The identity vault's keys: the local key file (the blind-index key, and the key-encryption
-   * keys unless a PKCS#11 token holds them), and where the PKCS#11 key service answers.
-   */
-  readonly vault: {
-    readonly keyFile: string;
-    readonly kms: 'local-file' | 'pkcs11';
-    readonly pkcs11: { readonly url: string; readonly tokenFile?: string };
-    /**
-     * How long an erasure keeps the subject's data key for the downstream systems that address
-     * the person by an identifier from the vault (an email platform keyed by email): until each
-     * confirmed the delete, at most this long; and how often held erasures are looked at.
-     */
-    readonly erasureKeyHoldMs: number;
-    readonly erasureSweepIntervalMs: number;
-  };
+  readonly vault: VaultSettings;
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -209,19 +155,6 @@ function readCaFile(path: string | undefined): { ca?: string } {
       `KAFKA_SSL_CA_FILE: cannot read '${path}' (${(error as Error).message})`,
     ]);
   }
-}
-
-function parseApiKeys(raw: string | undefined): ApiKey[] {
-  if (!raw) return [{ id: 'development', secret: DEVELOPMENT_API_KEY, scopes: [...apiScopes] }];
-  return raw.split(';').map((entry) => {
-    const [id = '', secret = '', scopes = '', channels] = entry.split('/');
-    return {
-      id,
-      secret,
-      scopes: scopes.split('+'),
-      ...(channels ? { channels: channels.split('+') as CollectionChannel[] } : {}),
-    };
-  });
 }
 
 function toAppConfig(env: Environment): AppConfig {
@@ -281,18 +214,7 @@ function toAppConfig(env: Environment): AppConfig {
     chainCheckpoints: chainCheckpointSettings(env),
     preferenceLinks: preferenceLinkSettings(env),
     preferenceCentre: preferenceCentreSettings(env, developmentSecrets.apiKey),
-    vault: {
-      keyFile:
-        env.VAULT_KEY_FILE ??
-        join(homedir(), '.cache', 'consent-ledger', 'keys', 'identity-vault.json'),
-      kms: env.VAULT_KMS,
-      pkcs11: {
-        url: env.VAULT_PKCS11_URL,
-        ...(env.VAULT_PKCS11_TOKEN_FILE ? { tokenFile: env.VAULT_PKCS11_TOKEN_FILE } : {}),
-      },
-      erasureKeyHoldMs: env.ERASURE_KEY_HOLD_HOURS * 3_600_000,
-      erasureSweepIntervalMs: env.ERASURE_SWEEP_INTERVAL_MS,
-    },
+    vault: vaultSettings(env),
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {
       downstreamSystemsFile: env.DOWNSTREAM_SYSTEMS_FILE,

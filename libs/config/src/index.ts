@@ -1,4 +1,6 @@
 export * from './app-config';
+export * from './api-key-settings';
+export * from './vault-settings';
 export * from './api-key-roles';
 export * from './config.module';
 export * from './consent-policy.loader';
