@@ -7,3 +7,4 @@ export * from './consent-policy.loader';
 export * from './downstream-systems.loader';
 export * from './data-fields.loader';
 export * from './preference-centre-settings';
+export * from './key-files';

@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { readOrCreateKeyFile, writeKeyFile } from '@consent-ledger/config';
 
 /** One Ed25519 signing key of the keyring, by id. */
 interface StoredSigningKey {
@@ -72,7 +72,7 @@ export class LinkSigningKeyring {
       current: keyId,
       keys: { ...this.keyring.keys, [keyId]: newSigningKey() },
     };
-    writeFileSync(this.path, JSON.stringify(this.keyring, null, 2), { mode: 0o600 });
+    writeKeyFile(this.path, this.keyring);
     this.modifiedAt = statSync(this.path).mtimeMs;
     return keyId;
   }
@@ -99,25 +99,12 @@ function newSigningKey(): StoredSigningKey {
 }
 
 function readOrCreate(path: string): KeyringFile {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as KeyringFile;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const keyId = newKeyId();
-  const created: KeyringFile = {
-    format: 'consent-ledger/link-signing-keys@1',
-    current: keyId,
-    keys: { [keyId]: newSigningKey() },
-  };
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    // 'wx': another instance starting at the same moment may have written it first; keep theirs.
-    writeFileSync(path, JSON.stringify(created, null, 2), { mode: 0o600, flag: 'wx' });
-    return created;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      return JSON.parse(readFileSync(path, 'utf8')) as KeyringFile;
-    throw error;
-  }
+  return readOrCreateKeyFile<KeyringFile>(path, () => {
+    const keyId = newKeyId();
+    return {
+      format: 'consent-ledger/link-signing-keys@1',
+      current: keyId,
+      keys: { [keyId]: newSigningKey() },
+    };
+  });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { readOrCreateKeyFile, writeKeyFile } from '@consent-ledger/config';
 import { seal, unseal } from './envelope';
 import type { KeyEncryptionKeyService, WrappedKey } from './key-encryption-key';
 
@@ -68,7 +68,7 @@ export class LocalKeyFileKms implements KeyEncryptionKeyService {
       current: kekId,
       keks: { ...this.keys.keks, [kekId]: randomBytes(32).toString('base64') },
     };
-    writeFileSync(this.path, JSON.stringify(this.keys, null, 2), { mode: 0o600 });
+    writeKeyFile(this.path, this.keys);
     this.modifiedAt = statSync(this.path).mtimeMs;
     return kekId;
   }
@@ -95,26 +95,13 @@ export class LocalKeyFileKms implements KeyEncryptionKeyService {
 }
 
 function readOrCreate(path: string): KeyFile {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const kekId = `kek-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const created: KeyFile = {
-    format: 'consent-ledger/vault-keys@1',
-    current: kekId,
-    keks: { [kekId]: randomBytes(32).toString('base64') },
-    blindIndexKey: randomBytes(32).toString('base64'),
-  };
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    // 'wx': another instance starting at the same moment may have written it first; keep theirs.
-    writeFileSync(path, JSON.stringify(created, null, 2), { mode: 0o600, flag: 'wx' });
-    return created;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      return JSON.parse(readFileSync(path, 'utf8')) as KeyFile;
-    throw error;
-  }
+  return readOrCreateKeyFile<KeyFile>(path, () => {
+    const kekId = `kek-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    return {
+      format: 'consent-ledger/vault-keys@1',
+      current: kekId,
+      keks: { [kekId]: randomBytes(32).toString('base64') },
+      blindIndexKey: randomBytes(32).toString('base64'),
+    };
+  });
 }
