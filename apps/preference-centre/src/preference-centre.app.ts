@@ -1,5 +1,5 @@
 import { loadConsentPolicy, loadDownstreamSystems } from '@consent-ledger/config';
-import type { AppConfig, LoadedConsentPolicy, VendorIdentifier } from '@consent-ledger/config';
+import type { AppConfig, DownstreamSystem, LoadedConsentPolicy } from '@consent-ledger/config';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { CentreContext } from './centre-context';
@@ -7,7 +7,6 @@ import { PreferenceChoices } from './choices/preference-choices';
 import { ConsentApiClient } from './ledger/consent-api.client';
 import { LinkVerifier } from './ledger/link-verifier';
 import { PageRenderer } from './pages/page-renderer';
-import type { PurposePolicy } from './pages/preference-view';
 import { registerAssetRoutes } from './routes/assets.routes';
 import { registerEntryRoutes } from './routes/entry.routes';
 import { registerPreferenceRoutes } from './routes/preferences.routes';
@@ -16,6 +15,9 @@ import { registerUnsubscribeRoutes } from './routes/unsubscribe.routes';
 import { PendingCodeCookies, SessionCookies } from './session/session-cookie';
 import { EmailPlatformCodeSender } from './sign-in/code-sender';
 import { loadCentreTexts } from './texts/centre-texts';
+
+/** The downstream systems of downstream-systems.yaml, by name. */
+type DownstreamSystems = ReadonlyMap<string, DownstreamSystem>;
 
 /** Largest form the centre takes: a few hidden fields. */
 const MAX_FORM_BYTES = 16 * 1024;
@@ -27,7 +29,8 @@ const MAX_FORM_BYTES = 16 * 1024;
  */
 export async function createPreferenceCentre(config: AppConfig): Promise<FastifyInstance> {
   const policy = loadConsentPolicy(config.consentPolicy);
-  const centre = centreContext(config, policy);
+  const systems = loadDownstreamSystems(config.connectors.downstreamSystemsFile, policy.taxonomy);
+  const centre = centreContext(config, policy, systems);
   const fastify = Fastify({
     logger: {
       level: config.logLevel,
@@ -62,7 +65,7 @@ export async function createPreferenceCentre(config: AppConfig): Promise<Fastify
   fastify.setNotFoundHandler((request, reply) =>
     centre.problem(request, reply, 404, 'linkInvalid'),
   );
-  registerRoutes(fastify, centre, config, policy);
+  registerRoutes(fastify, centre, config, policy, systems);
   return fastify;
 }
 
@@ -88,6 +91,7 @@ function registerRoutes(
   centre: CentreContext,
   config: AppConfig,
   policy: LoadedConsentPolicy,
+  systems: DownstreamSystems,
 ): void {
   // Up while it answers; degraded while the consent API does not (pages then say so, 503).
   fastify.get('/health', async () =>
@@ -97,13 +101,13 @@ function registerRoutes(
   );
   registerAssetRoutes(fastify, centre.parts.texts);
   registerEntryRoutes(fastify, centre);
-  registerPreferenceRoutes(fastify, centre, purposePolicies(policy));
+  registerPreferenceRoutes(fastify, centre, policy.taxonomy.purposes);
   registerUnsubscribeRoutes(fastify, centre);
   registerSignInRoutes(fastify, centre, {
     sender: new EmailPlatformCodeSender(
       config.connectors.emailPlatform,
       centre.parts.texts.oneTimeCode.campaignId,
-      emailPlatformIdentifiedBy(config, policy),
+      systems.get('email-platform')?.identifiedBy ?? 'external-id',
     ),
     pendingCodes: new PendingCodeCookies(
       config.preferenceCentre.sessionSecret,
@@ -113,7 +117,11 @@ function registerRoutes(
 }
 
 /** The centre's parts from the configuration: texts, the consent API, sessions, pages. */
-function centreContext(config: AppConfig, policy: LoadedConsentPolicy): CentreContext {
+function centreContext(
+  config: AppConfig,
+  policy: LoadedConsentPolicy,
+  systems: DownstreamSystems,
+): CentreContext {
   const texts = loadCentreTexts(config.preferenceCentre.textsFile, policy.taxonomy);
   const api = new ConsentApiClient(
     config.preferenceCentre.consentApiUrl,
@@ -133,8 +141,8 @@ function centreContext(config: AppConfig, policy: LoadedConsentPolicy): CentreCo
     pages: new PageRenderer(texts),
     choices: new PreferenceChoices(api, texts, policy),
     systems: systemsTold(
-      config,
-      policy,
+      config.connectors.enabled,
+      systems,
       texts.purposes.map((purpose) => purpose.id),
     ),
     contentSecurityPolicy: contentSecurityPolicy(config.preferenceCentre.frameAncestors),
@@ -155,36 +163,13 @@ function contentSecurityPolicy(frameAncestors: readonly string[]): string {
   ].join('; ');
 }
 
-function purposePolicies(policy: LoadedConsentPolicy): Map<string, PurposePolicy> {
-  return new Map(
-    [...policy.taxonomy.purposes].map(([id, purpose]) => [
-      id,
-      {
-        basis: purpose.basis,
-        dataCategories: purpose.dataCategories,
-        usCategory: purpose.usCategory,
-      },
-    ]),
-  );
-}
-
-/** What the email platform knows people by (downstream-systems.yaml). */
-function emailPlatformIdentifiedBy(
-  config: AppConfig,
-  policy: LoadedConsentPolicy,
-): VendorIdentifier {
-  const systems = loadDownstreamSystems(config.connectors.downstreamSystemsFile, policy.taxonomy);
-  return systems.get('email-platform')?.identifiedBy ?? 'external-id';
-}
-
 /** The enabled downstream systems that serve a purpose the centre shows. */
 function systemsTold(
-  config: AppConfig,
-  policy: LoadedConsentPolicy,
+  enabled: readonly string[],
+  systems: DownstreamSystems,
   shown: readonly string[],
 ): string[] {
-  const systems = loadDownstreamSystems(config.connectors.downstreamSystemsFile, policy.taxonomy);
-  return config.connectors.enabled.filter((name) =>
+  return enabled.filter((name) =>
     systems.get(name)?.purposes.some((purpose) => shown.includes(purpose)),
   );
 }

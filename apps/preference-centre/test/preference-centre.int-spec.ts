@@ -28,6 +28,17 @@ describe('the preference centre, in a real browser against the real stack', () =
   const section = (page: Page, title: string) =>
     page.locator('section', { has: page.getByRole('heading', { name: title, exact: true }) });
 
+  /** Waits until the consent API's views show the purpose withdrawn. */
+  const withdrawalShown = (subjectId: string, purpose: string) =>
+    waitFor(
+      async () =>
+        purposeAllowed(
+          (await system.api('GET', `/v1/subjects/${subjectId}/consents`)).body,
+          purpose,
+        ) === false,
+      { timeoutMs: 5_000, description: 'the withdrawal in the consents' },
+    );
+
   it('opens a signed link, and switching off marketing email reaches the email platform within seconds', async () => {
     // Given a person who agreed to marketing email on the web banner
     const subjectId = uniqueName('centre-person');
@@ -152,14 +163,7 @@ describe('the preference centre, in a real browser against the real stack', () =
       });
       expect(response.status).toBe(200);
     }
-    await waitFor(
-      async () =>
-        purposeAllowed(
-          (await system.api('GET', `/v1/subjects/${subjectId}/consents`)).body,
-          'marketing.email',
-        ) === false,
-      { timeoutMs: 5_000, description: 'the withdrawal in the consents' },
-    );
+    await withdrawalShown(subjectId, 'marketing.email');
     const events = (await system.api('GET', `/v1/subjects/${subjectId}/events`)).body
       .events as Array<Record<string, unknown>>;
     expect(events.filter((event) => event.action === 'WITHDRAW')).toEqual([
@@ -180,14 +184,7 @@ describe('the preference centre, in a real browser against the real stack', () =
     form.append('List-Unsubscribe', 'One-Click');
     const response = await fetch(link.oneClickUnsubscribe!.url, { method: 'POST', body: form });
     expect(response.status).toBe(200);
-    await waitFor(
-      async () =>
-        purposeAllowed(
-          (await system.api('GET', `/v1/subjects/${subjectId}/consents`)).body,
-          'marketing.email',
-        ) === false,
-      { timeoutMs: 5_000, description: 'the withdrawal in the consents' },
-    );
+    await withdrawalShown(subjectId, 'marketing.email');
   });
 
   it('answers an expired or altered link with a page that says what to do, never a stack trace', async () => {

@@ -16,7 +16,9 @@ export function registerEntryRoutes(fastify: FastifyInstance, centre: CentreCont
         verified.refusal === 'LINK.EXPIRED' ? 410 : 400,
         verified.refusal === 'LINK.EXPIRED' ? 'linkExpired' : 'linkInvalid',
       );
-    const { subjectId, jurisdiction } = verified.claims;
+    const { subjectId } = verified.claims;
+    // Resolved once here, so that no page of the session has to ask the ledger for it again.
+    const jurisdiction = await centre.parts.choices.jurisdictionOf(verified.claims);
     const session = centre.parts.sessions.open(
       subjectId,
       jurisdiction,

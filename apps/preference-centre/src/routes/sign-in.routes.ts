@@ -81,7 +81,7 @@ async function openWithCode(
   if (!opened) return page(centre, request, reply, 'sign-in-code', 422, { invalidCode: true });
   const session = centre.parts.sessions.open(
     opened.subjectId,
-    opened.jurisdiction,
+    await centre.parts.choices.jurisdictionOf(opened),
     'one-time-code',
     Math.floor(Date.now() / 1000),
   );
