@@ -20,6 +20,7 @@ import type {
 import type { KafkaMessage, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { brokenLinkLetter } from './broken-links';
+import { StandingChanges } from './consent-standings';
 import type { ProjectionTarget } from './projection-target';
 export type { ProjectionTarget } from './projection-target';
 import { quarantineRefused, refusalOf } from './refused-events';
@@ -297,12 +298,17 @@ export class ConsentEventProjection {
     const counts = new Map<string, number>();
     const changed = new Map<string, SubjectConsentState>();
     const messages: OutboxMessage[] = [];
+    const standings =
+      this.target.countsStandings === false
+        ? undefined
+        : new StandingChanges(this.target.consentPolicy);
     for (const entry of entries) {
       const { event } = entry;
       const before = states.get(event.subjectId)!;
       const after = evolve(before, event);
       states.set(event.subjectId, after);
       changed.set(event.subjectId, after);
+      standings?.add(before, after, entry);
       counts.set(event.subjectId, (counts.get(event.subjectId) ?? 0) + 1);
       for (const change of decisionChanges(before, after, event, this.target.consentPolicy)) {
         messages.push(...decisionMessages(change, entry, this.target));
@@ -316,6 +322,7 @@ export class ConsentEventProjection {
       this.readModel.insertEventsWrite(entries),
       ...this.readModel.saveStatesWrites(changed, counts, chainHeads),
       this.outbox.addWrite(messages),
+      ...(standings?.writes() ?? []),
     ];
   }
 }

@@ -11,4 +11,9 @@ export interface ProjectionTarget {
   readonly eventsTopic: string;
   readonly deadLetterTopic: string;
   readonly consumerGroup: string;
+  /**
+   * Whether the projection keeps the compliance dashboard's standings, counters and daily tallies
+   * (default true). Off only to measure what they cost.
+   */
+  readonly countsStandings?: boolean;
 }

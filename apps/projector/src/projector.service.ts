@@ -18,6 +18,8 @@ import {
 import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
+import { recountStandingsIfStale } from '@consent-ledger/persistence';
+import { recountStandingsWhenStale } from './consent-standings';
 import { ConsentEventProjection } from './consent-event.projection';
 import type { BatchOutcome, PartitionBatch } from './consent-event.projection';
 import { OutboxRelay } from './outbox.relay';
@@ -43,9 +45,9 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
     serde: AvroSerde,
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(CONSENT_POLICY) consentPolicy: LoadedConsentPolicy,
+    @Inject(CONSENT_POLICY) private readonly consentPolicy: LoadedConsentPolicy,
   ) {
     const topics = consentTopics(config.kafka.topicPrefix);
     const consumerGroup = `${config.kafka.topicPrefix}consent-projector`;
@@ -74,6 +76,11 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     await this.deadLetterProducer.connect();
+    await recountStandingsWhenStale(
+      (...recount) => recountStandingsIfStale(this.dataSource, ...recount),
+      this.consentPolicy,
+      this.logger,
+    );
     await this.relay.start();
     await this.consumer.start();
     this.logger.log(`projecting ${this.eventsTopic}`);

@@ -26,6 +26,13 @@ import {
 import type { ReadRecord, AppProcess, TestEnvironment } from '@consent-ledger/testing';
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import {
+  countedFromReadModel,
+  keptCounts,
+  keptTallies,
+  standingRowsAgainstReadModel,
+  talliesOfHistories,
+} from './standing-counts';
 import { v7 as uuidv7 } from 'uuid';
 
 const TOTAL_EVENTS = 10_000;
@@ -164,6 +171,28 @@ describe('projector (child process) against the real stack', () => {
       const expected = foldEvents(events.filter((event) => event.subjectId === subjectId));
       expect({ subjectId, state: states.get(subjectId) }).toEqual({ subjectId, state: expected });
     }
+
+    // The dashboard's counters, kept in the checkpoint's transaction, survived the kill exactly
+    expect(await keptCounts(dataSource)).toEqual(
+      await countedFromReadModel(dataSource, environment.config),
+    );
+    expect(await standingRowsAgainstReadModel(dataSource, environment.config)).toEqual([]);
+    expect(await keptTallies(dataSource)).toEqual(talliesOfHistories(events, environment.config));
+
+    // Counted again from the read model (as after a taxonomy change), they come out the same
+    const before = await keptCounts(dataSource);
+    await dataSource.query(`UPDATE consent_standing_basis SET fingerprint = 'another taxonomy'`);
+    projector.kill();
+    projector = startProjector();
+    await waitFor(
+      async () =>
+        (await dataSource.query(`SELECT fingerprint FROM consent_standing_basis`))[0]
+          ?.fingerprint !== 'another taxonomy',
+      { timeoutMs: 60_000, intervalMs: 100, description: 'the standings counted again' },
+    );
+    expect(await keptCounts(dataSource)).toEqual(before);
+    expect(await standingRowsAgainstReadModel(dataSource, environment.config)).toEqual([]);
+    expect(await keptTallies(dataSource)).toEqual(talliesOfHistories(events, environment.config));
   });
 
   it('dead-letters poison records (not Avro, wrong key, refused by PostgreSQL) with their reasons and applies the events behind them', async () => {

@@ -7,7 +7,7 @@ import { evolve, initialState } from './consent-state';
 import type { SubjectConsentState } from './consent-state';
 import {
   countedPurposes,
-  dailyTallyChange,
+  dailyTallyChanges,
   standingCountChanges,
   standingOf,
 } from './consent-standing';
@@ -142,49 +142,73 @@ describe('consent standings and their counters', () => {
 });
 
 describe('daily tallies', () => {
-  const at = (iso: string) => new Date(iso);
-  it('counts grants and withdrawals of consent purposes on the day the person acted (UTC)', () => {
-    expect(
-      dailyTallyChange(
-        {
-          purpose: 'marketing.email',
-          action: 'GRANT',
-          jurisdiction: 'DE',
-          occurredAt: at('2026-03-01T23:30:00-02:00'),
-        },
-        fixtureTaxonomy,
-      ),
-    ).toEqual({
-      purpose: 'marketing.email',
-      jurisdiction: 'DE',
-      day: '2026-03-02',
-      grants: 1,
-      withdrawals: 0,
+  const at = (minute: number, version = '3') => ({
+    occurredAt: new Date(start + minute * 60_000),
+    notice: notice(version),
+  });
+  /** The tallies of each event of one subject's history, in order. */
+  function talliesOf(history: ReadonlyArray<Partial<ConsentEvent>>) {
+    let state = initialState();
+    return history.map((fields) => {
+      const event = fixtureEvent({ subjectId: 's', ...fields });
+      const after = evolve(state, event);
+      const tallies = dailyTallyChanges(
+        standingCountChanges(state, after, context),
+        event.occurredAt,
+      );
+      state = after;
+      return tallies;
     });
-    expect(
-      dailyTallyChange(
-        {
-          purpose: 'marketing',
-          action: 'WITHDRAW',
-          jurisdiction: 'FR',
-          occurredAt: at('2026-03-01T10:00:00Z'),
-        },
-        fixtureTaxonomy,
-      ),
-    ).toMatchObject({ day: '2026-03-01', grants: 0, withdrawals: 1 });
+  }
+
+  it('tells an agreement, a decline and a revocation apart, on the day the event took effect', () => {
+    const [declined, granted, revoked] = talliesOf([
+      { purpose: 'marketing.email', action: 'WITHDRAW', ...at(0), notice: null },
+      { purpose: 'marketing.email', action: 'GRANT', ...at(60 * 24) },
+      { purpose: 'marketing.email', action: 'WITHDRAW', ...at(60 * 48), notice: null },
+    ]);
+    const email = (tallies: ReturnType<typeof dailyTallyChanges> | undefined) =>
+      tallies?.find((tally) => tally.purpose === 'marketing.email');
+    expect(email(declined)).toMatchObject({ day: '2026-01-01', declines: 1, grants: 0 });
+    expect(email(granted)).toMatchObject({ day: '2026-01-02', grants: 1, activeChange: 1 });
+    expect(email(revoked)).toMatchObject({ day: '2026-01-03', revocations: 1, activeChange: -1 });
   });
 
-  it('leaves out expiries, erasures and contract purposes', () => {
-    for (const event of [
-      { purpose: 'ml.training', action: 'EXPIRE' as const },
-      { purpose: EVERY_PURPOSE, action: 'ERASE' as const },
-      { purpose: 'transactional', action: 'GRANT' as const },
-    ])
-      expect(
-        dailyTallyChange(
-          { ...event, jurisdiction: 'DE', occurredAt: at('2026-03-01T10:00:00Z') },
-          fixtureTaxonomy,
-        ),
-      ).toBeUndefined();
+  it('counts a parent grant as an agreement to each child, and an expiry only as active lost', () => {
+    const [granted, expired] = talliesOf([
+      { purpose: 'marketing', action: 'GRANT', ...at(0) },
+      { purpose: 'marketing', action: 'EXPIRE', ...at(5), notice: null },
+    ]);
+    expect(granted!.map((tally) => tally.purpose).sort()).toEqual(
+      purposes.filter((purpose) => purpose.startsWith('marketing')).sort(),
+    );
+    expect(expired!.every((t) => t.activeChange === -1 && t.grants + t.revocations === 0)).toBe(
+      true,
+    );
+  });
+
+  it('summed, the active changes equal the subjects counted ACTIVE after any history', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(eventArbitrary, { selector: (e) => e.eventId, maxLength: 60 }),
+        (events) => {
+          const states = new Map<string, SubjectConsentState>();
+          let active = 0;
+          for (const event of events) {
+            const before = states.get(event.subjectId) ?? initialState();
+            const after = evolve(before, event);
+            states.set(event.subjectId, after);
+            const changes = standingCountChanges(before, after, context);
+            for (const tally of dailyTallyChanges(changes, event.occurredAt))
+              active += tally.activeChange;
+          }
+          const counts = counted(states);
+          const expected = [...counts]
+            .filter(([key]) => key.endsWith('|ACTIVE'))
+            .reduce((sum, [, count]) => sum + count, 0);
+          expect(active).toBe(expected);
+        },
+      ),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { ConsentPolicy } from './consent-policy';
-import type { FoldableEvent, SubjectConsentState } from './consent-state';
+import type { SubjectConsentState } from './consent-state';
 import { decidingChoice, isStale } from './decide';
 import { EVERY_PURPOSE } from './consent-event';
 import { lineageOf } from './purpose-taxonomy';
@@ -95,32 +95,90 @@ export function standingCountChanges(
   return changes;
 }
 
-/** One day's tally change for a purpose: choices made that day (UTC), by kind. */
-export interface DailyTallyChange {
-  readonly purpose: string;
-  readonly jurisdiction: string;
-  /** The day the person acted (UTC), `YYYY-MM-DD`. */
-  readonly day: string;
-  readonly grants: number;
-  readonly withdrawals: number;
+/**
+ * What the standings depend on besides the log, as a canonical text: each consent-based purpose
+ * with its lineage, and the notice minimums. Counts kept under one basis must be counted again
+ * under another.
+ */
+export function standingBasisOf(context: StandingContext): string {
+  const purposes = countedPurposes(context.taxonomy)
+    .sort()
+    .map((purpose) => lineageOf(context.taxonomy, purpose).join('<'));
+  const minimums = Object.entries(context.policy.minimumNoticeVersions).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  return JSON.stringify({ purposes, minimums });
 }
 
 /**
- * What one event adds to the daily tallies the opt-in and revocation rates are drawn from: a grant
- * or a withdrawal of a consent-based purpose, on the day the person acted. Expiries and erasures
- * are the system's, not choices, and are counted by the standings instead.
+ * One day's tallies for a purpose and jurisdiction, the opt-in and revocation rates are drawn
+ * from: new agreements, declines (a "no" from someone who had not agreed), revocations (a "no"
+ * from someone who had), and the net change of the subjects who stand ACTIVE, so that the active
+ * count at the end of any day is the sum of the changes up to it.
  */
-export function dailyTallyChange(
-  event: Pick<FoldableEvent, 'purpose' | 'action' | 'jurisdiction' | 'occurredAt'>,
-  taxonomy: PurposeTaxonomy,
-): DailyTallyChange | undefined {
-  if (event.action !== 'GRANT' && event.action !== 'WITHDRAW') return undefined;
-  if (taxonomy.purposes.get(event.purpose)?.basis !== 'consent') return undefined;
-  return {
-    purpose: event.purpose,
-    jurisdiction: event.jurisdiction,
-    day: event.occurredAt.toISOString().slice(0, 10),
-    grants: event.action === 'GRANT' ? 1 : 0,
-    withdrawals: event.action === 'WITHDRAW' ? 1 : 0,
-  };
+export interface DailyTallyChange {
+  readonly purpose: string;
+  readonly jurisdiction: string;
+  /** The day the event took effect (UTC), `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly grants: number;
+  readonly declines: number;
+  readonly revocations: number;
+  readonly activeChange: number;
 }
+
+/**
+ * What one event adds to the daily tallies, from the standing changes it caused (a grant of a
+ * parent purpose is an agreement to each child it makes active), on the day the event took effect.
+ * Expiries and erasures move only the active count: they are the system's, not the person's, choice.
+ */
+export function dailyTallyChanges(
+  changes: readonly StandingCountChange[],
+  occurredAt: Date,
+): DailyTallyChange[] {
+  const day = occurredAt.toISOString().slice(0, 10);
+  const tallies = new Map<
+    string,
+    Tally & Pick<DailyTallyChange, 'purpose' | 'jurisdiction' | 'day'>
+  >();
+  const add = (purpose: string, jurisdiction: string, field: keyof Tally) => {
+    const key = `${purpose}\u0000${jurisdiction}`;
+    const tally = tallies.get(key) ?? { ...emptyTally(), purpose, jurisdiction, day };
+    tallies.set(key, { ...tally, [field]: tally[field] + 1 });
+  };
+  const was = new Map(changes.filter((c) => c.delta === -1).map((c) => [c.purpose, c]));
+  for (const now of changes.filter((change) => change.delta === 1)) {
+    const before = was.get(now.purpose);
+    if (before?.standing === 'ACTIVE') add(now.purpose, before.jurisdiction, 'activeLoss');
+    if (now.standing === 'ACTIVE') {
+      add(now.purpose, now.jurisdiction, 'activeGain');
+      if (before?.standing !== 'ACTIVE') add(now.purpose, now.jurisdiction, 'grants');
+    }
+    if (now.standing === 'WITHDRAWN') {
+      const agreed = before?.standing === 'ACTIVE' || before?.standing === 'LAPSED_NOTICE';
+      add(now.purpose, now.jurisdiction, agreed ? 'revocations' : 'declines');
+    }
+  }
+  return [...tallies.values()]
+    .map(({ activeGain, activeLoss, ...tally }) => ({
+      ...tally,
+      activeChange: activeGain - activeLoss,
+    }))
+    .filter((t) => t.grants + t.declines + t.revocations > 0 || t.activeChange !== 0);
+}
+
+interface Tally {
+  readonly grants: number;
+  readonly declines: number;
+  readonly revocations: number;
+  readonly activeGain: number;
+  readonly activeLoss: number;
+}
+
+const emptyTally = (): Tally => ({
+  grants: 0,
+  declines: 0,
+  revocations: 0,
+  activeGain: 0,
+  activeLoss: 0,
+});

@@ -31,3 +31,5 @@ export * from './api-keys/api-key.store';
 export * from './api-keys/postgres-api-key.store';
 export * from './one-time-codes/one-time-code.store';
 export * from './one-time-codes/postgres-one-time-code.store';
+export * from './consent-standings/consent-standing.writes';
+export * from './consent-standings/consent-standing.recount';

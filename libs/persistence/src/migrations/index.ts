@@ -16,6 +16,7 @@ import { Erasure1795001400000 } from './1795001400000-erasure';
 import { ManagedApiKeys1795001500000 } from './1795001500000-managed-api-keys';
 import { ErasureKeyHold1795001600000 } from './1795001600000-erasure-key-hold';
 import { OneTimeCodes1795001700000 } from './1795001700000-one-time-codes';
+import { ConsentStandings1795001800000 } from './1795001800000-consent-standings';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   ManagedApiKeys1795001500000,
   ErasureKeyHold1795001600000,
   OneTimeCodes1795001700000,
+  ConsentStandings1795001800000,
 ];
