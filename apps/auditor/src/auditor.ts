@@ -1,7 +1,7 @@
 import { UnknownPurposeError } from '@consent-ledger/consent-domain';
 import type { ConsentEvent, SubjectConsentState } from '@consent-ledger/consent-domain';
 import type { ExportedCheckpoint } from '@consent-ledger/kafka';
-import { AuditRepository } from '@consent-ledger/persistence';
+import { AuditRepository, VerifyRunStore } from '@consent-ledger/persistence';
 import type { UsageQuery, UsageRow } from '@consent-ledger/persistence';
 import { createAuditContext } from './audit-context';
 import type { AuditContext, AuditorDependencies } from './audit-context';
@@ -68,8 +68,18 @@ export class Auditor {
     }
   }
 
-  verify(options: VerifyOptions): Promise<VerifyReport> {
-    return verifyLog(this.context, options);
+  /** Verifies the log; each run is kept (verify_run) for the compliance dashboard's findings. */
+  async verify(options: VerifyOptions): Promise<VerifyReport> {
+    const report = await verifyLog(this.context, options);
+    await new VerifyRunStore(this.context.dataSource.manager).record({
+      topic: report.topic,
+      asOf: report.asOf === null ? null : new Date(report.asOf),
+      consistent: report.consistent,
+      eventsChecked: report.eventsChecked,
+      subjectsCompared: report.subjectsCompared,
+      findings: report.findings,
+    });
+    return report;
   }
 
   latestCheckpoint(): Promise<ExportedCheckpoint | undefined> {

@@ -18,6 +18,9 @@ const production: Raw = {
   CRM_URL: 'https://crm.example',
   PREFERENCE_CENTRE_URL: 'https://preferences.example',
   PREFERENCE_CENTRE_SESSION_SECRET: 's'.repeat(40),
+  DASHBOARD_SESSION_SECRET: 'd'.repeat(40),
+  OIDC_CLIENT_SECRET: 'issued-by-the-identity-provider',
+  OIDC_ISSUER_URL: 'https://login.example',
 };
 
 /** The problems loading `raw` reports, or [] when it loads. */
@@ -175,10 +178,35 @@ describe('loadConfig in production', () => {
       { PREFERENCE_CENTRE_SESSION_SECRET: undefined },
       /^PREFERENCE_CENTRE_SESSION_SECRET: is the development value/,
     ],
+    [
+      'DASHBOARD_SESSION_SECRET',
+      { DASHBOARD_SESSION_SECRET: undefined },
+      /^DASHBOARD_SESSION_SECRET: is the development value/,
+    ],
+    [
+      'OIDC_CLIENT_SECRET',
+      { OIDC_CLIENT_SECRET: undefined },
+      /^OIDC_CLIENT_SECRET: is the development value/,
+    ],
+    [
+      'OIDC_ISSUER_URL',
+      { OIDC_ISSUER_URL: 'http://login.example' },
+      /^OIDC_ISSUER_URL: must be https/,
+    ],
   ])('refuses %s: %s', (_setting, spoiled, message) => {
     const problems = problemsOf({ ...production, ...spoiled });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
+  });
+
+  it('maps the dashboard roles to API scopes, and names a scope it does not know', () => {
+    expect(loadConfig({}).complianceDashboard.roles.get('auditor')).toEqual(['audit:read']);
+    const roles = loadConfig({ DASHBOARD_ROLES: 'privacy-team=consent:read+operations' })
+      .complianceDashboard.roles;
+    expect([...roles]).toEqual([['privacy-team', ['consent:read', 'operations']]]);
+    expect(() => loadConfig({ DASHBOARD_ROLES: 'x=consent:readd' })).toThrow(
+      /unknown: consent:readd/,
+    );
   });
 
   it('never echoes a value in its messages', () => {

@@ -13,6 +13,8 @@ import type {
   PreferenceLinkSettings,
 } from './preference-centre-settings';
 import { vaultSettings } from './vault-settings';
+import { complianceDashboardSettings } from './compliance-dashboard-settings';
+import type { ComplianceDashboardSettings } from './compliance-dashboard-settings';
 import type { VaultSettings } from './vault-settings';
 
 /** Kafka connection settings, shaped for kafkajs. */
@@ -126,6 +128,7 @@ export interface AppConfig {
   readonly preferenceLinks: PreferenceLinkSettings;
   readonly preferenceCentre: PreferenceCentreSettings;
   readonly vault: VaultSettings;
+  readonly complianceDashboard: ComplianceDashboardSettings;
 }
 
 /** Thrown at boot when a setting is missing or malformed; the message names each bad setting. */
@@ -215,6 +218,7 @@ function toAppConfig(env: Environment): AppConfig {
     preferenceLinks: preferenceLinkSettings(env),
     preferenceCentre: preferenceCentreSettings(env, developmentSecrets.apiKey),
     vault: vaultSettings(env),
+    complianceDashboard: complianceDashboardSettings(env),
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {
       downstreamSystemsFile: env.DOWNSTREAM_SYSTEMS_FILE,

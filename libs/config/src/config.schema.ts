@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { collectionChannels } from '@consent-ledger/consent-domain';
 import { preferenceCentreEnvironment } from './preference-centre-settings';
+import { complianceDashboardEnvironment } from './compliance-dashboard-settings';
 import { developmentSecrets, productionProblems } from './production-rules';
 
 const hostPort = /^[^\s:,]+:\d{1,5}$/;
@@ -132,6 +133,7 @@ export const environmentSchema = z
     CONSENT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(30),
     CONSENT_IMPORT_MAX_BACKDATE_DAYS: z.coerce.number().min(0).max(36_500).default(3_650),
     ...preferenceCentreEnvironment,
+    ...complianceDashboardEnvironment,
   })
   .superRefine((env, ctx) => {
     if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS)

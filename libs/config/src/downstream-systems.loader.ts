@@ -11,6 +11,7 @@ const systemsFileSchema = z.object({
       purposes: z.array(z.string()).min(1),
       subscriptionGroups: z.record(z.string(), z.string()).default({}),
       identifiedBy: z.enum(['external-id', 'email']).default('external-id'),
+      propagationObjectiveMs: z.number().int().positive().default(2_000),
     }),
   ),
 });
@@ -27,6 +28,11 @@ export interface DownstreamSystem {
    * An erasure keeps the subject's key until such a system confirmed deleting the person.
    */
   readonly identifiedBy: VendorIdentifier;
+  /**
+   * The p99 a withdrawal must reach the system within (accepted by the API → acknowledged by the
+   * vendor), in ms; the compliance dashboard shows the system red beyond it. Default 2,000.
+   */
+  readonly propagationObjectiveMs: number;
 }
 
 /** What a downstream system knows people by. */

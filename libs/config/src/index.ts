@@ -8,3 +8,4 @@ export * from './downstream-systems.loader';
 export * from './data-fields.loader';
 export * from './preference-centre-settings';
 export * from './key-files';
+export * from './compliance-dashboard-settings';

@@ -1,4 +1,5 @@
 import { DEVELOPMENT_SESSION_SECRET } from './preference-centre-settings';
+import { DEVELOPMENT_DASHBOARD_SECRETS } from './compliance-dashboard-settings';
 
 /** The values of the local stack that must never reach production, refused by value. */
 export const developmentSecrets = {
@@ -25,6 +26,9 @@ export interface ProductionSettings {
   readonly CRM_URL: string;
   readonly PREFERENCE_CENTRE_SESSION_SECRET: string;
   readonly PREFERENCE_CENTRE_URL: string;
+  readonly DASHBOARD_SESSION_SECRET: string;
+  readonly OIDC_CLIENT_SECRET: string;
+  readonly OIDC_ISSUER_URL: string;
 }
 
 export interface SettingProblem {
@@ -77,6 +81,18 @@ export function productionProblems(env: ProductionSettings): SettingProblem[] {
   if (!env.DATABASE_SSL) problem('DATABASE_SSL', 'must be true in production (TLS to PostgreSQL)');
   if (env.PREFERENCE_CENTRE_SESSION_SECRET === DEVELOPMENT_SESSION_SECRET)
     problem('PREFERENCE_CENTRE_SESSION_SECRET', 'is the development value, refused in production');
+  if (env.DASHBOARD_SESSION_SECRET === DEVELOPMENT_DASHBOARD_SECRETS.sessionSecret)
+    problem('DASHBOARD_SESSION_SECRET', 'is the development value, refused in production');
+  if (env.OIDC_CLIENT_SECRET === DEVELOPMENT_DASHBOARD_SECRETS.oidcClientSecret)
+    problem(
+      'OIDC_CLIENT_SECRET',
+      "is the development value; set the identity provider's client secret",
+    );
+  if (!env.OIDC_ISSUER_URL.startsWith('https://'))
+    problem(
+      'OIDC_ISSUER_URL',
+      'must be https in production (sign-in codes and tokens travel there)',
+    );
   for (const setting of [
     'SCHEMA_REGISTRY_URL',
     'EMAIL_PLATFORM_URL',

@@ -14,3 +14,4 @@ export * from './http-app';
 export * from './content-negotiation';
 export * from './error-statuses';
 export * from './url-redaction';
+export * from './signed-cookie';

@@ -21,3 +21,5 @@ export * from './consent-decision.record';
 export * from './usage-log.publisher';
 export * from './fetch-batch-gatherer';
 export * from './chain-checkpoint';
+export * from './dead-letter-follower';
+export * from './consumer-lag';

@@ -33,3 +33,6 @@ export * from './one-time-codes/one-time-code.store';
 export * from './one-time-codes/postgres-one-time-code.store';
 export * from './consent-standings/consent-standing.writes';
 export * from './consent-standings/consent-standing.recount';
+export * from './verify-runs/verify-run.store';
+export * from './compliance-dashboard/standing-queries';
+export * from './compliance-dashboard/operations-queries';

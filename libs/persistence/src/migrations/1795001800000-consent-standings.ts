@@ -8,7 +8,9 @@ import { sqlMigration } from './sql-migration';
  * count (the rates over time). Counts are kept per shard (the source partition), so that the
  * projector's parallel writers never wait on each other's rows; a view adds the shards up.
  * `consent_standing_basis` holds the fingerprint of the taxonomy and notice minimums the rows were
- * counted under: when it differs, the projector counts again from the read model.
+ * counted under: when it differs, the projector counts again from the read model. `verify_run`
+ * keeps what each `verify` found, for the dashboard's findings (a run reads the whole log; the
+ * dashboard shows the last one rather than running its own).
  */
 export const ConsentStandings1795001800000 = sqlMigration('ConsentStandings1795001800000', {
   up: [
@@ -21,7 +23,9 @@ export const ConsentStandings1795001800000 = sqlMigration('ConsentStandings17950
         since        timestamptz NOT NULL,
         PRIMARY KEY (subject_id, purpose)
       )`,
-    'CREATE INDEX consent_standing_list_idx ON consent_standing (purpose, standing, jurisdiction, subject_id)',
+    // The lists behind a count, in subject id order: of every jurisdiction, and of one
+    'CREATE INDEX consent_standing_list_idx ON consent_standing (purpose, standing, subject_id)',
+    'CREATE INDEX consent_standing_jurisdiction_list_idx ON consent_standing (purpose, standing, jurisdiction, subject_id)',
     `
       CREATE TABLE consent_standing_count (
         shard        integer NOT NULL,
@@ -49,8 +53,24 @@ export const ConsentStandings1795001800000 = sqlMigration('ConsentStandings17950
         fingerprint text        NOT NULL,
         counted_at  timestamptz NOT NULL DEFAULT now()
       )`,
+    `
+      CREATE TABLE verify_run (
+        run_id            bigserial   PRIMARY KEY,
+        finished_at       timestamptz NOT NULL DEFAULT now(),
+        topic             text        NOT NULL,
+        as_of             timestamptz,
+        consistent        boolean     NOT NULL,
+        events_checked    bigint      NOT NULL,
+        subjects_compared bigint      NOT NULL,
+        finding_count     integer     NOT NULL,
+        findings          jsonb       NOT NULL
+      )`,
+    'CREATE INDEX verify_run_finished_idx ON verify_run (finished_at)',
+    'CREATE INDEX sink_delivery_recent_idx ON sink_delivery (delivered_at)',
   ],
   down: [
+    'DROP INDEX sink_delivery_recent_idx',
+    'DROP TABLE verify_run',
     'DROP TABLE consent_standing_basis',
     'DROP TABLE consent_daily_tally',
     'DROP TABLE consent_standing_count',

@@ -1,0 +1,115 @@
+import type { EntityManager } from 'typeorm';
+
+/** How fast changes reached one downstream system over a recent window. */
+export interface PropagationFigures {
+  readonly sink: string;
+  /** Updates the vendor acknowledged in the window. */
+  readonly delivered: number;
+  /** Of them, withdrawals (the latency below is theirs). */
+  readonly withdrawals: number;
+  /** Cause event recorded → vendor acknowledged, for the window's withdrawals; null when none. */
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+/** A vendor call written down before it was sent and not yet confirmed (in flight, or to retry). */
+export interface CallsInFlight {
+  readonly sink: string;
+  readonly calls: number;
+  readonly updates: number;
+  readonly oldest: Date;
+}
+
+/** An erasure whose key is held until downstream systems confirmed the delete. */
+export interface ErasureInProgress {
+  readonly subjectId: string;
+  readonly requestedAt: Date;
+  readonly jurisdiction: string;
+}
+
+/** A training manifest that included people who withdrew (or expired, or were erased) after. */
+export interface AffectedManifestRow {
+  readonly manifestId: string;
+  readonly jobId: string;
+  readonly purpose: string;
+  readonly issuedAt: Date;
+  readonly withdrawnSubjects: number;
+}
+
+/** What the dashboard's propagation, pending work and findings views read from PostgreSQL. */
+export class OperationsQueries {
+  constructor(private readonly manager: EntityManager) {}
+
+  /** Each system's deliveries in the last `windowSeconds`, with the withdrawals' latency. */
+  async propagation(windowSeconds: number): Promise<PropagationFigures[]> {
+    const rows: Array<Record<string, string | null>> = await this.manager.query(
+      `SELECT d.sink, count(*) AS delivered, count(*) FILTER (WHERE NOT d.allowed) AS withdrawals,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.recorded_at))
+                FILTER (WHERE NOT d.allowed) * 1000 AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.recorded_at))
+                FILTER (WHERE NOT d.allowed) * 1000 AS p99
+         FROM sink_delivery d JOIN consent_event e ON e.event_id = d.cause_event_id
+        WHERE d.delivered_at > now() - make_interval(secs => $1)
+        GROUP BY d.sink ORDER BY d.sink`,
+      [windowSeconds],
+    );
+    return rows.map((row) => ({
+      sink: String(row.sink),
+      delivered: Number(row.delivered),
+      withdrawals: Number(row.withdrawals),
+      p50Ms: row.p50 === null ? null : Number(row.p50),
+      p99Ms: row.p99 === null ? null : Number(row.p99),
+    }));
+  }
+
+  async callsInFlight(): Promise<CallsInFlight[]> {
+    const rows: Array<{ sink: string; calls: string; updates: string; oldest: Date }> =
+      await this.manager.query(
+        `SELECT sink, count(*) AS calls, sum(jsonb_array_length(updates)) AS updates, min(created_at) AS oldest
+           FROM sink_call_intent GROUP BY sink ORDER BY sink`,
+      );
+    return rows.map((row) => ({
+      sink: row.sink,
+      calls: Number(row.calls),
+      updates: Number(row.updates),
+      oldest: row.oldest,
+    }));
+  }
+
+  /** Erasures recorded whose data key is still held (waiting for systems to confirm). */
+  async erasuresInProgress(limit: number): Promise<ErasureInProgress[]> {
+    const rows: Array<{ subject_id: string; requested_at: Date; jurisdiction: string }> =
+      await this.manager.query(
+        `SELECT subject_id, requested_at, jurisdiction FROM erasure_request
+          WHERE event_id IS NOT NULL AND key_destroyed_at IS NULL
+          ORDER BY requested_at LIMIT $1`,
+        [limit],
+      );
+    return rows.map((row) => ({
+      subjectId: row.subject_id,
+      requestedAt: row.requested_at,
+      jurisdiction: row.jurisdiction,
+    }));
+  }
+
+  /** Erasures completed (key destroyed) in the last `days` days. */
+  async erasuresCompleted(days: number): Promise<number> {
+    const [row] = (await this.manager.query(
+      `SELECT count(*) AS n FROM erasure_request WHERE key_destroyed_at > now() - make_interval(days => $1)`,
+      [days],
+    )) as Array<{ n: string }>;
+    return Number(row?.n ?? 0);
+  }
+
+  /** Records an export in the admin audit log: who took which list, and how many rows. */
+  async recordExport(
+    actor: string,
+    target: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.manager.query(
+      'INSERT INTO admin_audit_entry (actor, action, target, details) VALUES ($1, $2, $3, $4)',
+      [actor, 'dashboard.export', target, JSON.stringify(details)],
+    );
+  }
+}
