@@ -65,6 +65,11 @@ function main(): void {
     features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
     cookies: { keys: ['development-identity-provider-cookie-key'] },
   });
+  // Up while it answers, like every app of the stack.
+  provider.use(async (ctx, next) => {
+    if (ctx.path !== '/health') return next();
+    ctx.body = { status: 'ok' };
+  });
   provider.listen(Number(issuer.port || 80), issuer.hostname, () =>
     process.stdout.write(
       `development identity provider on ${settings.oidc.issuerUrl} (users: ${Object.keys(DEVELOPMENT_USERS).join(', ')}; any password)\n`,

@@ -153,7 +153,7 @@ ensure_node_modules() {
 }
 
 # The apps that start.sh runs, in start order; stack.sh down stops them in reverse.
-APPS=(consent-api projector connectors fake-vendors decision-api auditor preference-centre)
+APPS=(consent-api projector connectors fake-vendors decision-api auditor preference-centre identity-provider compliance-dashboard)
 
 # Up (status ok, or degraded: working without the schema registry for a while).
 app_answers() { curl -sf -o /dev/null "http://127.0.0.1:$1/health"; }

@@ -24,6 +24,11 @@ CONNECTORS_PORT="${CONNECTORS_PORT:-3002}"
 DECISION_API_PORT="${DECISION_API_PORT:-3003}"
 AUDITOR_PORT="${AUDITOR_PORT:-3004}"
 PREFERENCE_CENTRE_PORT="${PREFERENCE_CENTRE_PORT:-3005}"
+DASHBOARD_PORT="${DASHBOARD_PORT:-3006}"
+IDENTITY_PROVIDER_PORT="${IDENTITY_PROVIDER_PORT:-3960}"
+export DASHBOARD_URL="${DASHBOARD_URL:-http://127.0.0.1:$DASHBOARD_PORT}"
+export OIDC_ISSUER_URL="${OIDC_ISSUER_URL:-http://127.0.0.1:$IDENTITY_PROVIDER_PORT}"
+export AUDITOR_URL="${AUDITOR_URL:-http://127.0.0.1:${AUDITOR_PORT:-3004}}"
 export PREFERENCE_CENTRE_URL="${PREFERENCE_CENTRE_URL:-http://127.0.0.1:$PREFERENCE_CENTRE_PORT}"
 export CONSENT_API_URL="${CONSENT_API_URL:-http://127.0.0.1:$HTTP_PORT}"
 
@@ -39,6 +44,9 @@ start_app connectors "$CONNECTORS_PORT" apps/connectors/src/main.ts
 start_app decision-api "$DECISION_API_PORT" apps/decision-api/src/main.ts
 start_app auditor "$AUDITOR_PORT" apps/auditor/src/main.ts
 start_app preference-centre "$PREFERENCE_CENTRE_PORT" apps/preference-centre/src/main.ts
+# The development OpenID provider (one user per role), as production's would be the company's.
+start_app identity-provider "$IDENTITY_PROVIDER_PORT" deploy/demo/dev-identity-provider.ts
+start_app compliance-dashboard "$DASHBOARD_PORT" apps/compliance-dashboard/src/main.ts
 
 log "loading demo data through the API (idempotent: a second run adds nothing)"
 TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register deploy/demo/load-demo-data.ts --url "http://127.0.0.1:$HTTP_PORT"
@@ -59,6 +67,8 @@ Consent Ledger is running.
   auditor      http://127.0.0.1:$AUDITOR_PORT   (OpenAPI: http://127.0.0.1:$AUDITOR_PORT/docs; replay, verify, proof, export, usage)
                CLI: npm run auditor -- --help
   preference centre  http://127.0.0.1:$PREFERENCE_CENTRE_PORT   (for people; open demo-00042's link below)
+  compliance dashboard  http://127.0.0.1:$DASHBOARD_PORT   (sign in as compliance, auditor, admin or marketing; any password)
+  identity provider     $OIDC_ISSUER_URL   (development OpenID provider; production uses the company's)
   logs         $LOG_DIR/
   stop         npm run stack:down
 

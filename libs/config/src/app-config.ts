@@ -218,7 +218,7 @@ function toAppConfig(env: Environment): AppConfig {
     preferenceLinks: preferenceLinkSettings(env),
     preferenceCentre: preferenceCentreSettings(env, developmentSecrets.apiKey),
     vault: vaultSettings(env),
-    complianceDashboard: complianceDashboardSettings(env),
+    complianceDashboard: complianceDashboardSettings(env, developmentSecrets.apiKey),
     apiKeys: parseApiKeys(env.API_KEYS),
     connectors: {
       downstreamSystemsFile: env.DOWNSTREAM_SYSTEMS_FILE,

@@ -31,6 +31,8 @@ export const complianceDashboardEnvironment = {
   DASHBOARD_PROPAGATION_WINDOW_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
   /** How often live figures are sent to open pages. */
   DASHBOARD_LIVE_INTERVAL_MS: z.coerce.number().int().min(250).max(60_000).default(2_000),
+  /** The dashboard's key for the auditor's API (audit:read), for the proofs findings link to. */
+  DASHBOARD_API_KEY: z.string().min(8).optional(),
   /** Where the auditor's API answers: findings link to its proofs. */
   AUDITOR_URL: z.url().default('http://127.0.0.1:3004'),
 };
@@ -53,10 +55,13 @@ export interface ComplianceDashboardSettings {
   readonly propagationWindowSeconds: number;
   readonly liveIntervalMs: number;
   readonly auditorUrl: string;
+  /** The development key by default. */
+  readonly apiKey: string;
 }
 
 export function complianceDashboardSettings(
   env: DashboardEnvironment,
+  developmentApiKey: string,
 ): ComplianceDashboardSettings {
   return {
     url: env.DASHBOARD_URL.replace(/\/$/, ''),
@@ -72,6 +77,7 @@ export function complianceDashboardSettings(
     propagationWindowSeconds: env.DASHBOARD_PROPAGATION_WINDOW_SECONDS,
     liveIntervalMs: env.DASHBOARD_LIVE_INTERVAL_MS,
     auditorUrl: env.AUDITOR_URL.replace(/\/$/, ''),
+    apiKey: env.DASHBOARD_API_KEY ?? developmentApiKey,
   };
 }
 

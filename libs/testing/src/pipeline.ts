@@ -12,6 +12,9 @@ export const pipelineApps = {
   'decision-api': 'apps/decision-api/src/main.ts',
   auditor: 'apps/auditor/src/main.ts',
   'preference-centre': 'apps/preference-centre/src/main.ts',
+  'compliance-dashboard': 'apps/compliance-dashboard/src/main.ts',
+  /** The local stack's OpenID provider (deploy/demo), which the dashboard signs people in with. */
+  'identity-provider': 'deploy/demo/dev-identity-provider.ts',
 } as const;
 export type PipelineApp = keyof typeof pipelineApps;
 
@@ -63,6 +66,10 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       ...(ports.has('preference-centre')
         ? { PREFERENCE_CENTRE_URL: url('preference-centre') }
         : {}),
+      // The dashboard signs in with this provider, which sends people back to this dashboard.
+      ...(ports.has('compliance-dashboard') ? { DASHBOARD_URL: url('compliance-dashboard') } : {}),
+      ...(ports.has('identity-provider') ? { OIDC_ISSUER_URL: url('identity-provider') } : {}),
+      ...(ports.has('auditor') ? { AUDITOR_URL: url('auditor') } : {}),
       ...options.overrides,
     };
     processes.set(

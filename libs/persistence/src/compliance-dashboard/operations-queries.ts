@@ -101,6 +101,33 @@ export class OperationsQueries {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * The subjects of a training manifest who withdrew (or expired, or were erased) for its purpose
+   * after it was issued, with the event that says so: the proof behind a manifest finding.
+   */
+  async manifestWithdrawals(
+    manifestId: string,
+  ): Promise<Array<{ subjectId: string; eventId: string; action: string; recordedAt: Date }>> {
+    const rows: Array<{ subject_id: string; event_id: string; action: string; recorded_at: Date }> =
+      await this.manager.query(
+        `SELECT DISTINCT ON (s.subject_id) s.subject_id, e.event_id, e.action, e.recorded_at
+           FROM training_manifest m
+           JOIN training_manifest_subject s ON s.manifest_id = m.manifest_id
+           JOIN consent_event e ON e.subject_id = s.subject_id AND e.action IN ('WITHDRAW', 'EXPIRE', 'ERASE')
+            AND e.recorded_at > m.created_at
+            AND (e.purpose = m.purpose OR m.purpose LIKE e.purpose || '.%' OR e.purpose = '*')
+          WHERE m.manifest_id = $1
+          ORDER BY s.subject_id, e.recorded_at`,
+        [manifestId],
+      );
+    return rows.map((row) => ({
+      subjectId: row.subject_id,
+      eventId: row.event_id,
+      action: row.action,
+      recordedAt: row.recorded_at,
+    }));
+  }
+
   /** Records an export in the admin audit log: who took which list, and how many rows. */
   async recordExport(
     actor: string,
