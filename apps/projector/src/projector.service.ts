@@ -18,7 +18,7 @@ import {
 import type { ConsumerLiveness } from '@consent-ledger/kafka';
 import type { EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
-import { recountStandingsIfStale } from '@consent-ledger/persistence';
+import { forgetStandingsBasis, recountStandingsIfStale } from '@consent-ledger/persistence';
 import { recountStandingsWhenStale } from './consent-standings';
 import { ConsentEventProjection } from './consent-event.projection';
 import type { BatchOutcome, PartitionBatch } from './consent-event.projection';
@@ -41,6 +41,8 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
   private readonly gatherer: FetchBatchGatherer<PartitionBatch, BatchOutcome>;
   private readonly eventsTopic: string;
   private readonly relay: OutboxRelay;
+  /** Whether the compliance dashboard's standings are kept (DASHBOARD_PROJECTION). */
+  private readonly keepsStandings: boolean;
 
   constructor(
     @Inject(KAFKA_CLIENT) kafka: Kafka,
@@ -52,6 +54,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
     const topics = consentTopics(config.kafka.topicPrefix);
     const consumerGroup = `${config.kafka.topicPrefix}consent-projector`;
     this.eventsTopic = topics.events;
+    this.keepsStandings = config.complianceDashboard.projection;
     this.deadLetterProducer = createDurableProducer(kafka);
     this.projection = new ConsentEventProjection(dataSource, serde, this.deadLetterProducer, {
       readerSchema: latestSchemaText(config.schemaRegistry.schemasDir, 'consent-event'),
@@ -61,6 +64,7 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
       eventsTopic: topics.events,
       deadLetterTopic: topics.deadLetter,
       consumerGroup,
+      countsStandings: config.complianceDashboard.projection,
     });
     this.gatherer = new FetchBatchGatherer((batches) => this.applyTimed(batches));
     this.relay = new OutboxRelay(this.deadLetterProducer, serde, config.database.url);
@@ -76,11 +80,15 @@ export class ProjectorService implements OnApplicationBootstrap, OnApplicationSh
 
   async onApplicationBootstrap(): Promise<void> {
     await this.deadLetterProducer.connect();
-    await recountStandingsWhenStale(
-      (...recount) => recountStandingsIfStale(this.dataSource, ...recount),
-      this.consentPolicy,
-      this.logger,
-    );
+    // Kept: counted again when stale. Not kept: their basis is forgotten, so that keeping them
+    // again later counts them afresh rather than adding to counts that missed events.
+    if (this.keepsStandings)
+      await recountStandingsWhenStale(
+        (...recount) => recountStandingsIfStale(this.dataSource, ...recount),
+        this.consentPolicy,
+        this.logger,
+      );
+    else await forgetStandingsBasis(this.dataSource);
     await this.relay.start();
     await this.consumer.start();
     this.logger.log(`projecting ${this.eventsTopic}`);

@@ -106,3 +106,14 @@ export function talliesOfHistories(events: readonly ConsentEvent[], config: AppC
   }
   return Object.fromEntries(Object.entries(tallies).filter(([, sum]) => sum.some((n) => n !== 0)));
 }
+
+/** The counters, each subject's standings and the daily tallies equal what the read model and the events give. */
+export async function expectStandingsOfReadModel(
+  dataSource: DataSource,
+  config: AppConfig,
+  events: readonly ConsentEvent[],
+): Promise<void> {
+  expect(await keptCounts(dataSource)).toEqual(await countedFromReadModel(dataSource, config));
+  expect(await standingRowsAgainstReadModel(dataSource, config)).toEqual([]);
+  expect(await keptTallies(dataSource)).toEqual(talliesOfHistories(events, config));
+}

@@ -15,7 +15,7 @@ const DEFAULT_ROLES =
 /** The environment settings of the compliance dashboard and its sign-in (OpenID Connect). */
 export const complianceDashboardEnvironment = {
   DASHBOARD_URL: z.url().default('http://127.0.0.1:3006'),
-  OIDC_ISSUER_URL: z.url().default('http://127.0.0.1:3960'),
+  OIDC_ISSUER_URL: z.url().default('http://127.0.0.1:3980'),
   OIDC_CLIENT_ID: z.string().min(1).default('compliance-dashboard'),
   OIDC_CLIENT_SECRET: z.string().min(8).default(DEVELOPMENT_DASHBOARD_SECRETS.oidcClientSecret),
   /** The claim of the ID token that lists the person's roles. */
@@ -33,6 +33,14 @@ export const complianceDashboardEnvironment = {
   DASHBOARD_LIVE_INTERVAL_MS: z.coerce.number().int().min(250).max(60_000).default(2_000),
   /** The dashboard's key for the auditor's API (audit:read), for the proofs findings link to. */
   DASHBOARD_API_KEY: z.string().min(8).optional(),
+  /**
+   * Whether the projector keeps the dashboard's standings, counters and daily tallies (in its own
+   * transaction). Off in a deployment without the dashboard, or to measure what they cost.
+   */
+  DASHBOARD_PROJECTION: z
+    .enum(['true', 'false'], { message: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true'),
   /** Where the auditor's API answers: findings link to its proofs. */
   AUDITOR_URL: z.url().default('http://127.0.0.1:3004'),
 };
@@ -57,6 +65,8 @@ export interface ComplianceDashboardSettings {
   readonly auditorUrl: string;
   /** The development key by default. */
   readonly apiKey: string;
+  /** Whether the projector keeps the standings, counters and tallies the dashboard reads. */
+  readonly projection: boolean;
 }
 
 export function complianceDashboardSettings(
@@ -78,6 +88,7 @@ export function complianceDashboardSettings(
     liveIntervalMs: env.DASHBOARD_LIVE_INTERVAL_MS,
     auditorUrl: env.AUDITOR_URL.replace(/\/$/, ''),
     apiKey: env.DASHBOARD_API_KEY ?? developmentApiKey,
+    projection: env.DASHBOARD_PROJECTION,
   };
 }
 

@@ -61,15 +61,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   const start = async (app: PipelineApp) => {
     const settings = {
       ...options.environment.overrides,
-      // The centre records through this pipeline's consent API; links point at this centre.
-      ...(ports.has('consent-api') ? { CONSENT_API_URL: url('consent-api') } : {}),
-      ...(ports.has('preference-centre')
-        ? { PREFERENCE_CENTRE_URL: url('preference-centre') }
-        : {}),
-      // The dashboard signs in with this provider, which sends people back to this dashboard.
-      ...(ports.has('compliance-dashboard') ? { DASHBOARD_URL: url('compliance-dashboard') } : {}),
-      ...(ports.has('identity-provider') ? { OIDC_ISSUER_URL: url('identity-provider') } : {}),
-      ...(ports.has('auditor') ? { AUDITOR_URL: url('auditor') } : {}),
+      ...addressesOf(ports, url),
       ...options.overrides,
     };
     processes.set(
@@ -115,4 +107,23 @@ async function stopped(app: AppProcess): Promise<void> {
   const timer = setTimeout(() => app.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Where the pipeline's apps find each other: each address setting of an app it runs. */
+function addressesOf(
+  ports: ReadonlyMap<PipelineApp, number>,
+  url: (app: PipelineApp) => string,
+): Record<string, string> {
+  const settings: Array<[PipelineApp, string]> = [
+    // The centre records through this pipeline's consent API; links point at this centre.
+    ['consent-api', 'CONSENT_API_URL'],
+    ['preference-centre', 'PREFERENCE_CENTRE_URL'],
+    // The dashboard signs in with this provider, which sends people back to this dashboard.
+    ['compliance-dashboard', 'DASHBOARD_URL'],
+    ['identity-provider', 'OIDC_ISSUER_URL'],
+    ['auditor', 'AUDITOR_URL'],
+  ];
+  return Object.fromEntries(
+    settings.filter(([app]) => ports.has(app)).map(([app, setting]) => [setting, url(app)]),
+  );
 }

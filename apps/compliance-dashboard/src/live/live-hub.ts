@@ -67,7 +67,10 @@ export async function measureFigures(sources: DashboardSources): Promise<LiveFig
   const purposes = sources.purposes.map((purpose) => purpose.id);
   const [counts, propagation, inFlight, lags, erasures] = await Promise.all([
     sources.standings.counts(),
-    sources.operations.propagation(sources.settings.propagationWindowSeconds),
+    sources.operations.propagation(
+      sources.settings.propagationWindowSeconds,
+      sources.systems.map((system) => system.name),
+    ),
     sources.operations.callsInFlight(),
     sources.lags(),
     sources.operations.erasuresInProgress(1_000),

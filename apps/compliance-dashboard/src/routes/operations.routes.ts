@@ -26,7 +26,10 @@ const propagationPage: DashboardHandler = async (dashboard, request, reply) => {
   const { sources } = dashboard.parts;
   const window = sources.settings.propagationWindowSeconds;
   const [figures, inFlight, lags] = await Promise.all([
-    sources.operations.propagation(window),
+    sources.operations.propagation(
+      window,
+      sources.systems.map((system) => system.name),
+    ),
     sources.operations.callsInFlight(),
     sources.lags(),
   ]);

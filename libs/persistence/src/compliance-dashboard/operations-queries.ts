@@ -7,7 +7,7 @@ export interface PropagationFigures {
   readonly delivered: number;
   /** Of them, withdrawals (the latency below is theirs). */
   readonly withdrawals: number;
-  /** Cause event recorded → vendor acknowledged, for the window's withdrawals; null when none. */
+  /** Cause event recorded → vendor acknowledged, over the window's latest withdrawals; null when none. */
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
 }
@@ -40,18 +40,33 @@ export interface AffectedManifestRow {
 export class OperationsQueries {
   constructor(private readonly manager: EntityManager) {}
 
-  /** Each system's deliveries in the last `windowSeconds`, with the withdrawals' latency. */
-  async propagation(windowSeconds: number): Promise<PropagationFigures[]> {
+  /**
+   * Each system's deliveries in the last `windowSeconds`, and the latency of its withdrawals (cause
+   * recorded → vendor acknowledged) over the latest `sampleLimit` of them: at 1,000 withdrawals/s a
+   * five-minute window holds 300,000; the latest 5,000 give p50 and p99 (50 samples above it) in a
+   * fraction of the time. Counts are exact (a range scan of the index).
+   */
+  async propagation(
+    windowSeconds: number,
+    sinks: readonly string[],
+    sampleLimit = 5_000,
+  ): Promise<PropagationFigures[]> {
     const rows: Array<Record<string, string | null>> = await this.manager.query(
-      `SELECT d.sink, count(*) AS delivered, count(*) FILTER (WHERE NOT d.allowed) AS withdrawals,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.recorded_at))
-                FILTER (WHERE NOT d.allowed) * 1000 AS p50,
-              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.recorded_at))
-                FILTER (WHERE NOT d.allowed) * 1000 AS p99
-         FROM sink_delivery d JOIN consent_event e ON e.event_id = d.cause_event_id
-        WHERE d.delivered_at > now() - make_interval(secs => $1)
-        GROUP BY d.sink ORDER BY d.sink`,
-      [windowSeconds],
+      `SELECT s.sink, c.delivered, c.withdrawals, l.p50, l.p99
+         FROM unnest($2::text[]) AS s(sink)
+         CROSS JOIN LATERAL (
+           SELECT count(*) AS delivered, count(*) FILTER (WHERE NOT allowed) AS withdrawals
+             FROM sink_delivery
+            WHERE sink = s.sink AND delivered_at > now() - make_interval(secs => $1)) AS c
+         CROSS JOIN LATERAL (
+           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.recorded_at)) * 1000 AS p50,
+                  percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM d.delivered_at - e.recorded_at)) * 1000 AS p99
+             FROM (SELECT delivered_at, cause_event_id FROM sink_delivery
+                    WHERE sink = s.sink AND NOT allowed AND delivered_at > now() - make_interval(secs => $1)
+                    ORDER BY delivered_at DESC LIMIT $3) AS d
+             JOIN consent_event e ON e.event_id = d.cause_event_id) AS l
+        ORDER BY s.sink`,
+      [windowSeconds, sinks, sampleLimit],
     );
     return rows.map((row) => ({
       sink: String(row.sink),

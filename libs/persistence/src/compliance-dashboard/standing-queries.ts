@@ -94,8 +94,11 @@ export class StandingQueries {
   }
 
   /**
-   * Each day's tallies of each purpose in [from, to] (UTC days), over the jurisdictions given (all
-   * when none), with the active count at each day's end (every change up to that day added up).
+   * Each day's tallies of each purpose in [from, to] (UTC days), over the jurisdiction given (all
+   * when none), with the active count at each day's end. That count is worked back from the
+   * counters' ACTIVE count now, less every change after the day, so only the days from `from` on
+   * are read, not the whole history (the two agree by construction: both move in the projector's
+   * transaction).
    */
   async dailyTallies(from: string, to: string, jurisdiction?: string): Promise<DailyTally[]> {
     const rows: Array<Record<string, string | Date>> = await this.manager.query(
@@ -103,13 +106,19 @@ export class StandingQueries {
          SELECT day, purpose, sum(grants) AS grants, sum(declines) AS declines,
                 sum(revocations) AS revocations, sum(active_change) AS active_change
            FROM consent_daily_tally
-          WHERE day <= $2::date AND ($3::text IS NULL OR jurisdiction = $3)
+          WHERE day >= $1::date AND ($3::text IS NULL OR jurisdiction = $3)
           GROUP BY day, purpose),
+       active_now AS (
+         SELECT purpose, sum(subjects) AS n FROM consent_standing_count
+          WHERE standing = 'ACTIVE' AND ($3::text IS NULL OR jurisdiction = $3)
+          GROUP BY purpose),
        running AS (
-         SELECT *, sum(active_change) OVER (PARTITION BY purpose ORDER BY day) AS active_at_end
-           FROM days)
+         SELECT d.*, coalesce(a.n, 0) - coalesce(sum(d.active_change) OVER (
+                  PARTITION BY d.purpose ORDER BY d.day DESC
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS active_at_end
+           FROM days d LEFT JOIN active_now a ON a.purpose = d.purpose)
        SELECT to_char(day, 'YYYY-MM-DD') AS day, purpose, grants, declines, revocations, active_change, active_at_end
-         FROM running WHERE day >= $1::date ORDER BY day, purpose`,
+         FROM running WHERE day <= $2::date ORDER BY day, purpose`,
       [from, to, jurisdiction ?? null],
     );
     return rows.map((row) => ({

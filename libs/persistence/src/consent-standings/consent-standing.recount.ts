@@ -58,6 +58,14 @@ export async function recountStandingsIfStale(
   });
 }
 
+/**
+ * Forgets what the standings were counted under (the projector no longer keeps them): when it
+ * keeps them again, it counts them afresh from the read model.
+ */
+export async function forgetStandingsBasis(dataSource: DataSource): Promise<void> {
+  await dataSource.query('DELETE FROM consent_standing_basis');
+}
+
 async function basisOf(manager: EntityManager): Promise<string | undefined> {
   const [row] = (await manager.query('SELECT fingerprint FROM consent_standing_basis')) as Array<{
     fingerprint: string;

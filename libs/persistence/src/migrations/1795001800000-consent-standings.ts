@@ -66,9 +66,12 @@ export const ConsentStandings1795001800000 = sqlMigration('ConsentStandings17950
         findings          jsonb       NOT NULL
       )`,
     'CREATE INDEX verify_run_finished_idx ON verify_run (finished_at)',
-    'CREATE INDEX sink_delivery_recent_idx ON sink_delivery (delivered_at)',
+    // The dashboard's recent deliveries per system, and the rates' days
+    'CREATE INDEX sink_delivery_recent_idx ON sink_delivery (sink, allowed, delivered_at)',
+    'CREATE INDEX consent_daily_tally_day_idx ON consent_daily_tally (day)',
   ],
   down: [
+    'DROP INDEX consent_daily_tally_day_idx',
     'DROP INDEX sink_delivery_recent_idx',
     'DROP TABLE verify_run',
     'DROP TABLE consent_standing_basis',
