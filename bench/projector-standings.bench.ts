@@ -21,10 +21,10 @@ import { createDataSource } from '@consent-ledger/persistence';
 import {
   createTestEnvironment,
   linkedEvents,
+  randomConsentEvent,
   startAppProcess,
   waitFor,
 } from '@consent-ledger/testing';
-import { v7 as uuidv7 } from 'uuid';
 import { printTable, writeResults } from './bench-support';
 
 const { values: options } = parseArgs({
@@ -39,32 +39,8 @@ const { values: options } = parseArgs({
 const purposes = ['marketing', 'marketing.email', 'marketing.sms', 'ads.targeted', 'ml.training'];
 const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA', 'BR', 'IT', 'ES'];
 
-function randomEvent(index: number, subjectId: string): ConsentEvent {
-  const occurredAt = new Date(Date.UTC(2026, 0, 1) + Math.floor(Math.random() * 330 * 86_400_000));
-  const action = Math.random() < 0.6 ? 'GRANT' : 'WITHDRAW';
-  return {
-    eventId: uuidv7(),
-    subjectId,
-    purpose: purposes[Math.floor(Math.random() * purposes.length)]!,
-    action,
-    jurisdiction: jurisdictions[index % jurisdictions.length]!,
-    legalBasis: 'CONSENT',
-    channel: 'WEB',
-    method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
-    notice:
-      action === 'GRANT'
-        ? { noticeId: 'privacy', version: '3', textSha256: 'cd'.repeat(32) }
-        : null,
-    occurredAt,
-    recordedAt: occurredAt,
-    expiresAt: null,
-    actor: { type: 'SUBJECT', id: null },
-    evidence: null,
-    ageBand: null,
-    idempotencyKey: `k-${index}`,
-    previousEventHash: null,
-  };
-}
+const randomEvent = (index: number, subjectId: string): ConsentEvent =>
+  randomConsentEvent(index, subjectId, { purposes, jurisdictions });
 
 /** Puts the events on the topic (each subject's in order). */
 async function produce(

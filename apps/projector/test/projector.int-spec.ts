@@ -18,6 +18,7 @@ import {
 import {
   createTestEnvironment,
   linkedEvents,
+  randomConsentEvent,
   readTopicUntil,
   startAppProcess,
   uniqueName,
@@ -27,7 +28,6 @@ import type { ReadRecord, AppProcess, TestEnvironment } from '@consent-ledger/te
 import type { Kafka, Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { expectStandingsOfReadModel, keptCounts } from './standing-counts';
-import { v7 as uuidv7 } from 'uuid';
 
 const TOTAL_EVENTS = 10_000;
 const SUBJECTS = 800;
@@ -41,32 +41,9 @@ const purposes = [
 ];
 const jurisdictions = ['DE', 'FR', 'GB', 'US-CA', 'US-VA', 'BR'];
 
-function randomEvent(index: number, subjectId: string): ConsentEvent {
-  const occurredAt = new Date(Date.UTC(2026, 0, 1) + Math.floor(Math.random() * 300 * 86_400_000));
-  const action = Math.random() < 0.6 ? 'GRANT' : 'WITHDRAW';
-  return {
-    eventId: uuidv7(),
-    subjectId,
-    purpose: purposes[index % purposes.length]!,
-    action,
-    jurisdiction: jurisdictions[index % jurisdictions.length]!,
-    legalBasis: 'CONSENT',
-    channel: 'WEB',
-    method: action === 'GRANT' ? 'BANNER' : 'PREFERENCE_CENTRE',
-    notice:
-      action === 'GRANT'
-        ? { noticeId: 'privacy', version: '3', textSha256: 'cd'.repeat(32) }
-        : null,
-    occurredAt,
-    recordedAt: occurredAt,
-    expiresAt: Math.random() < 0.1 ? new Date(occurredAt.getTime() + 86_400_000) : null,
-    actor: { type: 'SUBJECT', id: null },
-    evidence: null,
-    ageBand: Math.random() < 0.05 ? 'UNDER_16' : null,
-    idempotencyKey: `k-${index}`,
-    previousEventHash: null,
-  };
-}
+/** Grants and withdrawals of every kind the fold knows: parent purposes, expiries, minors. */
+const randomEvent = (index: number, subjectId: string): ConsentEvent =>
+  randomConsentEvent(index, subjectId, { purposes, jurisdictions, expiring: 0.1, minors: 0.05 });
 
 describe('projector (child process) against the real stack', () => {
   let environment: TestEnvironment;

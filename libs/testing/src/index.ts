@@ -17,3 +17,4 @@ export * from './decision-records';
 export * from './pkcs11-key-service';
 export * from './vault-seeding';
 export * from './browser';
+export * from './random-events';
