@@ -1,12 +1,7 @@
 import { z } from 'zod';
 import { apiScopes } from './api-key-settings';
 import type { ApiScope } from './api-key-settings';
-
-/** The local stack's secrets of the dashboard; both refused in production. */
-export const DEVELOPMENT_DASHBOARD_SECRETS = {
-  sessionSecret: 'dev-compliance-dashboard-session-secret-change-me',
-  oidcClientSecret: 'dev-compliance-dashboard-client-secret',
-} as const;
+import { DEVELOPMENT_DASHBOARD_SECRETS } from './production-rules';
 
 /** Roles the development identity provider gives, and what each may see by default. */
 const DEFAULT_ROLES =

@@ -1,5 +1,4 @@
 import { DEVELOPMENT_SESSION_SECRET } from './preference-centre-settings';
-import { DEVELOPMENT_DASHBOARD_SECRETS } from './compliance-dashboard-settings';
 
 /** The values of the local stack that must never reach production, refused by value. */
 export const developmentSecrets = {
@@ -7,6 +6,12 @@ export const developmentSecrets = {
   anonymizationKey: 'dev-anonymization-key-change-me',
   emailPlatformApiKey: 'dev-email-platform-key',
   crmApiKey: 'dev-crm-key',
+} as const;
+
+/** The local stack's secrets of the compliance dashboard; both refused in production. */
+export const DEVELOPMENT_DASHBOARD_SECRETS = {
+  sessionSecret: 'dev-compliance-dashboard-session-secret-change-me',
+  oidcClientSecret: 'dev-compliance-dashboard-client-secret',
 } as const;
 
 /** Shortest secret we accept in production (API key secrets, the anonymisation key). */
