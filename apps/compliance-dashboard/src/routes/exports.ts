@@ -3,8 +3,9 @@ import type { Admitted, DashboardContext } from '../dashboard-context';
 import { csvLines } from '../figures/csv';
 
 /**
- * Sends a CSV export and records it in the admin audit log (who, which list, how many rows) before
- * the first byte leaves: an export that cannot be recorded is not sent.
+ * Sends a CSV export and records it in the admin audit log (who, by the identity provider's
+ * subject: never a name; which list; how many rows) before the first byte leaves: an export that
+ * cannot be recorded is not sent.
  */
 export async function sendCsv(
   dashboard: DashboardContext,
@@ -17,10 +18,7 @@ export async function sendCsv(
   await dashboard.parts.sources.operations.recordExport(
     `person:${admitted.session.subject}`,
     target,
-    {
-      rows: rows.length,
-      name: admitted.session.name,
-    },
+    { rows: rows.length },
   );
   const file = target.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '');
   return reply

@@ -119,9 +119,7 @@ const subjectProof: DashboardHandler = async (dashboard, request, reply) => {
   await sources.operations.recordExport(
     `person:${admitted.session.subject}`,
     `proof-${subjectId}`,
-    {
-      name: admitted.session.name,
-    },
+    {},
   );
   return reply
     .header('cache-control', 'no-store')
