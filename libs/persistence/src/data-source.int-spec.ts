@@ -41,6 +41,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ManagedApiKeys1795001500000',
       'ErasureKeyHold1795001600000',
       'OneTimeCodes1795001700000',
+      'ConsentStandings1795001800000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -52,9 +53,13 @@ describe('PostgreSQL data source and migrations', () => {
       'api_key_secret',
       'chain_checkpoint',
       'consent_choice',
+      'consent_daily_tally',
       'consent_event',
       'consent_notice',
       'consent_outbox',
+      'consent_standing',
+      'consent_standing_basis',
+      'consent_standing_count',
       'consent_subject',
       'consent_usage',
       'consent_write_head',
@@ -73,6 +78,7 @@ describe('PostgreSQL data source and migrations', () => {
       'training_manifest',
       'training_manifest_subject',
       'unacknowledged_event',
+      'verify_run',
     ]);
   });
 
