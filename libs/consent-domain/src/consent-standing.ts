@@ -74,7 +74,9 @@ export function countedPurposes(taxonomy: PurposeTaxonomy): string[] {
  * How the counters move when a subject's state goes from `before` to `after` (one event folded):
  * for each consent-based purpose whose standing or jurisdiction changed, minus one where the
  * subject stood, plus one where it stands now. A subject not known before is counted from the
- * event that first names it.
+ * event that first names it. Only the purposes whose lineage holds a choice the event changed are
+ * judged again (the projector calls this for every event it applies), unless the subject is new,
+ * moved jurisdiction or was erased, which moves every purpose.
  */
 export function standingCountChanges(
   before: SubjectConsentState,
@@ -85,7 +87,13 @@ export function standingCountChanges(
   const known = before.subjectId !== null;
   const from = before.jurisdiction ?? UNKNOWN_JURISDICTION;
   const to = after.jurisdiction ?? UNKNOWN_JURISDICTION;
-  for (const purpose of countedPurposes(context.taxonomy)) {
+  const changed = Object.keys(after.choices).filter(
+    (id) => after.choices[id] !== before.choices[id],
+  );
+  const everyPurpose = !known || from !== to || changed.includes(EVERY_PURPOSE);
+  if (!everyPurpose && changed.length === 0) return changes;
+  for (const { purpose, lineage } of countedLineages(context.taxonomy)) {
+    if (!everyPurpose && !lineage.some((id) => changed.includes(id))) continue;
     const was = known ? standingOf(before, purpose, context) : undefined;
     const is = standingOf(after, purpose, context);
     if (was === is && from === to) continue;
@@ -93,6 +101,24 @@ export function standingCountChanges(
     changes.push({ purpose, jurisdiction: to, standing: is, delta: 1 });
   }
   return changes;
+}
+
+/** Each consent-based purpose with its lineage, worked out once per taxonomy. */
+const lineages = new WeakMap<
+  PurposeTaxonomy,
+  ReadonlyArray<{ purpose: string; lineage: string[] }>
+>();
+
+function countedLineages(taxonomy: PurposeTaxonomy) {
+  let counted = lineages.get(taxonomy);
+  if (!counted) {
+    counted = countedPurposes(taxonomy).map((purpose) => ({
+      purpose,
+      lineage: lineageOf(taxonomy, purpose),
+    }));
+    lineages.set(taxonomy, counted);
+  }
+  return counted;
 }
 
 /**
