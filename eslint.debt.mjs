@@ -6,7 +6,6 @@
 export const debt = {
   overThreeHundredLines: [
     'apps/auditor/src/event-log.reader.ts',
-    'apps/projector/src/consent-event.projection.ts',
     'apps/auditor/test/audit.int-spec.ts',
     'apps/connectors/test/propagation.int-spec.ts',
     'apps/consent-api/test/consent-api.int-spec.ts',

@@ -11,16 +11,14 @@ import {
   runReads,
   runWrites,
 } from '@consent-ledger/persistence';
-import type {
-  CheckpointMove,
-  OutboxMessage,
-  PositionedEvent,
-  SqlWrite,
-} from '@consent-ledger/persistence';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { OutboxMessage, PositionedEvent, SqlWrite } from '@consent-ledger/persistence';
+import type { Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import { brokenLinkLetter } from './broken-links';
 import { StandingChanges } from './consent-standings';
+import { planPartitions } from './partition-plan';
+import type { BatchOutcome, PartitionBatch } from './partition-plan';
+export type { BatchOutcome, PartitionBatch } from './partition-plan';
 import type { ProjectionTarget } from './projection-target';
 export type { ProjectionTarget } from './projection-target';
 import { quarantineRefused, refusalOf } from './refused-events';
@@ -34,25 +32,6 @@ import {
 
 /** The projection's name in projection_checkpoint. */
 export const CONSENT_PROJECTION = 'consent-read-model';
-
-export interface BatchOutcome {
-  readonly applied: number;
-  readonly duplicates: number;
-  readonly deadLettered: DeadLetter[];
-  /** Records at or below the checkpoint (already applied before a crash or rebalance). */
-  readonly skipped: number;
-  /**
-   * Set when the batch starts after the checkpoint (the group's committed offset is ahead of the
-   * read model, e.g. after a database restore): nothing was applied; seek here and read again.
-   */
-  readonly seekTo?: string;
-}
-
-/** One partition's records from a fetch. */
-export interface PartitionBatch {
-  readonly partition: number;
-  readonly messages: readonly KafkaMessage[];
-}
 
 /** A fetch of at least this many records is a backlog: applied in several groups side by side. */
 const BULK_RECORDS = 2_000;
@@ -173,7 +152,7 @@ export class ConsentEventProjection {
       await this.checkpoints.create(manager, topic, unknown);
       return this.applyDecoded(batches, decoded, published);
     }
-    const plan = this.plan(batches, decoded, nextOffsets);
+    const plan = planPartitions(batches, decoded, nextOffsets, this.soughtGaps);
     const applied = this.readModel.appliedFrom(
       plan.fresh.map(({ event }) => event),
       appliedRows!,
@@ -231,61 +210,6 @@ export class ConsentEventProjection {
         ],
       };
     });
-  }
-
-  /**
-   * What each partition contributes: the records past its checkpoint, the checkpoint's move, and
-   * its outcome so far (a seek when the batch starts after the checkpoint, e.g. after a database
-   * restore left the group's committed offset ahead of the read model).
-   */
-  private plan(
-    batches: readonly PartitionBatch[],
-    decoded: ReadonlyArray<readonly Decoded[]>,
-    nextOffsets: ReadonlyMap<number, bigint>,
-  ): {
-    fresh: PositionedEvent[];
-    /** The fresh events and the refused ones, in log order: the links to check. */
-    chain: PositionedEvent[];
-    refused: Set<PositionedEvent>;
-    moves: CheckpointMove[];
-    outcomes: BatchOutcome[];
-  } {
-    const fresh: PositionedEvent[] = [];
-    const chain: PositionedEvent[] = [];
-    const refused = new Set<PositionedEvent>();
-    const moves: CheckpointMove[] = [];
-    const outcomes = batches.map(({ partition, messages }, index): BatchOutcome => {
-      const none = { applied: 0, duplicates: 0, deadLettered: [], skipped: 0 };
-      if (messages.length === 0) return none;
-      const nextOffset = nextOffsets.get(partition)!;
-      const gap = `${partition}:${nextOffset}`;
-      if (BigInt(messages[0]!.offset) > nextOffset && !this.soughtGaps.has(gap)) {
-        this.soughtGaps.add(gap);
-        return { ...none, seekTo: nextOffset.toString() };
-      }
-      const items = decoded[index]!.filter(
-        (item) =>
-          BigInt(item.kind === 'event' ? item.entry.position.offset : item.letter.message.offset) >=
-          nextOffset,
-      );
-      fresh.push(...items.flatMap((item) => (item.kind === 'event' ? [item.entry] : [])));
-      for (const item of items) {
-        if (item.kind === 'event') chain.push(item.entry);
-        else if (item.refused) {
-          chain.push(item.refused);
-          refused.add(item.refused);
-        }
-      }
-      const lastOffset = BigInt(messages[messages.length - 1]!.offset);
-      if (lastOffset + 1n > nextOffset)
-        moves.push({ partition, from: nextOffset, to: lastOffset + 1n });
-      return {
-        ...none,
-        deadLettered: items.flatMap((item) => (item.kind === 'poison' ? [item.letter] : [])),
-        skipped: messages.length - items.length,
-      };
-    });
-    return { fresh, chain, refused, moves, outcomes };
   }
 
   /** Folds the events into their subjects' states; returns the writes that store the outcome. */
