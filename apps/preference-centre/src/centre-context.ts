@@ -3,7 +3,7 @@ import type { PreferenceChoices, RequestEvidence } from './choices/preference-ch
 import type { ConsentApiClient } from './ledger/consent-api.client';
 import type { LinkVerifier } from './ledger/link-verifier';
 import type { PageRenderer } from './pages/page-renderer';
-import { cookieValue } from './session/session-cookie';
+import { cookieValue } from '@consent-ledger/signed-links';
 import type { CentreSession, SessionCookies } from './session/session-cookie';
 import { message } from './texts/centre-texts';
 import type { CentreTexts } from './texts/centre-texts';

@@ -14,4 +14,3 @@ export * from './http-app';
 export * from './content-negotiation';
 export * from './error-statuses';
 export * from './url-redaction';
-export * from './signed-cookie';

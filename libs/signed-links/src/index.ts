@@ -1,2 +1,3 @@
 export * from './link-token';
 export * from './link-signing-keys';
+export * from './signed-cookie';

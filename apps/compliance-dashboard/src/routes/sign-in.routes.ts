@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { sameText } from '@consent-ledger/http';
+import { sameText } from '@consent-ledger/signed-links';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { scopesOfRoles, viewsOpenTo } from '../access/dashboard-access';
 import type { DashboardContext } from '../dashboard-context';

@@ -1,5 +1,5 @@
 import type { ApiScope } from '@consent-ledger/config';
-import { SignedCookie } from '@consent-ledger/http';
+import { SignedCookie } from '@consent-ledger/signed-links';
 import type { PendingSignIn } from './oidc-sign-in';
 
 /** A signed-in person's session, kept in a signed cookie. */

@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { cookieValue, sameText } from '@consent-ledger/signed-links';
 
 /** One person's short session in the centre, opened by a verified link. */
 export interface CentreSession {
@@ -97,11 +98,6 @@ export function csrfMatches(session: CentreSession, token: unknown): boolean {
   return typeof token === 'string' && sameText(token, session.csrf);
 }
 
-function sameText(a: string, b: string): boolean {
-  const [left, right] = [Buffer.from(a), Buffer.from(b)];
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /** The sign-in in progress: which code was sent, until when (a signed cookie of its own). */
 export interface PendingCode {
   readonly codeId: string;
@@ -148,13 +144,4 @@ export class PendingCodeCookies {
       return undefined;
     }
   }
-}
-
-/** A cookie's value from a Cookie header. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  for (const part of header?.split(';') ?? []) {
-    const equals = part.indexOf('=');
-    if (equals > 0 && part.slice(0, equals).trim() === name) return part.slice(equals + 1).trim();
-  }
-  return undefined;
 }
