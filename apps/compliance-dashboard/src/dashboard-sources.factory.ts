@@ -38,7 +38,7 @@ export async function connectSources(
   const systems = loadDownstreamSystems(config.connectors.downstreamSystemsFile, policy.taxonomy);
   const topics = consentTopics(config.kafka.topicPrefix);
   const dataSource = createDataSource(config.database);
-  await migrated(dataSource, log);
+  await migrateDatabase(dataSource);
   const { admin, deadLetters } = await followKafka(
     config,
     [topics.deadLetter, topics.sinkDeadLetter],
@@ -106,24 +106,4 @@ async function followKafka(config: AppConfig, deadLetterTopics: readonly string[
   const deadLetters = new DeadLetterFollower(kafka, deadLetterTopics, log);
   await deadLetters.start();
   return { admin, deadLetters };
-}
-
-/**
- * Applies pending migrations, trying again a few times: apps starting together may race to create
- * the same tables, and the loser's attempt fails (the Nest apps' database module retries likewise).
- */
-async function migrated(
-  dataSource: Parameters<typeof migrateDatabase>[0],
-  log: Log,
-): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await migrateDatabase(dataSource);
-      return;
-    } catch (error) {
-      if (attempt >= 10) throw error;
-      log('migrations not applied yet; trying again', { attempt, error: (error as Error).message });
-      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
-    }
-  }
 }
