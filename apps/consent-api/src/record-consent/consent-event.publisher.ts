@@ -53,7 +53,9 @@ export class ConsentEventPublisher implements OnModuleInit, OnApplicationShutdow
    * it did not within KAFKA_ACK_TIMEOUT_MS. The send may then still land later (the producer
    * keeps retrying it, and it cannot be recalled): the writer keeps such records and sends the
    * very same ones again. The writer's group commit already gathers concurrent requests into one
-   * call, one produce request, at a time.
+   * call, one produce request, at a time. A later call's records for a partition wait until the
+   * send still retrying there settles (the durable producer's ProducerGenerations: another batch
+   * under the numbers of a failed attempt would be taken by the broker for a repeat and dropped).
    */
   async publish(records: readonly EventRecord[]): Promise<void> {
     const messages = records.map(({ subjectId, eventId, value }) => ({
