@@ -18,7 +18,7 @@ import { ConsentEventPublisher } from './record-consent/consent-event.publisher'
 import { ConsentEventWriter } from './record-consent/consent-event.writer';
 import { RecordConsentService } from './record-consent/record-consent.service';
 import { GlobalPrivacyControlService } from './record-consent/global-privacy-control.service';
-import { ConsentExpirySweeper } from './expiry/consent-expiry.sweeper';
+import { ConsentExpirySchedule } from './expiry/consent-expiry.schedule';
 import { UnacknowledgedEventsSweeper } from './record-consent/unacknowledged-events.sweeper';
 import { ChainCheckpointer } from './chain-checkpoints/chain-checkpointer';
 import { ChainCheckpointsHttpController } from './chain-checkpoints/chain-checkpoints.http.controller';
@@ -82,7 +82,7 @@ const providers = [
   ConsentEventWriter,
   RecordConsentService,
   GlobalPrivacyControlService,
-  ConsentExpirySweeper,
+  ConsentExpirySchedule,
   UnacknowledgedEventsSweeper,
   ChainCheckpointer,
 ];

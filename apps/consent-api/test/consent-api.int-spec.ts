@@ -80,7 +80,6 @@ describe('consent-api against the real stack', () => {
   beforeAll(async () => {
     environment = await createTestEnvironment({
       KAFKA_ACK_TIMEOUT_MS: '2000',
-      EXPIRY_SWEEP_INTERVAL_MS: '300',
       HTTP_HEADERS_TIMEOUT_MS: '1000',
     });
     api = await createConsentApi(environment.config);

@@ -66,6 +66,8 @@ export interface DecisionSnapshot {
   /** `logPosition` as JSON, for usage records and headers (serialised once per position). */
   readonly logPositionText: string;
   readonly viewBehind: boolean;
+  /** The moment the answers are for: a grant whose expiry has come by then is denied. */
+  readonly at: Date;
 }
 
 /**
@@ -128,6 +130,7 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
       logPosition,
       logPositionText: this.positionText.text,
       viewBehind,
+      at: new Date(),
     };
   }
 
@@ -156,6 +159,7 @@ export class DecisionViewService implements OnModuleInit, OnApplicationShutdown 
         policy: this.consentPolicy.policy,
         // A key whose latest record could not be read is as unknown as a view that is behind.
         viewBehind: snapshot.viewBehind || this.view.isUnreadable(subjectId, purpose),
+        at: snapshot.at,
         ...(asked.jurisdiction ? { jurisdiction: asked.jurisdiction } : {}),
         jurisdictionMayLoosen: asked.mayLoosen ?? false,
       },

@@ -58,6 +58,7 @@ export function decisionMessages(
     causeEventId: event.eventId,
     effectiveAt: event.occurredAt.getTime(),
     causeRecordedAt: event.recordedAt.getTime(),
+    allowedUntil: decision.allowedUntil?.getTime() ?? null,
     policyVersion: target.consentPolicy.policy.version,
     sourceTopic: position.topic,
     sourcePartition: position.partition,

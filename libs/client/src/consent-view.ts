@@ -204,14 +204,18 @@ export class ConsentView {
   }
 
   /**
-   * Whether the purpose is allowed. With no published decision the regime's default applies,
-   * which only the caller knows (`whenUnknown`; deny by default: fail closed).
+   * Whether the purpose is allowed at `at` (now). With no published decision the regime's
+   * default applies, which only the caller knows (`whenUnknown`; deny by default: fail closed).
+   * A grant is denied from the instant it expires, before the EXPIRE record arrives.
    */
-  isAllowed(subjectId: string, purpose: string, whenUnknown = false): boolean {
+  isAllowed(subjectId: string, purpose: string, whenUnknown = false, at = Date.now()): boolean {
     if (this.isUnreadable(subjectId, purpose)) return false;
     // An erased subject (its record for every purpose, '*') is denied everything.
     if (this.decision(subjectId, EVERY_PURPOSE)?.allowed === false) return false;
-    return this.decision(subjectId, purpose)?.allowed ?? whenUnknown;
+    const decision = this.decision(subjectId, purpose);
+    if (!decision) return whenUnknown;
+    const until = decision.allowedUntil;
+    return decision.allowed && !(until && until.getTime() <= at);
   }
 
   /** The latest record for this subject and purpose could not be decoded: the answer is unknown. */

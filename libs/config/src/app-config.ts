@@ -53,8 +53,12 @@ export interface ConsentPolicySettings {
   /** How far back a live channel's `occurredAt` may lie, and an import's. */
   readonly backdating: BackdatingWindow;
   readonly strictestEverywhere: boolean;
-  /** How often the API looks for grants past their expiry and records EXPIRE events. */
-  readonly expirySweepIntervalMs: number;
+  /**
+   * The longest the API's expiry schedule sleeps before looking again for the next expiry (it
+   * wakes at each expiry it knows of; this bounds how late it hears of grants other instances
+   * accepted).
+   */
+  readonly expiryRescanIntervalMs: number;
   /** What subject and actor ids may look like (SUBJECT_ID_PATTERN, …_REFUSE_DIRECT_IDENTIFIERS). */
   readonly identifiers: OpaqueIdRules;
 }
@@ -204,7 +208,7 @@ function toAppConfig(env: Environment): AppConfig {
     consentPolicy: {
       file: env.CONSENT_POLICY_FILE,
       strictestEverywhere: env.CONSENT_STRICTEST_EVERYWHERE,
-      expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+      expiryRescanIntervalMs: env.EXPIRY_RESCAN_INTERVAL_MS,
       backdating: {
         maxMs: env.CONSENT_MAX_BACKDATE_DAYS * 86_400_000,
         importMaxMs: env.CONSENT_IMPORT_MAX_BACKDATE_DAYS * 86_400_000,

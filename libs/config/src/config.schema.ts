@@ -67,7 +67,7 @@ export const environmentSchema = z
     DATABASE_SSL: booleanFlag.default(false),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 
-    EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
+    EXPIRY_RESCAN_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     CHAIN_CHECKPOINT_INTERVAL_MS: z.coerce
       .number()
       .int()

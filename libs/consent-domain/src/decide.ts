@@ -33,6 +33,11 @@ export interface ConsentDecision {
   readonly sinceEventId: string | null;
   /** The purpose whose choice decided: the purpose itself or an ancestor (`marketing`). */
   readonly decidedBy: string | null;
+  /**
+   * When an allowing answer stops allowing by itself: the deciding grant's expiry. Absent when
+   * nothing but a later event changes the answer.
+   */
+  readonly allowedUntil?: Date;
 }
 
 export interface DecideOptions {
@@ -174,7 +179,12 @@ export function decide(
       }
       if (isStale(choice, options.policy))
         return fromDefault(purpose, regime, state, 'RECONSENT_REQUIRED');
-      return decided(true, 'CONSENT_GRANTED', choice.legalBasis);
+      return choice.expiresAt === null
+        ? decided(true, 'CONSENT_GRANTED', choice.legalBasis)
+        : {
+            ...decided(true, 'CONSENT_GRANTED', choice.legalBasis),
+            allowedUntil: choice.expiresAt,
+          };
     default: {
       const unreachable: never = choice.action;
       throw new Error(`unhandled action ${String(unreachable)}`);

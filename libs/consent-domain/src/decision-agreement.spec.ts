@@ -32,6 +32,7 @@ function publishedFor(history: readonly ConsentEvent[]): Map<string, PublishedDe
         decidedBy: after.decidedBy,
         causeEventId: event.eventId,
         policyVersion: defaultPolicy.version,
+        allowedUntil: after.allowedUntil ?? null,
         order,
       });
     state = next;
@@ -97,6 +98,34 @@ const table: Row[] = [
     undefined,
     false,
     'CONSENT_WITHDRAWN',
+  ],
+  [
+    'a grant past its expiry, its EXPIRE event not recorded yet',
+    () => [
+      inGermany({
+        purpose: 'marketing.email',
+        action: 'GRANT',
+        expiresAt: new Date(Date.UTC(2026, 0, 1, 12)),
+      }),
+    ],
+    'marketing.email',
+    undefined,
+    false,
+    'CONSENT_EXPIRED',
+  ],
+  [
+    'a grant before its expiry',
+    () => [
+      inGermany({
+        purpose: 'marketing.email',
+        action: 'GRANT',
+        expiresAt: new Date(Date.UTC(2026, 0, 3)),
+      }),
+    ],
+    'marketing.email',
+    undefined,
+    true,
+    'CONSENT_GRANTED',
   ],
   [
     'a grant of the parent purpose',
@@ -171,6 +200,7 @@ describe('the read model and the decision view agree', () => {
     const fromView = decideFromView(published.get(purpose), purpose, factsFrom(published), {
       ...context,
       viewBehind: false,
+      at,
       ...(askedUnder ? { jurisdiction: askedUnder, jurisdictionMayLoosen: true } : {}),
     });
     // Then they give the same answer, the row's

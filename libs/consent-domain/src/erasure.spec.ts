@@ -83,7 +83,7 @@ describe('an erased subject', () => {
           published,
           purpose,
           { regime: 'GDPR', minor: false, erasedBy: erase.eventId },
-          { ...context, viewBehind: false },
+          { ...context, viewBehind: false, at: new Date() },
         ),
       ).toMatchObject({ allowed: false, reason: 'SUBJECT_ERASED', decidingEventId: erase.eventId });
   });

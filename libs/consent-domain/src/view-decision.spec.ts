@@ -6,7 +6,12 @@ import { gpcHonouredIn, gpcOptOuts } from './global-privacy-control';
 import { decideFromView } from './view-decision';
 import type { PublishedDecision, SubjectFacts, ViewDecisionReason } from './view-decision';
 
-const context = { taxonomy: fixtureTaxonomy, policy: defaultPolicy, viewBehind: false };
+const context = {
+  taxonomy: fixtureTaxonomy,
+  policy: defaultPolicy,
+  viewBehind: false,
+  at: new Date(Date.UTC(2026, 5, 1)),
+};
 const unseen: SubjectFacts = { regime: null, minor: false };
 
 const published = (overrides: Partial<PublishedDecision>): PublishedDecision => ({
@@ -204,6 +209,24 @@ describe('decideFromView', () => {
       decidingEventId: null,
       policyVersion: defaultPolicy.version,
     });
+  });
+
+  it('denies a published grant from the instant it expires, before its EXPIRE record arrives', () => {
+    const grant = published({ allowedUntil: context.at });
+    const justBefore = { ...context, at: new Date(context.at.getTime() - 1) };
+    expect(decideFromView(grant, 'marketing.email', unseen, justBefore)).toMatchObject({
+      allowed: true,
+      reason: 'CONSENT_GRANTED',
+    });
+    expect(decideFromView(grant, 'marketing.email', unseen, context)).toMatchObject({
+      allowed: false,
+      reason: 'CONSENT_EXPIRED',
+      decidingEventId: 'event-1',
+    });
+    // Under a requested jurisdiction too.
+    expect(
+      decideFromView(grant, 'marketing.email', unseen, { ...context, jurisdiction: 'US-CA' }),
+    ).toMatchObject({ allowed: false, reason: 'CONSENT_EXPIRED' });
   });
 
   it('fails closed when the view is behind, except for contract purposes', () => {

@@ -18,6 +18,8 @@ export interface PublishedDecision {
   readonly decidedBy: string | null;
   readonly causeEventId: string;
   readonly policyVersion: string;
+  /** When an allowing decision stops allowing by itself (the grant's expiry); null or absent if never. */
+  readonly allowedUntil?: Date | null;
 }
 
 /** The reason only an answer from the view can give: it is too far behind the log (deny). */
@@ -63,7 +65,16 @@ export interface ViewDecisionContext {
   readonly jurisdictionMayLoosen?: boolean;
   /** The view is further behind the log than the configured bound. */
   readonly viewBehind: boolean;
+  /**
+   * The moment the answer is for (now): a published grant whose expiry has come is denied from
+   * that instant, before the EXPIRE event's record arrives.
+   */
+  readonly at: Date;
 }
+
+/** The published grant's expiry has come by `at`. */
+const expiredBy = ({ allowedUntil }: PublishedDecision, at: Date): boolean =>
+  allowedUntil !== null && allowedUntil !== undefined && allowedUntil.getTime() <= at.getTime();
 
 const asRegime = (value: string): Regime =>
   (regimes as readonly string[]).includes(value) ? (value as Regime) : 'UNKNOWN';
@@ -126,6 +137,8 @@ function decideUnder(
     return answer(false, 'SUBJECT_ERASED', 'LEGAL_OBLIGATION', subject.erasedBy);
   if (purpose.basis === 'contract') return answer(true, 'CONTRACT_BASIS', 'CONTRACT');
   if (context.viewBehind) return answer(false, 'VIEW_BEHIND_LOG', 'CONSENT');
+  if (published?.allowed && expiredBy(published, context.at))
+    return answer(false, 'CONSENT_EXPIRED', published.basis, published.causeEventId);
   if (published && published.decidedBy !== null) {
     return answer(
       published.allowed,

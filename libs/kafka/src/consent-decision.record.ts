@@ -14,6 +14,8 @@ export interface ConsentDecisionRecord {
   readonly causeEventId: string;
   readonly effectiveAt: Date;
   readonly causeRecordedAt: Date;
+  /** When an allowing decision stops allowing by itself (the grant's expiry); null (or absent, in a record written before the field) otherwise. */
+  readonly allowedUntil?: Date | null;
   readonly policyVersion: string;
   readonly sourceTopic: string;
   readonly sourcePartition: number;

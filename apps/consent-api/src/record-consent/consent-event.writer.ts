@@ -83,6 +83,7 @@ const MAX_GROUP_EVENTS = 2_000;
 export class ConsentEventWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(ConsentEventWriter.name);
   private readonly acknowledgements: AcknowledgedEvents;
+  private readonly expiryListeners: Array<(expiresAt: Date) => void> = [];
 
   private readonly queue = new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
     (requests) => this.writeGroup(requests),
@@ -128,7 +129,20 @@ export class ConsentEventWriter implements OnApplicationShutdown {
       fingerprint: sha256Hex(JSON.stringify(request)),
     }));
     const recordedBy = author.kind === 'key' ? author.caller.keyId : `system:${author.component}`;
-    return this.queue.submit({ pending, now, recordedBy });
+    const accepted = await this.queue.submit({ pending, now, recordedBy });
+    this.tellExpiries(proposed);
+    return accepted;
+  }
+
+  /** Hears the expiry of every grant accepted here (the expiry schedule, to wake then). */
+  onGrantExpiry(listener: (expiresAt: Date) => void): void {
+    this.expiryListeners.push(listener);
+  }
+
+  private tellExpiries(proposed: readonly ProposedEvent[]): void {
+    for (const { action, expiresAt } of proposed)
+      if (action === 'GRANT' && expiresAt)
+        for (const listener of this.expiryListeners) listener(expiresAt);
   }
 
   private limitsOf(author: EventAuthor): EventWriterLimits {

@@ -17,6 +17,7 @@ import { ManagedApiKeys1795001500000 } from './1795001500000-managed-api-keys';
 import { ErasureKeyHold1795001600000 } from './1795001600000-erasure-key-hold';
 import { OneTimeCodes1795001700000 } from './1795001700000-one-time-codes';
 import { ConsentStandings1795001800000 } from './1795001800000-consent-standings';
+import { GrantExpiryIndex1795001900000 } from './1795001900000-grant-expiry-index';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   ErasureKeyHold1795001600000,
   OneTimeCodes1795001700000,
   ConsentStandings1795001800000,
+  GrantExpiryIndex1795001900000,
 ];

@@ -57,7 +57,16 @@ export class PostgresWritePathStore implements WritePathStore {
     return states.get(subjectId)!;
   }
 
-  async lapsedGrants(limit: number): Promise<LapsedGrant[]> {
+  async nextGrantExpiry(at: Date): Promise<Date | null> {
+    const [row]: Array<{ next: Date | null }> = await this.dataSource.query(
+      `SELECT min(expires_at) AS next FROM consent_choice
+        WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at > $1`,
+      [at],
+    );
+    return row?.next ?? null;
+  }
+
+  async lapsedGrants(limit: number, at: Date, after?: LapsedGrant): Promise<LapsedGrant[]> {
     const rows: Array<{
       subject_id: string;
       purpose: string;
@@ -67,8 +76,16 @@ export class PostgresWritePathStore implements WritePathStore {
       legal_basis: string;
     }> = await this.dataSource.query(
       `SELECT subject_id, purpose, event_id, expires_at, jurisdiction, legal_basis FROM consent_choice
-        WHERE action = 'GRANT' AND expires_at <= now() ORDER BY expires_at LIMIT $1`,
-      [limit],
+        WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at <= $2
+          AND (expires_at, subject_id, purpose) > ($3, $4, $5)
+        ORDER BY expires_at, subject_id, purpose LIMIT $1`,
+      [
+        limit,
+        at,
+        after?.expiresAt ?? new Date(0),
+        after?.subjectId ?? '',
+        after?.purpose ?? '',
+      ],
     );
     return rows.map((row) => ({
       subjectId: row.subject_id,

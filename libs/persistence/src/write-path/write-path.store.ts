@@ -81,6 +81,11 @@ export interface WritePathStore {
   usedKeys(subjectId: string, keys: readonly string[]): Promise<Set<string>>;
   /** The subject's consent state as the read model holds it. */
   subjectState(subjectId: string): Promise<SubjectConsentState>;
-  /** Up to `limit` grants past their expiry, the longest lapsed first. */
-  lapsedGrants(limit: number): Promise<LapsedGrant[]>;
+  /**
+   * Up to `limit` grants lapsed by `at` (expiry at or before it), in expiry order, after the
+   * grant `after` names (a page's last; absent for the first page).
+   */
+  lapsedGrants(limit: number, at: Date, after?: LapsedGrant): Promise<LapsedGrant[]>;
+  /** The earliest expiry of a grant after `at`, or null when none expires later. */
+  nextGrantExpiry(at: Date): Promise<Date | null>;
 }
