@@ -8,8 +8,8 @@ import type { ConsentEventRequest } from '../record-consent/record-consent.reque
 import { ConsentEventWriter } from '../record-consent/consent-event.writer';
 import { ExpiryPlan } from './expiry-plan';
 
-/** Expiries one write carries: other requests join the write path between two pages. */
-const PAGE = 1_000;
+/** Expiries one write carries (the system's writes commit beside the callers', not among them). */
+const PAGE = 200;
 /** After a failed pass, the next one waits this long. */
 const RETRY_MS = 1_000;
 
@@ -91,26 +91,36 @@ export class ConsentExpirySchedule implements OnApplicationBootstrap, OnApplicat
     this.wakeAt(next);
   }
 
-  /** Records the grants lapsed by `at`, a page at a time; returns how many it recorded. */
+  /**
+   * Records the grants lapsed by `at`, a page at a time (the next page read while the last is
+   * written); returns how many it recorded.
+   */
   private async pass(at: number): Promise<number> {
+    const instant = new Date(at);
     let recorded = 0;
-    let after: LapsedGrant | undefined;
+    let page = await this.store.lapsedGrants(PAGE, instant);
     for (;;) {
-      const page = await this.store.lapsedGrants(PAGE, new Date(at), after);
-      const due = page.filter((grant) => this.plan.due(grant.eventId, Date.now()));
-      if (due.length > 0) {
-        await this.writer.accept(due.map(expiryOf), (index) => `expiries[${index}].`, {
-          kind: 'system',
-          component: 'consent-expiry',
-        });
-        this.plan.recorded(due.map(({ eventId }) => eventId));
-        recorded += due.length;
-      }
-      if (page.length < PAGE) break;
-      after = page[page.length - 1];
+      const next =
+        page.length < PAGE ? undefined : this.store.lapsedGrants(PAGE, instant, page.at(-1));
+      // A failed read of the next page waits until this page's write is done.
+      next?.catch(() => undefined);
+      recorded += await this.record(page);
+      if (!next) break;
+      page = await next;
     }
     if (recorded > 0) this.logger.log({ msg: 'recorded expiries', count: recorded });
     return recorded;
+  }
+
+  private async record(page: readonly LapsedGrant[]): Promise<number> {
+    const due = page.filter((grant) => this.plan.due(grant.eventId, Date.now()));
+    if (due.length === 0) return 0;
+    await this.writer.accept(due.map(expiryOf), (index) => `expiries[${index}].`, {
+      kind: 'system',
+      component: 'consent-expiry',
+    });
+    this.plan.recorded(due.map(({ eventId }) => eventId));
+    return due.length;
   }
 }
 

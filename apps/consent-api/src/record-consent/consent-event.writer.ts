@@ -85,11 +85,14 @@ export class ConsentEventWriter implements OnApplicationShutdown {
   private readonly acknowledgements: AcknowledgedEvents;
   private readonly expiryListeners: Array<(expiresAt: Date) => void> = [];
 
-  private readonly queue = new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
-    (requests) => this.writeGroup(requests),
-    MAX_GROUP_EVENTS,
-    (request) => request.pending.length,
-  );
+  private readonly queue = this.groupCommits();
+  /**
+   * The system's own writes (expiries, erasures) commit in groups of their own, beside the
+   * callers' rather than in them: a thousand expiries at one instant do not hold up a person's
+   * withdrawal. The chain heads' row locks order two groups' writes of one subject, as they do
+   * those of two API instances.
+   */
+  private readonly systemQueue = this.groupCommits();
 
   /** Keys the hashes of personal evidence (derived from the vault's keys). */
   private readonly evidenceKey: Buffer;
@@ -129,7 +132,8 @@ export class ConsentEventWriter implements OnApplicationShutdown {
       fingerprint: sha256Hex(JSON.stringify(request)),
     }));
     const recordedBy = author.kind === 'key' ? author.caller.keyId : `system:${author.component}`;
-    const accepted = await this.queue.submit({ pending, now, recordedBy });
+    const queue = author.kind === 'system' ? this.systemQueue : this.queue;
+    const accepted = await queue.submit({ pending, now, recordedBy });
     this.tellExpiries(proposed);
     return accepted;
   }
@@ -143,6 +147,14 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     for (const { action, expiresAt } of proposed)
       if (action === 'GRANT' && expiresAt)
         for (const listener of this.expiryListeners) listener(expiresAt);
+  }
+
+  private groupCommits(): GroupCommitQueue<GroupRequest, AcceptedEvent[]> {
+    return new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
+      (requests) => this.writeGroup(requests),
+      MAX_GROUP_EVENTS,
+      (request) => request.pending.length,
+    );
   }
 
   private limitsOf(author: EventAuthor): EventWriterLimits {
