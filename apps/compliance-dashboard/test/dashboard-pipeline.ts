@@ -42,10 +42,11 @@ export interface DashboardPipeline {
 }
 
 export async function startDashboardPipeline(): Promise<DashboardPipeline> {
+  // The browser first: a machine without Chromium fails here, before any app is left running.
+  const browser = await launchChromium();
   const environment = await createTestEnvironment();
   const [emailPlatform, crm] = await Promise.all([startFakeVendor(201), startFakeVendor(200)]);
   const pipeline = await startDashboardApps(environment, emailPlatform, crm);
-  const browser = await launchChromium();
   const api = adminApi(pipeline);
   return {
     environment,

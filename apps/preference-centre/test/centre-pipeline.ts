@@ -54,6 +54,8 @@ export interface CentrePipeline {
 export async function startCentrePipeline(
   overrides: Readonly<Record<string, string>> = {},
 ): Promise<CentrePipeline> {
+  // The browser first: a machine without Chromium fails here, before any app is left running.
+  const browser = await launchChromium();
   const environment = await createTestEnvironment();
   const [emailPlatform, crm] = await Promise.all([startFakeVendor(201), startFakeVendor(200)]);
   const pipeline = await startPipeline({
@@ -61,7 +63,6 @@ export async function startCentrePipeline(
     apps: ['consent-api', 'projector', 'connectors', 'preference-centre'],
     overrides: { ...overrides, EMAIL_PLATFORM_URL: emailPlatform.url, CRM_URL: crm.url },
   });
-  const browser = await launchChromium();
   const api = adminCalls(pipeline.url('consent-api'));
   await registerNotice(api);
   return {
