@@ -120,4 +120,24 @@ describe('a grant expires at its instant, everywhere', () => {
     expect(Date.parse(expiries[0]!.recordedAt as string) - expiresAt).toBeLessThan(1_000);
     expect(told.idempotencyKey).toBe(`${expiries[0]!.eventId as string}:marketing.email`);
   });
+
+  it('makes a grant of a purpose to renew every 12 months lapse 12 months after it was given', async () => {
+    const subjectId = uniqueName('renewing');
+    const occurredAt = '2026-12-01T08:30:00.000Z';
+    const granted = await call('consent-api', '/v1/consent-events', {
+      ...choiceRequest(subjectId, 'ml.training', 'GRANT', { occurredAt }),
+      expiresAt: '2030-01-01T00:00:00.000Z',
+    });
+    expect(granted.status).toBe(202);
+    const events = await waitFor(
+      async () => {
+        const { body } = await call('consent-api', `/v1/subjects/${subjectId}/events`);
+        return (body.events as unknown[]).length > 0 ? body.events : undefined;
+      },
+      { description: 'the grant in the read model' },
+    );
+    expect(events).toMatchObject([
+      { action: 'GRANT', occurredAt, expiresAt: '2027-12-01T08:30:00.000Z' },
+    ]);
+  });
 });

@@ -35,6 +35,7 @@ const policyFileSchema = z.object({
         basis: z.enum(['consent', 'contract']),
         dataCategories: z.array(z.enum(dataCategories)).min(1),
         usCategory: z.enum(usPrivacyCategories),
+        renewEveryMonths: z.number().int().min(1).max(120).optional(),
       }),
     )
     .min(1),

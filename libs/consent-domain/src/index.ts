@@ -18,3 +18,4 @@ export * from './consent-usage';
 export * from './record-consent';
 export * from './identifiers';
 export * from './consent-standing';
+export * from './renewal';

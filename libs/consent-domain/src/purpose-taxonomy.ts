@@ -28,6 +28,11 @@ export interface PurposeDefinition {
   readonly basis: 'consent' | 'contract';
   readonly dataCategories: readonly DataCategory[];
   readonly usCategory: UsPrivacyCategory;
+  /**
+   * A grant covering this purpose lapses this many months after it was given (ML training every
+   * 12 months, say), whatever expiry the channel sent, if later; its descendants inherit it.
+   */
+  readonly renewEveryMonths?: number;
 }
 
 export interface Purpose extends PurposeDefinition {

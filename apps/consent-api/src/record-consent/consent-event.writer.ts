@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
 import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
-import { decideRecording, validateRecording } from '@consent-ledger/consent-domain';
+import { decideRecording, validateRecording, withRenewal } from '@consent-ledger/consent-domain';
 import type {
   ConsentEvent,
   EventWriterLimits,
@@ -124,7 +124,10 @@ export class ConsentEventWriter implements OnApplicationShutdown {
   ): Promise<AcceptedEvent[]> {
     const now = new Date();
     const proposed = requests.map((request) =>
-      withKeyedEvidence(toProposedEvent(request), this.evidenceKey),
+      withRenewal(
+        withKeyedEvidence(toProposedEvent(request), this.evidenceKey),
+        this.consentPolicy.taxonomy,
+      ),
     );
     this.assertValid(proposed, fieldPrefix, now, this.limitsOf(author));
     const pending = requests.map((request, index) => ({
