@@ -79,13 +79,7 @@ export class PostgresWritePathStore implements WritePathStore {
         WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at <= $2
           AND (expires_at, subject_id, purpose) > ($3, $4, $5)
         ORDER BY expires_at, subject_id, purpose LIMIT $1`,
-      [
-        limit,
-        at,
-        after?.expiresAt ?? new Date(0),
-        after?.subjectId ?? '',
-        after?.purpose ?? '',
-      ],
+      [limit, at, after?.expiresAt ?? new Date(0), after?.subjectId ?? '', after?.purpose ?? ''],
     );
     return rows.map((row) => ({
       subjectId: row.subject_id,
