@@ -348,10 +348,15 @@ function callIntent(items: readonly Pending[], callKey: string): CallIntent<Supp
 
 /** An update as stored in a call's intent (JSON: its dates are strings). */
 function revive(stored: unknown): SuppressionUpdate {
-  const update = stored as SuppressionUpdate & { effectiveAt: string; causeRecordedAt: string };
+  const update = stored as SuppressionUpdate & {
+    effectiveAt: string;
+    causeRecordedAt: string;
+    allowedUntil?: string | null;
+  };
   return {
     ...update,
     effectiveAt: new Date(update.effectiveAt),
     causeRecordedAt: new Date(update.causeRecordedAt),
+    allowedUntil: update.allowedUntil ? new Date(update.allowedUntil) : null,
   };
 }

@@ -140,4 +140,36 @@ describe('a grant expires at its instant, everywhere', () => {
       { action: 'GRANT', occurredAt, expiresAt: '2027-12-01T08:30:00.000Z' },
     ]);
   });
+
+  it('leaves a person out of a training manifest from the instant their grant expires', async () => {
+    const subjectId = uniqueName('training');
+    const expiresAt = Date.now() + 4_000;
+    await call('consent-api', '/v1/consent-events', {
+      ...choiceRequest(subjectId, 'ml.training', 'GRANT', { occurredAt: new Date().toISOString() }),
+      expiresAt: new Date(expiresAt).toISOString(),
+    });
+    const manifest = async () => {
+      const response = await fetch(`${pipeline.url('connectors')}/v1/training-manifests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({
+          jobId: uniqueName('job'),
+          datasetId: 'expiring-dataset',
+          purpose: 'ml.training',
+          subjectIds: [subjectId],
+        }),
+      });
+      expect(response.status).toBe(201);
+      return ((await response.json()) as { allowed: string[] }).allowed;
+    };
+    await waitFor(async () => (await manifest()).includes(subjectId), {
+      timeoutMs: 3_000,
+      description: 'the person in a manifest before the expiry',
+    });
+    // No EXPIRE can be recorded now (the API records them): the expiry itself must exclude.
+    pipeline.process('consent-api').kill('SIGKILL');
+    await waitFor(() => Date.now() >= expiresAt, { timeoutMs: 5_000, intervalMs: 5 });
+    expect(await manifest()).toEqual([]);
+    await pipeline.restart('consent-api');
+  });
 });

@@ -85,4 +85,22 @@ describe('decisionChanges', () => {
       after: { allowed: false, reason: 'CONSENT_EXPIRED', sinceEventId: expiry.eventId },
     });
   });
+
+  it('a grant renewed with a new expiry reaches suppression, though it stays allowed', () => {
+    const first = fixtureEvent({ expiresAt: new Date('2027-01-01') });
+    const before = foldEvents([first]);
+    const renewal = fixtureEvent({ expiresAt: new Date('2028-01-01') });
+    const [change] = decisionChanges(before, evolve(before, renewal), renewal, context);
+    expect(change).toMatchObject({
+      suppressionChanged: true,
+      before: { allowed: true, allowedUntil: new Date('2027-01-01') },
+      after: { allowed: true, allowedUntil: new Date('2028-01-01') },
+    });
+    // A grant again with the same expiry (or none, after none) is not news downstream.
+    const same = fixtureEvent({ expiresAt: new Date('2028-01-01') });
+    const after = evolve(before, renewal);
+    expect(decisionChanges(after, evolve(after, same), same, context)).toMatchObject([
+      { suppressionChanged: false },
+    ]);
+  });
 });

@@ -11,7 +11,10 @@ import type { PurposeTaxonomy } from './purpose-taxonomy';
 export interface DecisionChange {
   readonly before: ConsentDecision;
   readonly after: ConsentDecision;
-  /** allowed flipped, or the first explicit choice replaced the regime's default. */
+  /**
+   * allowed flipped, the first explicit choice replaced the regime's default, or an allowing
+   * grant's expiry changed (a renewal).
+   */
   readonly suppressionChanged: boolean;
 }
 
@@ -77,7 +80,8 @@ export function decisionChanges(
       after: next,
       suppressionChanged:
         previous.allowed !== next.allowed ||
-        (previous.sinceEventId === null && next.sinceEventId !== null),
+        (previous.sinceEventId === null && next.sinceEventId !== null) ||
+        (next.allowed && untilOf(previous) !== untilOf(next)),
     });
   }
   // Downstream systems hear of the erasure itself once (they delete the person), beside the
@@ -85,6 +89,13 @@ export function decisionChanges(
   if (erased) changes.push(erasureChange(after, event, policy));
   return changes;
 }
+
+/**
+ * When an allowing decision stops by itself; a grant renewed with a new expiry (or none) is news
+ * to the systems that enforce it, though it stays allowed.
+ */
+const untilOf = (decision: ConsentDecision): number | null =>
+  decision.allowedUntil?.getTime() ?? null;
 
 /** The change for every purpose ('*') an ERASE makes: downstream systems delete the person. */
 function erasureChange(

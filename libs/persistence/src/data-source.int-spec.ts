@@ -42,6 +42,8 @@ describe('PostgreSQL data source and migrations', () => {
       'ErasureKeyHold1795001600000',
       'OneTimeCodes1795001700000',
       'ConsentStandings1795001800000',
+      'GrantExpiryIndex1795001900000',
+      'ExclusionAllowedUntil1795002000000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(

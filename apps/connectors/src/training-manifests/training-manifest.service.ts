@@ -194,13 +194,14 @@ export class TrainingManifestService implements OnModuleInit, OnApplicationShutd
     purpose: string,
     subjectIds: readonly string[],
   ): Promise<string[]> {
-    const known = await transaction.exclusions(purpose, subjectIds);
+    const at = new Date();
+    const known = await transaction.exclusions(purpose, subjectIds, at);
     const unknown = subjectIds.filter((subjectId) => !known.has(subjectId));
     const states = await transaction.states(unknown);
     const options = {
       taxonomy: this.consentPolicy.taxonomy,
       policy: this.consentPolicy.policy,
-      at: new Date(),
+      at,
     };
     for (const subjectId of unknown) {
       known.set(subjectId, decide(states.get(subjectId)!, purpose, options).allowed);

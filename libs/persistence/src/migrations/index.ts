@@ -18,6 +18,7 @@ import { ErasureKeyHold1795001600000 } from './1795001600000-erasure-key-hold';
 import { OneTimeCodes1795001700000 } from './1795001700000-one-time-codes';
 import { ConsentStandings1795001800000 } from './1795001800000-consent-standings';
 import { GrantExpiryIndex1795001900000 } from './1795001900000-grant-expiry-index';
+import { ExclusionAllowedUntil1795002000000 } from './1795002000000-exclusion-allowed-until';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   OneTimeCodes1795001700000,
   ConsentStandings1795001800000,
   GrantExpiryIndex1795001900000,
+  ExclusionAllowedUntil1795002000000,
 ];

@@ -16,10 +16,15 @@ class PostgresManifestTransaction implements ManifestTransaction {
 
   constructor(private readonly manager: EntityManager) {}
 
-  async exclusions(purpose: string, subjectIds: readonly string[]): Promise<Map<string, boolean>> {
+  async exclusions(
+    purpose: string,
+    subjectIds: readonly string[],
+    at: Date,
+  ): Promise<Map<string, boolean>> {
     const rows: Array<{ subject_id: string; allowed: boolean }> = await this.manager.query(
-      `SELECT subject_id, allowed FROM ml_training_exclusion WHERE purpose = $1 AND subject_id = ANY($2)`,
-      [purpose, subjectIds],
+      `SELECT subject_id, allowed AND (allowed_until IS NULL OR allowed_until > $3) AS allowed
+         FROM ml_training_exclusion WHERE purpose = $1 AND subject_id = ANY($2)`,
+      [purpose, subjectIds, at],
     );
     return new Map(rows.map((row) => [row.subject_id, row.allowed]));
   }

@@ -28,8 +28,15 @@ export interface AffectedManifest {
 
 /** What issuing one manifest reads and writes, in one consistent snapshot. */
 export interface ManifestTransaction {
-  /** The ML-training exclusion table's answer for the subjects whose decision changed. */
-  exclusions(purpose: string, subjectIds: readonly string[]): Promise<Map<string, boolean>>;
+  /**
+   * The ML-training exclusion table's answer at `at` for the subjects whose decision changed (a
+   * grant whose expiry has come by then is excluded, before its EXPIRE arrives).
+   */
+  exclusions(
+    purpose: string,
+    subjectIds: readonly string[],
+    at: Date,
+  ): Promise<Map<string, boolean>>;
   /** The read model's consent state of each subject (the initial state when it has none). */
   states(subjectIds: readonly string[]): Promise<Map<string, SubjectConsentState>>;
   /** Where in consent.events.v1 (next offset per partition) the read model stands. */
