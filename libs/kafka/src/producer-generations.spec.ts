@@ -105,4 +105,16 @@ describe('ProducerGenerations', () => {
     expect(disconnected).toEqual([1]);
     await expect(send('events/0', 'a')).rejects.toThrow('disconnected');
   });
+
+  it('sends through a new producer when connected again after a disconnect', async () => {
+    const { generations, send, started, connected } = harness();
+    await generations.connect();
+    await generations.disconnect();
+    await generations.connect();
+    expect(connected).toEqual([1, 2]);
+    const sent = send('events/0', 'a');
+    await settle();
+    started[0]!.succeed();
+    await expect(sent).resolves.toBe('a@2');
+  });
 });

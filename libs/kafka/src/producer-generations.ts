@@ -54,6 +54,8 @@ export class ProducerGenerations<P> {
 
   async connect(): Promise<void> {
     this.stopped = false;
+    // Connected again after a disconnect: the producer it disconnected takes no sends.
+    if (this.current.isRetired) this.current = this.newGeneration();
     await this.connected(this.current);
   }
 
