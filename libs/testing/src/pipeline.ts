@@ -54,8 +54,7 @@ export async function freePort(): Promise<number> {
  * tests run the apps other than the one they test.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const ports = new Map<PipelineApp, number>();
-  for (const app of options.apps) ports.set(app, await freePort());
+  const ports = await distinctPorts(options.apps);
   const processes = new Map<PipelineApp, AppProcess>();
   const url = (app: PipelineApp) => `http://127.0.0.1:${ports.get(app)}`;
   const start = async (app: PipelineApp) => {
@@ -89,6 +88,20 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     throw error;
   }
   return pipeline;
+}
+
+/**
+ * A free port for each app, no two the same: two apps given one port would both seem to answer,
+ * one of them on the other's behalf (the other failed to listen).
+ */
+async function distinctPorts(apps: readonly PipelineApp[]): Promise<Map<PipelineApp, number>> {
+  const ports = new Map<PipelineApp, number>();
+  for (const app of apps) {
+    let port = await freePort();
+    while ([...ports.values()].includes(port)) port = await freePort();
+    ports.set(app, port);
+  }
+  return ports;
 }
 
 /** Until the app answers /health with 200 (ok or degraded; 503 is up but not ready). */
