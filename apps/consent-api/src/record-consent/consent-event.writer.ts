@@ -2,27 +2,24 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
 import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
-import { decideRecording, validateRecording, withRenewal } from '@consent-ledger/consent-domain';
+import { decideRecording } from '@consent-ledger/consent-domain';
 import type {
   ConsentEvent,
-  EventWriterLimits,
-  ProposedEvent,
   RecordingAnswer,
   RecordingRequest,
   RecordingState,
 } from '@consent-ledger/consent-domain';
-import { hashConsentEvent, sha256Hex } from '@consent-ledger/kafka';
+import { hashConsentEvent } from '@consent-ledger/kafka';
 import { v7 as uuidv7 } from 'uuid';
-import { AppError, consentRulesBroken } from '@consent-ledger/http';
-import type { Caller } from '@consent-ledger/http';
+import { AppError } from '@consent-ledger/http';
 import { GroupCommitQueue, WRITE_PATH_STORE } from '@consent-ledger/persistence';
 import type {
   StoredEventRecord,
   WritePathStore,
   WritePathTransaction,
 } from '@consent-ledger/persistence';
-import { toProposedEvent } from './record-consent.request';
-import { withKeyedEvidence } from './keyed-evidence';
+import { admitEvents, grantExpiries } from './event-admission';
+import type { AdmissionContext, EventAuthor } from './event-admission';
 import { evidenceKeyFrom, VAULT_KEYS } from '@consent-ledger/vault';
 import type { VaultKeys } from '@consent-ledger/vault';
 import type { RecordableEvent } from './record-consent.request';
@@ -36,14 +33,6 @@ import {
 
 /** What the API answers for each accepted event (a duplicate: its key was used before for it). */
 export type AcceptedEvent = RecordingAnswer;
-
-/**
- * Who records the events: a caller's API key (bound to its channels, within the backdating
- * window), or a component of the system itself (no window: an expiry recorded late is on time).
- */
-export type EventAuthor =
-  | { readonly kind: 'key'; readonly caller: Caller }
-  | { readonly kind: 'system'; readonly component: string };
 
 /** One HTTP request's events, waiting for the next group commit. */
 interface GroupRequest {
@@ -94,17 +83,20 @@ export class ConsentEventWriter implements OnApplicationShutdown {
    */
   private readonly systemQueue = this.groupCommits();
 
-  /** Keys the hashes of personal evidence (derived from the vault's keys). */
-  private readonly evidenceKey: Buffer;
+  private readonly admission: AdmissionContext;
 
   constructor(
     @Inject(WRITE_PATH_STORE) private readonly store: WritePathStore,
     private readonly publisher: ConsentEventPublisher,
-    @Inject(CONSENT_POLICY) private readonly consentPolicy: LoadedConsentPolicy,
+    @Inject(CONSENT_POLICY) consentPolicy: LoadedConsentPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(VAULT_KEYS) vaultKeys: VaultKeys,
   ) {
-    this.evidenceKey = evidenceKeyFrom(vaultKeys.blindIndexKey);
+    this.admission = {
+      consentPolicy,
+      settings: config.consentPolicy,
+      evidenceKey: evidenceKeyFrom(vaultKeys.blindIndexKey),
+    };
     this.acknowledgements = new AcknowledgedEvents(store, (error) =>
       this.logger.warn({
         msg: 'acknowledged events not yet forgotten; the sweeper may send them again (harmless)',
@@ -123,21 +115,12 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     author: EventAuthor,
   ): Promise<AcceptedEvent[]> {
     const now = new Date();
-    const proposed = requests.map((request) =>
-      withRenewal(
-        withKeyedEvidence(toProposedEvent(request), this.evidenceKey),
-        this.consentPolicy.taxonomy,
-      ),
-    );
-    this.assertValid(proposed, fieldPrefix, now, this.limitsOf(author));
-    const pending = requests.map((request, index) => ({
-      proposed: proposed[index]!,
-      fingerprint: sha256Hex(JSON.stringify(request)),
-    }));
+    const pending = admitEvents(requests, fieldPrefix, author, now, this.admission);
     const recordedBy = author.kind === 'key' ? author.caller.keyId : `system:${author.component}`;
     const queue = author.kind === 'system' ? this.systemQueue : this.queue;
     const accepted = await queue.submit({ pending, now, recordedBy });
-    this.tellExpiries(proposed);
+    for (const expiresAt of grantExpiries(pending))
+      for (const listener of this.expiryListeners) listener(expiresAt);
     return accepted;
   }
 
@@ -146,50 +129,12 @@ export class ConsentEventWriter implements OnApplicationShutdown {
     this.expiryListeners.push(listener);
   }
 
-  private tellExpiries(proposed: readonly ProposedEvent[]): void {
-    for (const { action, expiresAt } of proposed)
-      if (action === 'GRANT' && expiresAt)
-        for (const listener of this.expiryListeners) listener(expiresAt);
-  }
-
   private groupCommits(): GroupCommitQueue<GroupRequest, AcceptedEvent[]> {
     return new GroupCommitQueue<GroupRequest, AcceptedEvent[]>(
       (requests) => this.writeGroup(requests),
       MAX_GROUP_EVENTS,
       (request) => request.pending.length,
     );
-  }
-
-  private limitsOf(author: EventAuthor): EventWriterLimits {
-    if (author.kind === 'system') return {};
-    const { channels } = author.caller;
-    return {
-      ...(channels ? { allowedChannels: channels } : {}),
-      backdating: this.config.consentPolicy.backdating,
-    };
-  }
-
-  private assertValid(
-    proposed: readonly ProposedEvent[],
-    fieldPrefix: (index: number) => string,
-    now: Date,
-    writer: EventWriterLimits,
-  ): void {
-    const { taxonomy, policy } = this.consentPolicy;
-    const problems = validateRecording(proposed, {
-      taxonomy,
-      policy,
-      now,
-      writer,
-      identifiers: this.config.consentPolicy.identifiers,
-    });
-    if (problems.length > 0)
-      throw consentRulesBroken(
-        problems.map(({ index, ...problem }) => ({
-          ...problem,
-          field: `${fieldPrefix(index)}${problem.field}`,
-        })),
-      );
   }
 
   /**
