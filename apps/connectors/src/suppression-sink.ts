@@ -22,6 +22,7 @@ import type { Batch, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kaf
 import type { DataSource } from 'typeorm';
 import { connectorMetrics } from './connectors.metrics';
 import { planDeliveryRounds } from './delivery-plan';
+import { revivedUpdate } from './suppression-update';
 import type { SuppressionTarget, SuppressionUpdate } from './suppression-update';
 import { VendorBusyError } from './vendor-http';
 
@@ -204,7 +205,7 @@ export class SuppressionSink {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     for (const { callKey, updates: stored } of await this.positions.openCallsOf(topic, partition)) {
-      const updates = stored.map(revive);
+      const updates = stored.map(revivedUpdate);
       const failure = await this.deliverWithRetries(updates, callKey, heartbeat);
       // On failure the updates are still in this partition's log ahead of the committed
       // offset: they go the ordinary way, in new calls.
@@ -343,20 +344,5 @@ function callIntent(items: readonly Pending[], callKey: string): CallIntent<Supp
     callKey,
     spans: [...new Set(items.map(({ topic, partition }) => partitionSpan(topic, partition)))],
     updates: items.map(({ update }) => update),
-  };
-}
-
-/** An update as stored in a call's intent (JSON: its dates are strings). */
-function revive(stored: unknown): SuppressionUpdate {
-  const update = stored as SuppressionUpdate & {
-    effectiveAt: string;
-    causeRecordedAt: string;
-    allowedUntil?: string | null;
-  };
-  return {
-    ...update,
-    effectiveAt: new Date(update.effectiveAt),
-    causeRecordedAt: new Date(update.causeRecordedAt),
-    allowedUntil: update.allowedUntil ? new Date(update.allowedUntil) : null,
   };
 }

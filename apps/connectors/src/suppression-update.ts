@@ -27,3 +27,18 @@ export interface SuppressionTarget {
    */
   deliver(updates: readonly SuppressionUpdate[], idempotencyKey: string): Promise<void>;
 }
+
+/** An update as stored in a call's intent (JSON: its dates are strings). */
+export function revivedUpdate(stored: unknown): SuppressionUpdate {
+  const update = stored as SuppressionUpdate & {
+    effectiveAt: string;
+    causeRecordedAt: string;
+    allowedUntil?: string | null;
+  };
+  return {
+    ...update,
+    effectiveAt: new Date(update.effectiveAt),
+    causeRecordedAt: new Date(update.causeRecordedAt),
+    allowedUntil: update.allowedUntil ? new Date(update.allowedUntil) : null,
+  };
+}
