@@ -7,6 +7,16 @@ import type { PurposeTaxonomy } from './purpose-taxonomy';
  * too); null when none of them asks for renewal.
  */
 export function renewalMonths(taxonomy: PurposeTaxonomy, purposeId: string): number | null {
+  // Asked for every grant the API accepts: worked out once per taxonomy and purpose.
+  let known = renewalsByTaxonomy.get(taxonomy);
+  if (!known) renewalsByTaxonomy.set(taxonomy, (known = new Map()));
+  if (!known.has(purposeId)) known.set(purposeId, shortestRenewal(taxonomy, purposeId));
+  return known.get(purposeId)!;
+}
+
+const renewalsByTaxonomy = new WeakMap<PurposeTaxonomy, Map<string, number | null>>();
+
+function shortestRenewal(taxonomy: PurposeTaxonomy, purposeId: string): number | null {
   let shortest: number | null = null;
   const consider = (id: string) => {
     const months = taxonomy.purposes.get(id)?.renewEveryMonths;
