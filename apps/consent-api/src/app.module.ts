@@ -9,6 +9,7 @@ import {
   erasureStoreProvider,
   noticeRegistryProvider,
   identityVaultStoreProvider,
+  lifecycleStoreProvider,
   oneTimeCodeStoreProvider,
   subjectHistoryProvider,
   PersistenceModule,
@@ -40,6 +41,11 @@ import { ApiKeysService } from './api-keys/api-keys.service';
 import { PreferenceLinksHttpController } from './preference-links/preference-links.http.controller';
 import { OneTimeCodesHttpController } from './one-time-codes/one-time-codes.http.controller';
 import { OneTimeCodesService } from './one-time-codes/one-time-codes.service';
+import { LifecycleMessageSender } from './lifecycle-messages/lifecycle-message.sender';
+import { LifecycleRecords } from './lifecycle-messages/lifecycle-records';
+import { ReconsentCampaignsService } from './reconsent/reconsent-campaigns.service';
+import { ReconsentGraceSchedule } from './reconsent/reconsent-grace.schedule';
+import { ReconsentHttpController } from './reconsent/reconsent.http.controller';
 import {
   linkSigningKeyringProvider,
   PreferenceLinksService,
@@ -57,6 +63,7 @@ const controllers = [
   ApiKeysHttpController,
   PreferenceLinksHttpController,
   OneTimeCodesHttpController,
+  ReconsentHttpController,
 ];
 
 const providers = [
@@ -85,6 +92,11 @@ const providers = [
   ConsentExpirySchedule,
   UnacknowledgedEventsSweeper,
   ChainCheckpointer,
+  lifecycleStoreProvider,
+  LifecycleRecords,
+  LifecycleMessageSender,
+  ReconsentCampaignsService,
+  ReconsentGraceSchedule,
 ];
 
 /** The collection and query API. `config` is given by tests; apps load it from the environment. */

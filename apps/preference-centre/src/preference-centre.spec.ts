@@ -129,6 +129,32 @@ describe('the preference centre, pure parts', () => {
     expect(expired?.stateText).toBe('Off: your agreement expired on March 1, 2026');
   });
 
+  it('asks to confirm a grant given under an older version of the notice it shows', () => {
+    const grantUnder = (version: string) =>
+      state('marketing.email', {
+        allowed: true,
+        reason: 'CONSENT_GRANTED',
+        choice: {
+          eventId: 'e1',
+          purpose: 'marketing.email',
+          action: 'GRANT',
+          occurredAt: '2026-03-01T10:00:00Z',
+          expiresAt: null,
+          method: 'BANNER',
+          notice: { noticeId: texts.notice.noticeId, version },
+        },
+      });
+    const [older] = purposeRows([grantUnder('2')], policies, texts, 'en');
+    expect(older).toMatchObject({
+      stateText:
+        'On since March 1, 2026. You agreed under an earlier version of our privacy notice: please confirm you want to keep it on',
+      nextAction: 'WITHDRAW',
+      confirmLabel: 'Keep it on',
+    });
+    const [current] = purposeRows([grantUnder(texts.notice.version)], policies, texts, 'en');
+    expect(current?.confirmLabel).toBeUndefined();
+  });
+
   it('keeps a session in a signed cookie that a changed or old cookie cannot replace', () => {
     const cookies = new SessionCookies('s'.repeat(40), 1_800, false);
     const session = cookies.open('subject-1', 'DE', 'lk-1', 1_000);

@@ -59,8 +59,21 @@ export interface ConsentPolicySettings {
    * accepted).
    */
   readonly expiryRescanIntervalMs: number;
+  /** Lifecycle messages (re-consent, renewal reminders): the sending rate, how often to look. */
+  readonly lifecycle: LifecycleMessageSettings;
   /** What subject and actor ids may look like (SUBJECT_ID_PATTERN, …_REFUSE_DIRECT_IDENTIFIERS). */
   readonly identifiers: OpaqueIdRules;
+}
+
+/** How the consent API sends lifecycle messages through the email platform. */
+export interface LifecycleMessageSettings {
+  /** The most messages one API instance sends a second (a token bucket, bursts up to a second's). */
+  readonly sendsPerSecond: number;
+  /**
+   * The longest the sender sleeps before looking for due messages and grants nearing their
+   * renewal (it wakes at the next due message it knows of).
+   */
+  readonly scanIntervalMs: number;
 }
 
 /** Signed anchors of the chain heads (see docs/audit.md, "Chain checkpoints"). */
@@ -209,6 +222,10 @@ function toAppConfig(env: Environment): AppConfig {
       file: env.CONSENT_POLICY_FILE,
       strictestEverywhere: env.CONSENT_STRICTEST_EVERYWHERE,
       expiryRescanIntervalMs: env.EXPIRY_RESCAN_INTERVAL_MS,
+      lifecycle: {
+        sendsPerSecond: env.LIFECYCLE_SENDS_PER_SECOND,
+        scanIntervalMs: env.LIFECYCLE_SCAN_INTERVAL_MS,
+      },
       backdating: {
         maxMs: env.CONSENT_MAX_BACKDATE_DAYS * 86_400_000,
         importMaxMs: env.CONSENT_IMPORT_MAX_BACKDATE_DAYS * 86_400_000,

@@ -68,6 +68,8 @@ export const environmentSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 
     EXPIRY_RESCAN_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+    LIFECYCLE_SENDS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(50),
+    LIFECYCLE_SCAN_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
     CHAIN_CHECKPOINT_INTERVAL_MS: z.coerce
       .number()
       .int()

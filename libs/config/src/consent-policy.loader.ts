@@ -3,11 +3,18 @@ import { readFileSync } from 'node:fs';
 import {
   createTaxonomy,
   dataCategories,
+  defaultLifecycleRules,
+  parseDuration,
   isKnownJurisdiction,
   regimes,
   usPrivacyCategories,
 } from '@consent-ledger/consent-domain';
-import type { Regime, ConsentPolicy, PurposeTaxonomy } from '@consent-ledger/consent-domain';
+import type {
+  Regime,
+  ConsentPolicy,
+  LifecycleRules,
+  PurposeTaxonomy,
+} from '@consent-ledger/consent-domain';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ConsentPolicySettings } from './app-config';
@@ -16,9 +23,37 @@ const jurisdictionCode = z
   .string()
   .refine(isKnownJurisdiction, 'must be an ISO 3166 code that exists, such as DE or US-CA');
 
+const duration = z.string().transform((text, context) => {
+  const ms = parseDuration(text);
+  if (ms === undefined)
+    context.addIssue({
+      code: 'custom',
+      message: `'${text}' is not an ISO 8601 duration of weeks, days, hours, minutes, seconds (P30D, PT12H)`,
+    });
+  return ms ?? 0;
+});
+
+/** The lifecycle rules as the file gives them (ISO 8601 durations), defaults where it is silent. */
+const lifecycleSchema = z
+  .object({
+    reconsent: z
+      .object({ gracePeriod: duration.optional(), remindAfter: z.array(duration).optional() })
+      .prefault({}),
+    renewalReminderLead: duration.optional(),
+  })
+  .prefault({})
+  .transform(({ reconsent, renewalReminderLead }): LifecycleRules => ({
+    reconsent: {
+      graceMs: reconsent.gracePeriod ?? defaultLifecycleRules.reconsent.graceMs,
+      remindAfterMs: reconsent.remindAfter ?? defaultLifecycleRules.reconsent.remindAfterMs,
+    },
+    renewalReminderLeadMs: renewalReminderLead ?? defaultLifecycleRules.renewalReminderLeadMs,
+  }));
+
 const policyFileSchema = z.object({
   version: z.string().min(1),
   minimumNoticeVersions: z.record(z.string(), z.string()).default({}),
+  lifecycle: lifecycleSchema,
   jurisdictions: z.partialRecord(
     z.enum(regimes.filter((regime) => regime !== 'UNKNOWN') as [Regime, ...Regime[]]),
     z.array(jurisdictionCode),
@@ -45,6 +80,8 @@ const policyFileSchema = z.object({
 export interface LoadedConsentPolicy {
   readonly taxonomy: PurposeTaxonomy;
   readonly policy: ConsentPolicy;
+  /** Re-consent campaigns and renewal reminders. */
+  readonly lifecycle: LifecycleRules;
   /** SHA-256 of the file's bytes: tells two files that claim the same version apart. */
   readonly digest: string;
 }
@@ -113,6 +150,7 @@ export function parseConsentPolicy(
       minimumNoticeVersions,
       globalPrivacyControl,
     },
+    lifecycle: parsed.data.lifecycle,
     digest: createHash('sha256').update(text).digest('hex'),
   };
 }

@@ -12,6 +12,14 @@ const systemsFileSchema = z.object({
       subscriptionGroups: z.record(z.string(), z.string()).default({}),
       identifiedBy: z.enum(['external-id', 'email']).default('external-id'),
       propagationObjectiveMs: z.number().int().positive().default(2_000),
+      transactionalCampaigns: z
+        .object({
+          reconsentRequest: z.string().min(1).default('consent-reconsent-request'),
+          reconsentReminder: z.string().min(1).default('consent-reconsent-reminder'),
+          renewalReminder: z.string().min(1).default('consent-renewal-reminder'),
+          consentLapsed: z.string().min(1).default('consent-lapsed'),
+        })
+        .prefault({}),
     }),
   ),
 });
@@ -33,6 +41,27 @@ export interface DownstreamSystem {
    * vendor), in ms; the compliance dashboard shows the system red beyond it. Default 2,000.
    */
   readonly propagationObjectiveMs: number;
+  /**
+   * The platform's transactional campaigns (its templates) for the messages the consent API
+   * sends people: re-consent requests and reminders, renewal reminders, lapse notices.
+   */
+  readonly transactionalCampaigns: TransactionalCampaigns;
+}
+
+/** The campaign ids used when downstream-systems.yaml names none. */
+export const defaultTransactionalCampaigns: TransactionalCampaigns = {
+  reconsentRequest: 'consent-reconsent-request',
+  reconsentReminder: 'consent-reconsent-reminder',
+  renewalReminder: 'consent-renewal-reminder',
+  consentLapsed: 'consent-lapsed',
+};
+
+/** Campaign ids of the lifecycle messages, by what the message is. */
+export interface TransactionalCampaigns {
+  readonly reconsentRequest: string;
+  readonly reconsentReminder: string;
+  readonly renewalReminder: string;
+  readonly consentLapsed: string;
 }
 
 /** What a downstream system knows people by. */

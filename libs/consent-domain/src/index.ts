@@ -19,3 +19,4 @@ export * from './record-consent';
 export * from './identifiers';
 export * from './consent-standing';
 export * from './renewal';
+export * from './lifecycle';

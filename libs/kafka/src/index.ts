@@ -23,3 +23,4 @@ export * from './fetch-batch-gatherer';
 export * from './chain-checkpoint';
 export * from './dead-letter-follower';
 export * from './consumer-lag';
+export * from './lifecycle-record.publisher';

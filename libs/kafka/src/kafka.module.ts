@@ -8,6 +8,7 @@ import { AvroSerde } from './avro-serde';
 import { ChainCheckpointPublisher } from './chain-checkpoint.topic';
 import { bootstrapKafka } from './kafka-bootstrap';
 import { createKafkaClient } from './kafka-client.factory';
+import { LifecycleRecordPublisher } from './lifecycle-record.publisher';
 import { consentTopics } from './topic-definitions';
 
 /** DI token for the kafkajs client. */
@@ -85,9 +86,16 @@ export class KafkaLifecycle implements OnModuleInit, OnApplicationShutdown {
       useFactory: (kafka: Kafka, config: AppConfig) =>
         new ApiKeyPublisher(kafka, consentTopics(config.kafka.topicPrefix).apiKeys),
     },
+    {
+      provide: LifecycleRecordPublisher,
+      inject: [KAFKA_CLIENT, APP_CONFIG],
+      useFactory: (kafka: Kafka, config: AppConfig) =>
+        new LifecycleRecordPublisher(kafka, consentTopics(config.kafka.topicPrefix).lifecycle),
+    },
     KafkaLifecycle,
   ],
   exports: [
+    LifecycleRecordPublisher,
     KAFKA_CLIENT,
     AvroSerde,
     KafkaLifecycle,

@@ -94,6 +94,8 @@ export interface ConsentTopics {
   readonly erasures: string;
   /** Managed API keys (JSON, compacted): every app admits what it holds. */
   readonly apiKeys: string;
+  /** Re-consent campaigns, requests, reminders and lapse notices (JSON, key subjectId). */
+  readonly lifecycle: string;
 }
 
 /**
@@ -115,5 +117,6 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     suppression: (purpose: string) => `${topicPrefix}consent.suppression.${purpose}.v1`,
     erasures: `${topicPrefix}consent.erasures.v1`,
     apiKeys: `${topicPrefix}consent.api-keys.v1`,
+    lifecycle: `${topicPrefix}consent.lifecycle.v1`,
   };
 }

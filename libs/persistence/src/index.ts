@@ -36,3 +36,5 @@ export * from './consent-standings/consent-standing.recount';
 export * from './verify-runs/verify-run.store';
 export * from './compliance-dashboard/standing-queries';
 export * from './compliance-dashboard/operations-queries';
+export * from './lifecycle/lifecycle.store';
+export * from './lifecycle/postgres-lifecycle.store';

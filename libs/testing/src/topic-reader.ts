@@ -9,6 +9,8 @@ import { waitFor } from './wait-for';
 export interface ReadRecord {
   readonly key: string | null;
   readonly headers: Readonly<Record<string, string>>;
+  /** The value as text (JSON topics). */
+  readonly value: string | null;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function readTopicUntil(
     eachMessage: async ({ message }) => {
       records.push({
         key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
         headers: Object.fromEntries(
           Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]),
         ),

@@ -1,3 +1,4 @@
+import { compareVersions } from '@consent-ledger/consent-domain';
 import type { HistoryEvent, PurposeState } from '../ledger/consent-api.client';
 import { message } from '../texts/centre-texts';
 import type { CentreTexts } from '../texts/centre-texts';
@@ -24,6 +25,11 @@ export interface PurposeRow {
   /** What the button does next, and its words; none for a contract purpose. */
   readonly nextAction?: 'GRANT' | 'WITHDRAW';
   readonly actionLabel?: string;
+  /**
+   * On under an older version of the notice the centre shows (a re-consent request brought the
+   * person here): a second button agrees again under the current version.
+   */
+  readonly confirmLabel?: string;
 }
 
 /** What a purpose needs of the policy: its basis and the data categories it uses. */
@@ -88,17 +94,34 @@ export function purposeRows(
       return [{ ...common, kind: 'contract', on: true, stateText: t('contract.note') }];
     const requestKey = optOutRequestKey(policy, state.regime);
     if (requestKey) return [{ ...common, ...optOutRequest(state, t(requestKey), texts, locale) }];
+    const confirm = state.allowed && restsOnOlderNotice(state, texts.notice);
     return [
       {
         ...common,
         kind: 'switch',
         on: state.allowed,
-        stateText: stateText(state, texts, locale),
+        stateText: confirm
+          ? `${stateText(state, texts, locale)}. ${t('state.olderNotice')}`
+          : stateText(state, texts, locale),
         nextAction: state.allowed ? 'WITHDRAW' : 'GRANT',
         actionLabel: state.allowed ? t('action.switchOff') : t('action.switchOn'),
+        ...(confirm ? { confirmLabel: t('action.keepOn') } : {}),
       },
     ];
   });
+}
+
+/** Whether the purpose is on by a grant under an older version of the notice the centre shows. */
+function restsOnOlderNotice(
+  state: PurposeState,
+  notice: { readonly noticeId: string; readonly version: string },
+): boolean {
+  const cited = state.choice?.notice;
+  return (
+    state.choice?.action === 'GRANT' &&
+    cited?.noticeId === notice.noticeId &&
+    compareVersions(cited.version, notice.version) < 0
+  );
 }
 
 /** An opt-out request as the law words it: on while the person has not opted out. */

@@ -19,6 +19,7 @@ import { OneTimeCodes1795001700000 } from './1795001700000-one-time-codes';
 import { ConsentStandings1795001800000 } from './1795001800000-consent-standings';
 import { GrantExpiryIndex1795001900000 } from './1795001900000-grant-expiry-index';
 import { ExclusionAllowedUntil1795002000000 } from './1795002000000-exclusion-allowed-until';
+import { Lifecycle1795002100000 } from './1795002100000-lifecycle';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   ConsentStandings1795001800000,
   GrantExpiryIndex1795001900000,
   ExclusionAllowedUntil1795002000000,
+  Lifecycle1795002100000,
 ];

@@ -1,0 +1,168 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  APP_CONFIG,
+  CONSENT_POLICY,
+  defaultTransactionalCampaigns,
+  loadDownstreamSystems,
+} from '@consent-ledger/config';
+import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
+import { LIFECYCLE_STORE } from '@consent-ledger/persistence';
+import type { LifecycleMessage, LifecycleStore } from '@consent-ledger/persistence';
+import { ConsentEventWriter } from '../record-consent/consent-event.writer';
+import { PreferenceLinksService } from '../preference-links/preference-links.service';
+import { IdentityVaultService } from '../subject-identifiers/identity-vault.service';
+import { EmailPlatformMessagesClient } from './email-platform-messages.client';
+import { LifecycleRecords } from './lifecycle-records';
+import { MessageDelivery } from './message-delivery';
+import { checkMessage, choicesByKey } from './message-checks';
+import { RenewalNoticesScan } from './renewal-notices.scan';
+
+/** At most this many messages are claimed at a time, and no more than two seconds' worth. */
+const MAX_CLAIM = 100;
+/**
+ * How long a claim keeps other instances off a message; then a crashed sender's claim lapses. A
+ * claim is sent within two seconds and the vendor's timeout (10 s).
+ */
+const LEASE_MS = 30_000;
+/** After a failed pass, the next one waits this long. */
+const RETRY_MS = 1_000;
+
+/**
+ * Sends the lifecycle messages that are due (re-consent requests and reminders, renewal
+ * reminders, lapse notices) through the email platform, at most LIFECYCLE_SENDS_PER_SECOND, and
+ * queues the renewal notices of grants nearing their expiry. Before each message the person's
+ * latest choices are read: an answer cancels what would ask again. Resumable: a message is sent
+ * (the vendor dedups by its key), then recorded on the lifecycle topic, then marked sent; a crash
+ * between repeats only what the vendor and the topic's readers take once. Every instance may run
+ * it: claims are leased rows other instances skip.
+ */
+@Injectable()
+export class LifecycleMessageSender implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(LifecycleMessageSender.name);
+  private readonly renewals: RenewalNoticesScan;
+  private readonly delivery: MessageDelivery;
+  private readonly claimSize: number;
+  private timer?: NodeJS.Timeout;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private running?: Promise<number>;
+  private stopped = false;
+
+  constructor(
+    @Inject(LIFECYCLE_STORE) private readonly store: LifecycleStore,
+    private readonly records: LifecycleRecords,
+    writer: ConsentEventWriter,
+    vault: IdentityVaultService,
+    links: PreferenceLinksService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CONSENT_POLICY) policy: LoadedConsentPolicy,
+  ) {
+    this.renewals = new RenewalNoticesScan(
+      store,
+      policy.taxonomy,
+      policy.lifecycle.renewalReminderLeadMs,
+      Date.now(),
+    );
+    const emailPlatform = loadDownstreamSystems(
+      config.connectors.downstreamSystemsFile,
+      policy.taxonomy,
+    ).get('email-platform');
+    this.delivery = new MessageDelivery(
+      store,
+      links,
+      new EmailPlatformMessagesClient(
+        config.connectors.emailPlatform,
+        emailPlatform?.transactionalCampaigns ?? defaultTransactionalCampaigns,
+        emailPlatform?.identifiedBy ?? 'external-id',
+        async (subjectId) => (await vault.get(subjectId)).email,
+      ),
+      config.consentPolicy.lifecycle.sendsPerSecond,
+    );
+    const { sendsPerSecond } = config.consentPolicy.lifecycle;
+    this.claimSize = Math.min(MAX_CLAIM, Math.max(1, Math.ceil(sendsPerSecond * 2)));
+    writer.onGrantExpiry((expiresAt) => {
+      if (this.renewals.expect(expiresAt, Date.now())) this.wakeAt(Date.now() + 250);
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.wakeAt(Date.now());
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Queues due renewal notices and sends every due message; resolves with how many went out. */
+  async sendDue(): Promise<number> {
+    while (this.running) await this.running.catch(() => 0);
+    this.running = this.pass();
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Wakes the sender now (a campaign queued messages). */
+  nudge(): void {
+    this.wakeAt(Date.now());
+  }
+
+  private wakeAt(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => void this.wake(), Math.max(0, at - Date.now()));
+  }
+
+  private async wake(): Promise<void> {
+    this.timerAt = Number.POSITIVE_INFINITY;
+    let next: number;
+    try {
+      await this.sendDue();
+      const due = (await this.store.nextDue())?.getTime() ?? Number.POSITIVE_INFINITY;
+      next = Math.min(due, Date.now() + this.config.consentPolicy.lifecycle.scanIntervalMs);
+    } catch (error) {
+      this.logger.warn({ msg: 'lifecycle messages not sent yet', error: (error as Error).message });
+      next = Date.now() + RETRY_MS;
+    }
+    this.wakeAt(next);
+  }
+
+  private async pass(): Promise<number> {
+    await this.renewals.run(Date.now());
+    let sent = 0;
+    for (;;) {
+      const claimed = await this.store.claimDue(this.claimSize, LEASE_MS);
+      if (claimed.length === 0) break;
+      sent += await this.sendClaimed(claimed);
+    }
+    if (sent > 0) this.logger.log({ msg: 'sent lifecycle messages', count: sent });
+    return sent;
+  }
+
+  /** Cancels what an answer made needless, sends the rest; returns how many went out. */
+  private async sendClaimed(claimed: readonly LifecycleMessage[]): Promise<number> {
+    const now = new Date();
+    const choices = choicesByKey(
+      await this.store.latestChoices([...new Set(claimed.map(({ subjectId }) => subjectId))]),
+    );
+    const toSend: LifecycleMessage[] = [];
+    const answered: LifecycleMessage[] = [];
+    const needless: string[] = [];
+    for (const message of claimed) {
+      const check = checkMessage(message, choices, now);
+      if (check.send) toSend.push(message);
+      else if (check.reason === 'answered') answered.push(message);
+      else needless.push(message.messageKey);
+    }
+    await this.store.cancel(needless, 'renewed-or-withdrawn');
+    await this.records.answered(answered, choices);
+    const delivered = await this.delivery.deliver(toSend, choices);
+    await this.records.sent(delivered);
+    await this.store.sent(delivered.map(({ messageKey }) => messageKey));
+    return delivered.length;
+  }
+}
