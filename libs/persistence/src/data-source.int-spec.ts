@@ -44,6 +44,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ConsentStandings1795001800000',
       'GrantExpiryIndex1795001900000',
       'ExclusionAllowedUntil1795002000000',
+      'Lifecycle1795002100000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
