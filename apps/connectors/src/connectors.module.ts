@@ -5,11 +5,14 @@ import { KafkaModule } from '@consent-ledger/kafka';
 import { appModule } from '@consent-ledger/observability';
 import {
   identityVaultStoreProvider,
+  operationsQueriesProvider,
+  teamNotificationStoreProvider,
   PersistenceModule,
   trainingManifestStoreProvider,
 } from '@consent-ledger/persistence';
 import { vaultKeysProvider } from '@consent-ledger/vault';
 import { ConnectorsService } from './connectors.service';
+import { TeamWebhooksService } from './team-webhooks/team-webhooks.service';
 import { TrainingManifestService } from './training-manifests/training-manifest.service';
 import { TrainingManifestsHttpController } from './training-manifests/training-manifests.http.controller';
 
@@ -26,6 +29,9 @@ export class ConnectorsModule {
       controllers: [TrainingManifestsHttpController],
       providers: [
         ConnectorsService,
+        TeamWebhooksService,
+        teamNotificationStoreProvider,
+        operationsQueriesProvider,
         TrainingManifestService,
         trainingManifestStoreProvider,
         // Vendors keyed by email get it from the vault at call time.

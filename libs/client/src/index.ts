@@ -1,1 +1,2 @@
 export * from './consent-view';
+export * from './webhook-signature';

@@ -103,6 +103,19 @@ export interface ConnectorSettings {
   /** Attempts per update before it is dead-lettered. */
   readonly maxAttempts: number;
   readonly timeoutMs: number;
+  readonly teamWebhooks: TeamWebhookSettings;
+}
+
+/** Signed webhooks to internal teams (see team-webhooks.yaml). */
+export interface TeamWebhookSettings {
+  /** The subscriptions and the rules that raise notifications. */
+  readonly file: string;
+  /** Attempts per notification before it goes to the webhooks' dead-letter topic. */
+  readonly maxAttempts: number;
+  /** The wait after the first failed attempt; doubles after each (up to an hour). */
+  readonly retryBaseMs: number;
+  /** How often erasures done, `verify` findings and propagation are looked at. */
+  readonly pollIntervalMs: number;
 }
 
 /** The documented anonymisation key of the local stack; refused when NODE_ENV=production. */
@@ -248,6 +261,12 @@ function toAppConfig(env: Environment): AppConfig {
       crm: { url: env.CRM_URL, apiKey: env.CRM_API_KEY },
       maxAttempts: env.SINK_MAX_ATTEMPTS,
       timeoutMs: env.SINK_TIMEOUT_MS,
+      teamWebhooks: {
+        file: env.TEAM_WEBHOOKS_FILE,
+        maxAttempts: env.TEAM_WEBHOOKS_MAX_ATTEMPTS,
+        retryBaseMs: env.TEAM_WEBHOOKS_RETRY_BASE_MS,
+        pollIntervalMs: env.TEAM_WEBHOOKS_POLL_INTERVAL_MS,
+      },
     },
     decisions: {
       maxLagRecords: env.DECISION_MAX_LAG_RECORDS,

@@ -96,6 +96,10 @@ export const environmentSchema = z
     CRM_API_KEY: z.string().min(1).default(developmentSecrets.crmApiKey),
     SINK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
     SINK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    TEAM_WEBHOOKS_FILE: z.string().min(1).default('deploy/policy/team-webhooks.yaml'),
+    TEAM_WEBHOOKS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+    TEAM_WEBHOOKS_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+    TEAM_WEBHOOKS_POLL_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
     CONSENT_POLICY_FILE: z.string().min(1).default('deploy/policy/consent-policy.yaml'),
     CONSENT_STRICTEST_EVERYWHERE: booleanFlag.default(false),
     SUBJECT_ID_PATTERN: z

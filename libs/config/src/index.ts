@@ -9,3 +9,4 @@ export * from './data-fields.loader';
 export * from './preference-centre-settings';
 export * from './key-files';
 export * from './compliance-dashboard-settings';
+export * from './team-webhooks.loader';

@@ -99,7 +99,11 @@ export class DeadLetterFollower {
   }
 }
 
-function summaryOf(topic: string, partition: number, message: KafkaMessage): DeadLetterSummary {
+export function summaryOf(
+  topic: string,
+  partition: number,
+  message: KafkaMessage,
+): DeadLetterSummary {
   const header = (name: string): string | null => {
     const value = message.headers?.[name];
     if (value === undefined || value === null) return null;

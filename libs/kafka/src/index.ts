@@ -24,3 +24,5 @@ export * from './chain-checkpoint';
 export * from './dead-letter-follower';
 export * from './consumer-lag';
 export * from './lifecycle-record.publisher';
+export * from './team-signal.follower';
+export * from './webhook-dead-letters';

@@ -96,6 +96,8 @@ export interface ConsentTopics {
   readonly apiKeys: string;
   /** Re-consent campaigns, requests, reminders and lapse notices (JSON, key subjectId). */
   readonly lifecycle: string;
+  /** Team webhook notifications whose attempts ran out (JSON, reason in headers). */
+  readonly webhookDeadLetter: string;
 }
 
 /**
@@ -118,5 +120,6 @@ export function consentTopics(topicPrefix: string): ConsentTopics {
     erasures: `${topicPrefix}consent.erasures.v1`,
     apiKeys: `${topicPrefix}consent.api-keys.v1`,
     lifecycle: `${topicPrefix}consent.lifecycle.v1`,
+    webhookDeadLetter: `${topicPrefix}consent.webhooks.dlq.v1`,
   };
 }

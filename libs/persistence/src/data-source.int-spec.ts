@@ -45,6 +45,7 @@ describe('PostgreSQL data source and migrations', () => {
       'GrantExpiryIndex1795001900000',
       'ExclusionAllowedUntil1795002000000',
       'Lifecycle1795002100000',
+      'TeamNotifications1795002200000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(

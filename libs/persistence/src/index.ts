@@ -38,3 +38,4 @@ export * from './compliance-dashboard/standing-queries';
 export * from './compliance-dashboard/operations-queries';
 export * from './lifecycle/lifecycle.store';
 export * from './lifecycle/postgres-lifecycle.store';
+export * from './team-notifications/team-notification.store';

@@ -7,7 +7,7 @@ import type { ChainCheckpoint } from '@consent-ledger/kafka';
 import { CHAIN_HEADS_STORE } from '@consent-ledger/persistence';
 import type { ChainHeadsStore } from '@consent-ledger/persistence';
 import { v7 as uuidv7 } from 'uuid';
-import { PeriodicSweep } from '../periodic-sweep';
+import { PeriodicSweep } from '@consent-ledger/observability';
 import { loadSigningKey } from './checkpoint-signing-key';
 
 /** How long a checkpoint waits for the writes in flight when it began to end. */

@@ -5,7 +5,7 @@ import type { AppConfig } from '@consent-ledger/config';
 import { awaitsReconsent } from '@consent-ledger/consent-domain';
 import { LIFECYCLE_STORE } from '@consent-ledger/persistence';
 import type { LatestChoice, LifecycleStore, ReconsentCampaign } from '@consent-ledger/persistence';
-import { PeriodicSweep } from '../periodic-sweep';
+import { PeriodicSweep } from '@consent-ledger/observability';
 import { LifecycleRecords } from '../lifecycle-messages/lifecycle-records';
 import { ConsentEventWriter } from '../record-consent/consent-event.writer';
 import type { ConsentEventRequest } from '../record-consent/record-consent.request';

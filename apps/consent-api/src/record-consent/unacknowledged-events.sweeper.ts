@@ -3,7 +3,7 @@ import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/comm
 import { APP_CONFIG } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
 import { ConsentEventWriter } from './consent-event.writer';
-import { PeriodicSweep } from '../periodic-sweep';
+import { PeriodicSweep } from '@consent-ledger/observability';
 
 /**
  * Sends again, every KAFKA_ACK_TIMEOUT_MS (at least every second), the events Kafka did not

@@ -4,7 +4,7 @@ import { APP_CONFIG } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
 import { ERASURE_STORE } from '@consent-ledger/persistence';
 import type { ErasureStore } from '@consent-ledger/persistence';
-import { PeriodicSweep } from '../periodic-sweep';
+import { PeriodicSweep } from '@consent-ledger/observability';
 import { SubjectErasureService } from './subject-erasure.service';
 
 /** Most held erasures one sweep looks at. */

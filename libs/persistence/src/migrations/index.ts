@@ -20,6 +20,7 @@ import { ConsentStandings1795001800000 } from './1795001800000-consent-standings
 import { GrantExpiryIndex1795001900000 } from './1795001900000-grant-expiry-index';
 import { ExclusionAllowedUntil1795002000000 } from './1795002000000-exclusion-allowed-until';
 import { Lifecycle1795002100000 } from './1795002100000-lifecycle';
+import { TeamNotifications1795002200000 } from './1795002200000-team-notifications';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -45,4 +46,5 @@ export const migrations = [
   GrantExpiryIndex1795001900000,
   ExclusionAllowedUntil1795002000000,
   Lifecycle1795002100000,
+  TeamNotifications1795002200000,
 ];
