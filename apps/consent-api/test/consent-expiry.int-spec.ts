@@ -121,6 +121,35 @@ describe('a grant expires at its instant, everywhere', () => {
     expect(told.idempotencyKey).toBe(`${expiries[0]!.eventId as string}:marketing.email`);
   });
 
+  it('records the expiries behind the grant of a person erased before it expired', async () => {
+    const [erased, after] = [uniqueName('erased-expiring'), uniqueName('expiring-after')];
+    const expiresAt = Date.now() + 3_000;
+    for (const [subjectId, at] of [
+      [erased, expiresAt],
+      [after, expiresAt + 500],
+    ] as const) {
+      const granted = await call('consent-api', '/v1/consent-events', {
+        ...choiceRequest(subjectId, 'marketing.email', 'GRANT', {
+          occurredAt: new Date().toISOString(),
+        }),
+        expiresAt: new Date(at).toISOString(),
+      });
+      expect(granted.status).toBe(202);
+    }
+    expect((await call('consent-api', `/v1/subjects/${erased}/erasure`, {})).status).toBe(202);
+
+    // The erased person's grant lapses first, and nothing of theirs may be recorded again
+    const expiries = await waitFor(
+      async () => {
+        const { body } = await call('consent-api', `/v1/subjects/${after}/events`);
+        const events = body.events as Array<{ action: string }>;
+        return events.some((event) => event.action === 'EXPIRE') ? events : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the EXPIRE of the grant after the erased one' },
+    );
+    expect(expiries.map(({ action }) => action)).toEqual(['GRANT', 'EXPIRE']);
+  });
+
   it('makes a grant of a purpose to renew every 12 months lapse 12 months after it was given', async () => {
     const subjectId = uniqueName('renewing');
     const occurredAt = '2026-12-01T08:30:00.000Z';

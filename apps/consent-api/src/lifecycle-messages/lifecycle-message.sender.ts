@@ -151,14 +151,14 @@ export class LifecycleMessageSender implements OnApplicationBootstrap, OnApplica
     );
     const toSend: LifecycleMessage[] = [];
     const answered: LifecycleMessage[] = [];
-    const needless: string[] = [];
+    const needless = new Map<string, string[]>();
     for (const message of claimed) {
       const check = checkMessage(message, choices, now);
       if (check.send) toSend.push(message);
       else if (check.reason === 'answered') answered.push(message);
-      else needless.push(message.messageKey);
+      else needless.set(check.reason, [...(needless.get(check.reason) ?? []), message.messageKey]);
     }
-    await this.store.cancel(needless, 'renewed-or-withdrawn');
+    for (const [reason, keys] of needless) await this.store.cancel(keys, reason);
     await this.records.answered(answered, choices);
     const delivered = await this.delivery.deliver(toSend, choices);
     await this.records.sent(delivered);

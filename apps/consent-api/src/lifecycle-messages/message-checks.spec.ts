@@ -71,6 +71,15 @@ describe('checkMessage', () => {
     expect(checkMessage(renewal('CONSENT_LAPSED', at), withdrawn, at).send).toBe(false);
   });
 
+  it('sends nothing to an erased person, whatever their grants say', () => {
+    const erased = choicesByKey([
+      choice('marketing.email'),
+      choice('ml.training'),
+      choice('*', { action: 'ERASE', eventId: 'x1', notice: null }),
+    ]);
+    expect(checkMessage(reconsent, erased, at)).toEqual({ send: false, reason: 'erased' });
+  });
+
   it('tells of a lapse once the grant lapsed, its EXPIRE recorded or not', () => {
     const lapsed = choicesByKey([choice('ml.training', { expiresAt: at })]);
     expect(checkMessage(renewal('CONSENT_LAPSED', at), lapsed, at)).toEqual({ send: true });

@@ -1,8 +1,13 @@
-import { awaitsReconsent, awaitsRenewal, lapsedUnanswered } from '@consent-ledger/consent-domain';
+import {
+  awaitsReconsent,
+  awaitsRenewal,
+  EVERY_PURPOSE,
+  lapsedUnanswered,
+} from '@consent-ledger/consent-domain';
 import type { LatestChoice, LifecycleMessage } from '@consent-ledger/persistence';
 
 /** Why a message will not go out. */
-export type CancelReason = 'answered' | 'renewed-or-withdrawn';
+export type CancelReason = 'answered' | 'renewed-or-withdrawn' | 'erased';
 
 /** What to do with a claimed message, judged by the person's latest choices right before. */
 export type MessageCheck =
@@ -13,7 +18,7 @@ export type MessageCheck =
  * campaign still rests on a grant under an older notice version (any answer, a grant under the
  * new version or a withdrawal, stops the rest); a renewal reminder while the very grant stands; a
  * lapse notice once the grant lapsed, unless the person renewed or withdrew since. A person who
- * withdrew is never reminded.
+ * withdrew is never reminded, and nothing goes to a person erased.
  */
 export function checkMessage(
   message: LifecycleMessage,
@@ -22,6 +27,7 @@ export function checkMessage(
 ): MessageCheck {
   const { details } = message;
   const choiceOf = (purpose: string) => choices.get(`${message.subjectId}|${purpose}`);
+  if (isErased(message.subjectId, choices)) return { send: false, reason: 'erased' };
   switch (message.kind) {
     case 'RECONSENT_REQUEST':
     case 'RECONSENT_REMINDER': {
@@ -46,6 +52,11 @@ export function checkMessage(
         : { send: false, reason: 'renewed-or-withdrawn' };
     }
   }
+}
+
+/** Whether the subject was erased: nothing is sent to them, and nothing of theirs is recorded. */
+export function isErased(subjectId: string, choices: ReadonlyMap<string, LatestChoice>): boolean {
+  return choices.get(`${subjectId}|${EVERY_PURPOSE}`)?.action === 'ERASE';
 }
 
 /** Latest choices by `subjectId|purpose`. */

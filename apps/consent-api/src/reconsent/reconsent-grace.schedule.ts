@@ -7,6 +7,7 @@ import { LIFECYCLE_STORE } from '@consent-ledger/persistence';
 import type { LatestChoice, LifecycleStore, ReconsentCampaign } from '@consent-ledger/persistence';
 import { PeriodicSweep } from '@consent-ledger/observability';
 import { LifecycleRecords } from '../lifecycle-messages/lifecycle-records';
+import { choicesByKey, isErased } from '../lifecycle-messages/message-checks';
 import { ConsentEventWriter } from '../record-consent/consent-event.writer';
 import type { ConsentEventRequest } from '../record-consent/record-consent.request';
 
@@ -92,8 +93,14 @@ export class ReconsentGraceSchedule implements OnApplicationBootstrap, OnApplica
   /** Expires the grants still on the old notice; settles everyone of the page. */
   private async lapse(campaign: ReconsentCampaign, subjectIds: readonly string[]): Promise<number> {
     const notice = { noticeId: campaign.noticeId, version: campaign.noticeVersion };
-    const stale = (await this.store.latestChoices(subjectIds)).filter((choice) =>
-      awaitsReconsent(choice, notice, campaign.graceEndsAt),
+    const choices = await this.store.latestChoices(subjectIds);
+    const known = choicesByKey(choices);
+    // An erased person's consent is gone already, and nothing of theirs may be recorded again.
+    const erased = subjectIds.filter((subjectId) => isErased(subjectId, known));
+    await this.store.settle(campaign.campaignId, erased, 'LAPSED');
+    const stale = choices.filter(
+      (choice) =>
+        !isErased(choice.subjectId, known) && awaitsReconsent(choice, notice, campaign.graceEndsAt),
     );
     if (stale.length > 0)
       await this.writer.accept(

@@ -31,6 +31,14 @@ export const campaignOf = (row: CampaignRow): ReconsentCampaign => ({
 export const CHOICE_COLUMNS = `subject_id, purpose, action, event_id, occurred_at, expires_at, notice_id,
   notice_version, notice_text_sha256, jurisdiction, legal_basis`;
 
+/**
+ * An erased subject's choice for every purpose ('*', ERASE), from the write head: it holds from the
+ * ERASE's own commit, before the read model has it, and the subject's grants there stay as they were.
+ */
+export const ERASED_MARKER = `subject_id, '*' AS purpose, 'ERASE' AS action, last_event_id AS event_id,
+  erased_at AS occurred_at, NULL::timestamptz AS expires_at, NULL AS notice_id, NULL AS notice_version,
+  NULL AS notice_text_sha256, '' AS jurisdiction, '' AS legal_basis`;
+
 export interface ChoiceRow {
   subject_id: string;
   purpose: string;

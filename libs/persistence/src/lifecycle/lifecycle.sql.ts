@@ -1,3 +1,5 @@
+import { SUBJECT_ERASED_SQL } from '../write-path/postgres-write-path.store';
+
 /** The lifecycle store's longer statements. */
 
 /** A campaign's people by status and its messages by state ($1: the campaign). */
@@ -48,8 +50,8 @@ export const CLAIM_DUE = `UPDATE lifecycle_message m
  * up to $6 grants of purposes $1 after ($2, $3, $4) expiring by $5; returns the last grant read.
  */
 export const ENQUEUE_RENEWAL_NOTICES = `WITH grants AS (
-           SELECT subject_id, purpose, event_id, expires_at FROM consent_choice
-            WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at <= $5
+           SELECT subject_id, purpose, event_id, expires_at FROM consent_choice c
+            WHERE action = 'GRANT' AND NOT ${SUBJECT_ERASED_SQL} AND expires_at IS NOT NULL AND expires_at <= $5
               AND (expires_at, subject_id, purpose) > ($2, $3, $4) AND purpose = ANY($1)
             ORDER BY expires_at, subject_id, purpose LIMIT $6),
          notices AS (

@@ -115,7 +115,10 @@ export interface LifecycleStore {
   cancel(messageKeys: readonly string[], reason: string): Promise<void>;
   /** A failed send: tried again at `retryAt`. */
   failed(messageKey: string, error: string, retryAt: Date): Promise<void>;
-  /** The latest choices of these subjects, every purpose. */
+  /**
+   * The latest choices of these subjects, every purpose; an erased subject has an ERASE for every
+   * purpose ('*') from the erasure's commit on.
+   */
   latestChoices(subjectIds: readonly string[]): Promise<LatestChoice[]>;
   /** Settles people of a campaign still pending; returns the ones it settled. */
   settle(

@@ -8,7 +8,7 @@ import {
   INSERT_AUDIENCE,
   INSERT_CAMPAIGN_MESSAGES,
 } from './lifecycle.sql';
-import { campaignOf, CHOICE_COLUMNS, choiceOf } from './lifecycle.rows';
+import { campaignOf, CHOICE_COLUMNS, choiceOf, ERASED_MARKER } from './lifecycle.rows';
 import type { CampaignRow, ChoiceRow } from './lifecycle.rows';
 import { LIFECYCLE_STORE } from './lifecycle.store';
 import type {
@@ -180,7 +180,10 @@ export class PostgresLifecycleStore implements LifecycleStore {
   async latestChoices(subjectIds: readonly string[]): Promise<LatestChoice[]> {
     if (subjectIds.length === 0) return [];
     const rows: ChoiceRow[] = await this.dataSource.query(
-      `SELECT ${CHOICE_COLUMNS} FROM consent_choice WHERE subject_id = ANY($1)`,
+      `SELECT ${CHOICE_COLUMNS} FROM consent_choice WHERE subject_id = ANY($1)
+       UNION ALL
+       SELECT ${ERASED_MARKER} FROM consent_write_head
+        WHERE subject_id = ANY($1) AND erased_at IS NOT NULL`,
       [subjectIds],
     );
     return rows.map(choiceOf);

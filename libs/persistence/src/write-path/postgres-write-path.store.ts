@@ -16,6 +16,13 @@ import type {
   WrittenEvent,
 } from './write-path.store';
 
+/**
+ * Whether choice `c`'s subject was erased: the write head says so from the ERASE's own commit (the
+ * read model's grants stay as they were), and nothing of theirs may be recorded again.
+ */
+export const SUBJECT_ERASED_SQL = `EXISTS (SELECT 1 FROM consent_write_head h
+  WHERE h.subject_id = c.subject_id AND h.erased_at IS NOT NULL)`;
+
 /** The write path on PostgreSQL: `consent_write_head`, `idempotency_record`, `unacknowledged_event`. */
 export class PostgresWritePathStore implements WritePathStore {
   private readonly readModel = new ConsentReadModelRepository();
@@ -59,8 +66,9 @@ export class PostgresWritePathStore implements WritePathStore {
 
   async nextGrantExpiry(at: Date): Promise<Date | null> {
     const [row]: Array<{ next: Date | null }> = await this.dataSource.query(
-      `SELECT min(expires_at) AS next FROM consent_choice
-        WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at > $1`,
+      `SELECT min(expires_at) AS next FROM consent_choice c
+        WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at > $1
+          AND NOT ${SUBJECT_ERASED_SQL}`,
       [at],
     );
     return row?.next ?? null;
@@ -75,9 +83,9 @@ export class PostgresWritePathStore implements WritePathStore {
       jurisdiction: string;
       legal_basis: string;
     }> = await this.dataSource.query(
-      `SELECT subject_id, purpose, event_id, expires_at, jurisdiction, legal_basis FROM consent_choice
+      `SELECT subject_id, purpose, event_id, expires_at, jurisdiction, legal_basis FROM consent_choice c
         WHERE action = 'GRANT' AND expires_at IS NOT NULL AND expires_at <= $2
-          AND (expires_at, subject_id, purpose) > ($3, $4, $5)
+          AND (expires_at, subject_id, purpose) > ($3, $4, $5) AND NOT ${SUBJECT_ERASED_SQL}
         ORDER BY expires_at, subject_id, purpose LIMIT $1`,
       [limit, at, after?.expiresAt ?? new Date(0), after?.subjectId ?? '', after?.purpose ?? ''],
     );
