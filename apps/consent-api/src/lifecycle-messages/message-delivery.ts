@@ -40,7 +40,8 @@ export class MessageDelivery {
     const delivered: LifecycleMessage[] = [];
     const inFlight = new Set<Promise<void>>();
     for (const message of messages) {
-      await delay(this.rate.take(Date.now()));
+      const wait = this.rate.take(Date.now());
+      if (wait > 0) await delay(wait);
       const sending = this.deliverOne(message, choices).then((ok) => {
         if (ok) delivered.push(message);
       });
@@ -57,7 +58,7 @@ export class MessageDelivery {
     choices: ReadonlyMap<string, LatestChoice>,
   ): Promise<boolean> {
     try {
-      await this.client.send(message, await this.properties(message, choices));
+      await this.client.send(message, this.properties(message, choices));
       return true;
     } catch (error) {
       const reason = (error as Error).message;
@@ -73,17 +74,18 @@ export class MessageDelivery {
   }
 
   /** What the platform's template gets: the link, the purposes, the dates. */
-  private async properties(
+  private properties(
     message: LifecycleMessage,
     choices: ReadonlyMap<string, LatestChoice>,
-  ): Promise<Record<string, unknown>> {
+  ): Record<string, unknown> {
     const { details } = message;
     const until = details.graceEndsAt ?? details.expiresAt;
     const hoursLeft = until ? (Date.parse(until) - Date.now()) / 3_600_000 : 0;
     const jurisdiction = details.purposes
       .map((purpose) => choices.get(`${message.subjectId}|${purpose}`)?.jurisdiction)
       .find((found) => found !== undefined);
-    const link = await this.links.issue(message.subjectId, {
+    // Erased people never get here: their latest choices are the ERASE, which checkMessage drops.
+    const link = this.links.sign(message.subjectId, {
       jurisdiction,
       ttlHours: Math.max(MIN_LINK_TTL_HOURS, Math.ceil(hoursLeft)),
     });

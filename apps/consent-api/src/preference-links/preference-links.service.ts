@@ -58,6 +58,15 @@ export class PreferenceLinksService {
         'Subject erased',
         `Subject '${subjectId}' was erased at their request; there are no preferences to show.`,
       );
+    return this.sign(subjectId, request);
+  }
+
+  /**
+   * The link, signed, without looking whether the subject was erased: for a caller that knows
+   * already (the lifecycle sender reads each person's latest choices, where an erasure shows,
+   * right before it sends).
+   */
+  sign(subjectId: string, request: PreferenceLinkRequest): IssuedPreferenceLink {
     const issuedAt = Math.floor(Date.now() / 1000);
     const ttlSeconds =
       request.ttlHours === undefined
