@@ -46,7 +46,7 @@ describe('consent by state', () => {
       WITHDRAWN: 0,
     });
   });
-  it('does not claim a count for pending re-consent, which nothing tracks yet', () => {
+  it('does not claim a count for pending re-consent, which the counters do not keep', () => {
     expect(consentTable(counts, ['marketing.email'])[0]!.counts.PENDING_RECONSENT).toBeNull();
   });
 });

@@ -143,11 +143,16 @@ describe('compliance dashboard in a real browser, signed in through a real OpenI
 
   it('shows each other view to the compliance officer, accessible on a desktop and on a phone', async () => {
     await stack.api('auditor', 'GET', '/v1/audit/verify');
+    await startReconsentCampaign();
     for (const view of ['rates', 'pending', 'findings']) {
       await compliance.goto(`${stack.pipeline.url('compliance-dashboard')}/${view}`);
       expect(await compliance.locator('h1').count()).toBe(1);
       expect(await seriousAxeViolations(compliance)).toEqual([]);
       await saveScreenshot(compliance, `dashboard-${view}`);
+      if (view === 'pending')
+        expect(
+          await compliance.getByRole('table', { name: /Re-consent campaigns/ }).textContent(),
+        ).toContain('privacy@4');
     }
     // The record the projector dead-lettered is in the log: verify reports it, the page lists it
     expect(await compliance.locator('.verdict').textContent()).toMatch(/^Findings: 1 finding,/);
@@ -157,6 +162,23 @@ describe('compliance dashboard in a real browser, signed in through a real OpenI
     expect(await seriousAxeViolations(compliance)).toEqual([]);
     await saveScreenshot(compliance, 'dashboard-consent-phone');
   });
+
+  /** A material notice change asking the people granted under version 3 (the tests' notice) again. */
+  const startReconsentCampaign = async () => {
+    const registered = await stack.api('consent-api', 'PUT', '/v1/notices/privacy/versions/4', {
+      text: 'Privacy notice, version 4.',
+    });
+    expect(registered.status).toBe(201);
+    const started = await stack.api(
+      'consent-api',
+      'POST',
+      '/v1/notices/privacy/versions/4/re-consent',
+      {
+        gracePeriod: 'P30D',
+      },
+    );
+    expect(started.status).toBe(202);
+  };
 
   it('refuses a role without access, and shows an auditor only the views of the role', async () => {
     const marketing = await stack.signedIn('marketing');

@@ -23,8 +23,9 @@ export interface ConsentRow {
 
 /**
  * The consent-by-state table from the projector's counters: one row per purpose (the taxonomy's
- * order), one column per standing. Pending re-consent is null: no re-consent request exists until
- * the lifecycle's campaigns do, and a count of 0 would claim nobody is waiting.
+ * order), one column per standing. Pending re-consent is null: the counters do not keep it (a
+ * campaign's people still to answer are on Pending work), and a count of 0 would claim nobody is
+ * waiting.
  */
 export function consentTable(
   counts: readonly StandingCount[],

@@ -98,15 +98,16 @@ const pendingPage: DashboardHandler = async (dashboard, request, reply) => {
   const admitted = await dashboard.admit(request, reply, 'pending');
   if (!admitted) return reply;
   const { sources } = dashboard.parts;
-  const [erasures, completed] = await Promise.all([
+  const [erasures, completed, campaigns] = await Promise.all([
     sources.operations.erasuresInProgress(ERASURES_LISTED),
     sources.operations.erasuresCompleted(30),
+    sources.operations.campaignsInProgress(),
   ]);
   return dashboard.send(
     reply,
     'pending',
     { title: 'Pending work', ...admitted, current: 'pending', live: true },
-    { erasures, completed, keyHoldHours: sources.erasureKeyHoldHours },
+    { erasures, completed, campaigns, keyHoldHours: sources.erasureKeyHoldHours },
   );
 };
 

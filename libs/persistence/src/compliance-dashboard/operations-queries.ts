@@ -27,6 +27,17 @@ export interface ErasureInProgress {
   readonly jurisdiction: string;
 }
 
+/** A re-consent campaign not finished yet, and where its people stand (as the sender last saw). */
+export interface CampaignInProgress {
+  readonly campaignId: string;
+  readonly startedAt: Date;
+  readonly graceEndsAt: Date;
+  readonly audienceSelected: boolean;
+  readonly pending: number;
+  readonly answered: number;
+  readonly messagesSent: number;
+}
+
 /** A training manifest that included people who withdrew (or expired, or were erased) after. */
 export interface AffectedManifestRow {
   readonly manifestId: string;
@@ -104,6 +115,29 @@ export class OperationsQueries {
       subjectId: row.subject_id,
       requestedAt: row.requested_at,
       jurisdiction: row.jurisdiction,
+    }));
+  }
+
+  /** Re-consent campaigns whose grace period has not been applied yet, oldest first. */
+  async campaignsInProgress(): Promise<CampaignInProgress[]> {
+    const rows: Array<Record<string, string | Date | null>> = await this.manager.query(
+      `SELECT c.campaign_id, c.started_at, c.grace_ends_at, c.selected_at,
+              (SELECT count(*) FROM reconsent_subject r
+                WHERE r.campaign_id = c.campaign_id AND r.status = 'PENDING') AS pending,
+              (SELECT count(*) FROM reconsent_subject r
+                WHERE r.campaign_id = c.campaign_id AND r.status = 'ANSWERED') AS answered,
+              (SELECT count(*) FROM lifecycle_message m
+                WHERE m.campaign_id = c.campaign_id AND m.sent_at IS NOT NULL) AS sent
+         FROM reconsent_campaign c WHERE c.finished_at IS NULL ORDER BY c.started_at`,
+    );
+    return rows.map((row) => ({
+      campaignId: String(row.campaign_id),
+      startedAt: row.started_at as Date,
+      graceEndsAt: row.grace_ends_at as Date,
+      audienceSelected: row.selected_at !== null,
+      pending: Number(row.pending),
+      answered: Number(row.answered),
+      messagesSent: Number(row.sent),
     }));
   }
 
