@@ -187,6 +187,29 @@ describe('team webhooks', () => {
       receivers.chat.received.filter((seen) => seen.body.includes('withdrawals of')),
     ).toHaveLength(1);
   });
+
+  it('tells that an erasure is done once the data key is destroyed', async () => {
+    const subjectId = uniqueName('erased');
+    await record(pipeline, choiceRequest(subjectId, 'marketing.email', 'GRANT'));
+    const erasure = await fetch(`${pipeline.url('consent-api')}/v1/subjects/${subjectId}/erasure`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: '{}',
+    });
+    expect(erasure.status).toBe(202);
+    const told = await waitFor(
+      () =>
+        receivers.ops.received.find(
+          (seen) => seen.status < 300 && seen.notificationId === `ops:erasure-done:${subjectId}`,
+        ),
+      { timeoutMs: 30_000, description: 'the erasure told to the ops team' },
+    );
+    expect(JSON.parse(told.body)).toMatchObject({
+      type: 'erasure-done',
+      details: { subjectId },
+    });
+    expect(verifyWebhook(SECRETS.ops, told.signature, told.body)).toBeNull();
+  });
 });
 
 function subscriptionsFile(receivers: Record<'ops' | 'chat' | 'down', Receiver>): string {
@@ -199,7 +222,7 @@ function subscriptionsFile(receivers: Record<'ops' | 'chat' | 'down', Receiver>)
         {
           name: 'ops',
           url: receivers.ops.url,
-          events: ['dead-letter', 'withdrawal-spike'],
+          events: ['dead-letter', 'withdrawal-spike', 'erasure-done'],
           secret: SECRETS.ops,
         },
         {
