@@ -46,6 +46,7 @@ describe('PostgreSQL data source and migrations', () => {
       'ExclusionAllowedUntil1795002000000',
       'Lifecycle1795002100000',
       'TeamNotifications1795002200000',
+      'ErasedHeadsIndex1795002300000',
     ]);
     expect(await migrateDatabase(dataSource)).toEqual([]);
     const tables = await dataSource.query(
@@ -70,15 +71,19 @@ describe('PostgreSQL data source and migrations', () => {
       'erased_identifier',
       'erasure_request',
       'idempotency_record',
+      'lifecycle_message',
       'ml_training_exclusion',
       'one_time_code',
       'projection_checkpoint',
+      'reconsent_campaign',
+      'reconsent_subject',
       'schema_migration',
       'sink_call_intent',
       'sink_delivery',
       'sink_position',
       'subject_data_key',
       'subject_identifier',
+      'team_notification',
       'training_manifest',
       'training_manifest_subject',
       'unacknowledged_event',

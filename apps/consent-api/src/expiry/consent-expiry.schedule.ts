@@ -113,7 +113,7 @@ export class ConsentExpirySchedule implements OnApplicationBootstrap, OnApplicat
   }
 
   private async record(page: readonly LapsedGrant[]): Promise<number> {
-    const due = page.filter((grant) => this.plan.due(grant.eventId, Date.now()));
+    const due = page.filter((grant) => !grant.erased && this.plan.due(grant.eventId, Date.now()));
     if (due.length === 0) return 0;
     await this.writer.accept(due.map(expiryOf), (index) => `expiries[${index}].`, {
       kind: 'system',

@@ -21,6 +21,7 @@ import { GrantExpiryIndex1795001900000 } from './1795001900000-grant-expiry-inde
 import { ExclusionAllowedUntil1795002000000 } from './1795002000000-exclusion-allowed-until';
 import { Lifecycle1795002100000 } from './1795002100000-lifecycle';
 import { TeamNotifications1795002200000 } from './1795002200000-team-notifications';
+import { ErasedHeadsIndex1795002300000 } from './1795002300000-erased-heads-index';
 
 /** Every migration, oldest first. Listed explicitly so that ts-node and compiled code agree. */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   ExclusionAllowedUntil1795002000000,
   Lifecycle1795002100000,
   TeamNotifications1795002200000,
+  ErasedHeadsIndex1795002300000,
 ];

@@ -64,6 +64,8 @@ export interface LapsedGrant {
   readonly expiresAt: Date;
   readonly jurisdiction: string;
   readonly legalBasis: string;
+  /** The subject was erased: nothing of theirs is recorded again, their EXPIRE neither. */
+  readonly erased: boolean;
 }
 
 /**
