@@ -66,6 +66,11 @@ export class LifecycleRecords implements OnApplicationShutdown {
       );
       await this.store.settle(campaignId, [...people.keys()], 'ANSWERED');
     }
+    // Settling drops the people's messages; these too when someone had been settled already.
+    await this.store.cancel(
+      messages.map(({ messageKey }) => messageKey),
+      'answered',
+    );
   }
 
   async campaign(

@@ -13,6 +13,8 @@ import type { ConsentEventRequest } from '../record-consent/record-consent.reque
 
 /** People settled per write. */
 const PAGE = 200;
+/** The longest delay a Node timer takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Applies the policy when a campaign's grace period ends: the grants of people who did not answer
@@ -48,15 +50,17 @@ export class ReconsentGraceSchedule implements OnApplicationBootstrap, OnApplica
     this.timers.forEach(clearTimeout);
   }
 
-  /** Looks again at the campaign's grace end. */
+  /**
+   * Looks again at the campaign's grace end (one further than a timer reaches, 24.8 days, is found
+   * by the periodic look).
+   */
   expectGraceEnd(campaign: ReconsentCampaign): void {
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(timer);
-        void this.sweep.run();
-      },
-      Math.max(0, campaign.graceEndsAt.getTime() - Date.now()),
-    );
+    const delay = Math.max(0, campaign.graceEndsAt.getTime() - Date.now());
+    if (delay > MAX_TIMER_MS) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.sweep.run();
+    }, delay);
     this.timers.add(timer);
   }
 
