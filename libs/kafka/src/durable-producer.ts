@@ -1,5 +1,5 @@
 import { Partitioners } from 'kafkajs';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { sendingPartitionByPartition } from './partition-safe-producer';
 import { BROKER_RETRY } from './retry-policies';
 
@@ -42,3 +42,28 @@ export function createDurableProducer(kafka: Kafka, transactionalId?: string): P
 
 /** The acks setting to pass on every send from a durable producer. */
 export const ACKS_ALL = -1;
+
+/**
+ * A durable producer that connects on its first send and sends with acks from all in-sync
+ * replicas: for an app's occasional writes to a topic of its own (lifecycle records, webhook dead
+ * letters), which need no connection until they happen.
+ */
+export class DurableSender {
+  private readonly producer: Producer;
+  private connected?: Promise<void>;
+
+  constructor(kafka: Kafka) {
+    this.producer = createDurableProducer(kafka);
+  }
+
+  /** Resolves once Kafka holds every message. */
+  async send(topic: string, messages: Message[]): Promise<void> {
+    this.connected ??= this.producer.connect();
+    await this.connected;
+    await this.producer.send({ topic, acks: ACKS_ALL, messages });
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+}

@@ -1,5 +1,5 @@
-import type { Kafka, Producer } from 'kafkajs';
-import { ACKS_ALL, createDurableProducer } from './durable-producer';
+import type { Kafka } from 'kafkajs';
+import { DurableSender } from './durable-producer';
 
 /** What happened in the lifecycle of someone's consent, beside the choices themselves. */
 export type LifecycleRecordType =
@@ -28,31 +28,27 @@ export interface LifecycleRecord {
 
 /** Writes lifecycle records (key: the subject, or the campaign); resolves once Kafka holds them. */
 export class LifecycleRecordPublisher {
-  private readonly producer: Producer;
-  private connected?: Promise<void>;
+  private readonly sender: DurableSender;
 
   constructor(
     kafka: Kafka,
     private readonly topic: string,
   ) {
-    this.producer = createDurableProducer(kafka);
+    this.sender = new DurableSender(kafka);
   }
 
   async publish(records: readonly LifecycleRecord[]): Promise<void> {
     if (records.length === 0) return;
-    this.connected ??= this.producer.connect();
-    await this.connected;
-    await this.producer.send({
-      topic: this.topic,
-      acks: ACKS_ALL,
-      messages: records.map((record) => ({
+    await this.sender.send(
+      this.topic,
+      records.map((record) => ({
         key: record.subjectId ?? record.campaignId ?? record.recordId,
         value: JSON.stringify(record),
       })),
-    });
+    );
   }
 
-  async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+  close(): Promise<void> {
+    return this.sender.close();
   }
 }

@@ -1,6 +1,6 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { deadLetterHeaders } from './dead-letter.publisher';
-import { ACKS_ALL, createDurableProducer } from './durable-producer';
+import { DurableSender } from './durable-producer';
 
 /** A notification a team's webhook never took. */
 export interface UndeliveredNotification {
@@ -15,40 +15,33 @@ export interface UndeliveredNotification {
  * JSON, the subscription, the attempts and the last error in headers. Resolves once Kafka holds it.
  */
 export class WebhookDeadLetters {
-  private readonly producer: Producer;
-  private connected?: Promise<void>;
+  private readonly sender: DurableSender;
 
   constructor(
     kafka: Kafka,
     private readonly topic: string,
   ) {
-    this.producer = createDurableProducer(kafka);
+    this.sender = new DurableSender(kafka);
   }
 
   async publish(notification: UndeliveredNotification, reason: string): Promise<void> {
-    this.connected ??= this.producer.connect();
-    await this.connected;
-    await this.producer.send({
-      topic: this.topic,
-      acks: ACKS_ALL,
-      messages: [
-        {
-          key: notification.notificationId,
-          value: JSON.stringify(notification.event),
-          headers: {
-            [deadLetterHeaders.code]: 'WEBHOOK.UNDELIVERED',
-            [deadLetterHeaders.reason]: reason.slice(0, 1_000),
-            [deadLetterHeaders.consumerGroup]: `webhook:${notification.subscription}`,
-            [deadLetterHeaders.failedAt]: new Date().toISOString(),
-            'webhook.subscription': notification.subscription,
-            'webhook.attempts': String(notification.attempts),
-          },
+    await this.sender.send(this.topic, [
+      {
+        key: notification.notificationId,
+        value: JSON.stringify(notification.event),
+        headers: {
+          [deadLetterHeaders.code]: 'WEBHOOK.UNDELIVERED',
+          [deadLetterHeaders.reason]: reason.slice(0, 1_000),
+          [deadLetterHeaders.consumerGroup]: `webhook:${notification.subscription}`,
+          [deadLetterHeaders.failedAt]: new Date().toISOString(),
+          'webhook.subscription': notification.subscription,
+          'webhook.attempts': String(notification.attempts),
         },
-      ],
-    });
+      },
+    ]);
   }
 
-  async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+  close(): Promise<void> {
+    return this.sender.close();
   }
 }

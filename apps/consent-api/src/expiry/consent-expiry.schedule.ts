@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TimedPass } from '@consent-ledger/observability';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '@consent-ledger/config';
 import type { AppConfig } from '@consent-ledger/config';
@@ -7,6 +8,7 @@ import type { LapsedGrant, WritePathStore } from '@consent-ledger/persistence';
 import type { ConsentEventRequest } from '../record-consent/record-consent.request';
 import { ConsentEventWriter } from '../record-consent/consent-event.writer';
 import { ExpiryPlan } from './expiry-plan';
+import { systemExpiry } from './system-expiry';
 
 /** Expiries one write carries (the system's writes commit beside the callers', not among them). */
 const PAGE = 200;
@@ -28,10 +30,7 @@ const RETRY_MS = 1_000;
 export class ConsentExpirySchedule implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ConsentExpirySchedule.name);
   private readonly plan: ExpiryPlan;
-  private timer?: NodeJS.Timeout;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private running?: Promise<number>;
-  private stopped = false;
+  private readonly timing: TimedPass;
 
   constructor(
     @Inject(WRITE_PATH_STORE) private readonly store: WritePathStore,
@@ -39,56 +38,34 @@ export class ConsentExpirySchedule implements OnApplicationBootstrap, OnApplicat
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.plan = new ExpiryPlan(config.consentPolicy.expiryRescanIntervalMs);
+    this.timing = new TimedPass(
+      this.logger,
+      () => this.pass(Date.now()),
+      async (now) => {
+        const stored = await this.store.nextGrantExpiry(new Date(now));
+        return this.plan.next(now, stored?.getTime() ?? null);
+      },
+      'expiries not recorded yet; trying again',
+      RETRY_MS,
+    );
     writer.onGrantExpiry((expiresAt) => this.expect(expiresAt.getTime()));
   }
 
   onApplicationBootstrap(): void {
-    this.wakeAt(Date.now());
+    this.timing.start();
   }
 
   onApplicationShutdown(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.timing.stop();
   }
 
   /** Records every expiry due now; resolves with how many were recorded (tests, the bench). */
-  async recordDue(): Promise<number> {
-    while (this.running) await this.running.catch(() => 0);
-    this.running = this.pass(Date.now());
-    try {
-      return await this.running;
-    } finally {
-      this.running = undefined;
-    }
+  recordDue(): Promise<number> {
+    return this.timing.run();
   }
 
   private expect(expiresAt: number): void {
-    if (this.plan.expect(expiresAt, Date.now())) this.wakeAt(expiresAt);
-  }
-
-  private wakeAt(at: number): void {
-    if (this.stopped || at >= this.timerAt) return;
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => void this.wake(), Math.max(0, at - Date.now()));
-  }
-
-  private async wake(): Promise<void> {
-    this.timerAt = Number.POSITIVE_INFINITY;
-    let next: number;
-    try {
-      await this.recordDue();
-      const now = Date.now();
-      const stored = await this.store.nextGrantExpiry(new Date(now));
-      next = this.plan.next(now, stored?.getTime() ?? null);
-    } catch (error) {
-      this.logger.warn({
-        msg: 'expiries not recorded yet; trying again',
-        error: (error as Error).message,
-      });
-      next = Date.now() + RETRY_MS;
-    }
-    this.wakeAt(next);
+    if (this.plan.expect(expiresAt, Date.now())) this.timing.wakeAt(expiresAt);
   }
 
   /**
@@ -125,24 +102,11 @@ export class ConsentExpirySchedule implements OnApplicationBootstrap, OnApplicat
 }
 
 function expiryOf(grant: LapsedGrant): ConsentEventRequest {
-  return {
-    subjectId: grant.subjectId,
-    purpose: grant.purpose,
-    action: 'EXPIRE',
-    jurisdiction: grant.jurisdiction,
-    legalBasis: grant.legalBasis as ConsentEventRequest['legalBasis'],
-    channel: 'SYSTEM',
-    method: 'SYSTEM',
-    notice: null,
-    occurredAt: grant.expiresAt.toISOString(),
-    expiresAt: null,
-    actor: { type: 'SYSTEM', id: 'consent-expiry' },
-    evidence: {
-      ipAddressHash: null,
-      userAgent: null,
-      reference: `grant ${grant.eventId} expired`,
-    },
-    ageBand: null,
-    idempotencyKey: `expire:${grant.eventId}`,
-  };
+  return systemExpiry(
+    grant,
+    grant.expiresAt,
+    'consent-expiry',
+    `grant ${grant.eventId} expired`,
+    `expire:${grant.eventId}`,
+  );
 }

@@ -1,4 +1,7 @@
+import { defaultTransactionalCampaigns, loadDownstreamSystems } from '@consent-ledger/config';
 import type {
+  AppConfig,
+  LoadedConsentPolicy,
   TransactionalCampaigns,
   VendorEndpoint,
   VendorIdentifier,
@@ -33,6 +36,24 @@ export class EmailPlatformMessagesClient {
     private readonly identifiedBy: VendorIdentifier,
     private readonly emailOf: (subjectId: string) => Promise<string | undefined>,
   ) {}
+
+  /** The client of the configured email platform (downstream-systems.yaml, EMAIL_PLATFORM_URL). */
+  static configured(
+    config: AppConfig,
+    policy: LoadedConsentPolicy,
+    emailOf: (subjectId: string) => Promise<string | undefined>,
+  ): EmailPlatformMessagesClient {
+    const system = loadDownstreamSystems(
+      config.connectors.downstreamSystemsFile,
+      policy.taxonomy,
+    ).get('email-platform');
+    return new EmailPlatformMessagesClient(
+      config.connectors.emailPlatform,
+      system?.transactionalCampaigns ?? defaultTransactionalCampaigns,
+      system?.identifiedBy ?? 'external-id',
+      emailOf,
+    );
+  }
 
   async send(
     message: LifecycleMessage,

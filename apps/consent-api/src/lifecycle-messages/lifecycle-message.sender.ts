@@ -1,11 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TimedPass } from '@consent-ledger/observability';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import {
-  APP_CONFIG,
-  CONSENT_POLICY,
-  defaultTransactionalCampaigns,
-  loadDownstreamSystems,
-} from '@consent-ledger/config';
+import { APP_CONFIG, CONSENT_POLICY } from '@consent-ledger/config';
 import type { AppConfig, LoadedConsentPolicy } from '@consent-ledger/config';
 import { LIFECYCLE_STORE } from '@consent-ledger/persistence';
 import type { LifecycleMessage, LifecycleStore } from '@consent-ledger/persistence';
@@ -43,10 +39,7 @@ export class LifecycleMessageSender implements OnApplicationBootstrap, OnApplica
   private readonly renewals: RenewalNoticesScan;
   private readonly delivery: MessageDelivery;
   private readonly claimSize: number;
-  private timer?: NodeJS.Timeout;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private running?: Promise<number>;
-  private stopped = false;
+  private readonly timing: TimedPass;
 
   constructor(
     @Inject(LIFECYCLE_STORE) private readonly store: LifecycleStore,
@@ -54,81 +47,53 @@ export class LifecycleMessageSender implements OnApplicationBootstrap, OnApplica
     writer: ConsentEventWriter,
     vault: IdentityVaultService,
     links: PreferenceLinksService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     @Inject(CONSENT_POLICY) policy: LoadedConsentPolicy,
   ) {
-    this.renewals = new RenewalNoticesScan(
-      store,
-      policy.taxonomy,
-      policy.lifecycle.renewalReminderLeadMs,
-      Date.now(),
-    );
-    const emailPlatform = loadDownstreamSystems(
-      config.connectors.downstreamSystemsFile,
-      policy.taxonomy,
-    ).get('email-platform');
+    const lead = policy.lifecycle.renewalReminderLeadMs;
+    this.renewals = new RenewalNoticesScan(store, policy.taxonomy, lead, Date.now());
     this.delivery = new MessageDelivery(
       store,
       links,
-      new EmailPlatformMessagesClient(
-        config.connectors.emailPlatform,
-        emailPlatform?.transactionalCampaigns ?? defaultTransactionalCampaigns,
-        emailPlatform?.identifiedBy ?? 'external-id',
+      EmailPlatformMessagesClient.configured(
+        config,
+        policy,
         async (subjectId) => (await vault.get(subjectId)).email,
       ),
       config.consentPolicy.lifecycle.sendsPerSecond,
     );
-    const { sendsPerSecond } = config.consentPolicy.lifecycle;
-    this.claimSize = Math.min(MAX_CLAIM, Math.max(1, Math.ceil(sendsPerSecond * 2)));
+    this.claimSize = claimSizeFor(config.consentPolicy.lifecycle.sendsPerSecond);
+    this.timing = new TimedPass(
+      this.logger,
+      () => this.pass(),
+      async (now) => {
+        const due = (await this.store.nextDue())?.getTime() ?? Number.POSITIVE_INFINITY;
+        return Math.min(due, now + config.consentPolicy.lifecycle.scanIntervalMs);
+      },
+      'lifecycle messages not sent yet; trying again',
+      RETRY_MS,
+    );
     writer.onGrantExpiry((expiresAt) => {
-      if (this.renewals.expect(expiresAt, Date.now())) this.wakeAt(Date.now() + 250);
+      if (this.renewals.expect(expiresAt, Date.now())) this.timing.wakeAt(Date.now() + 250);
     });
   }
 
   onApplicationBootstrap(): void {
-    this.wakeAt(Date.now());
+    this.timing.start();
   }
 
   onApplicationShutdown(): void {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.timing.stop();
   }
 
   /** Queues due renewal notices and sends every due message; resolves with how many went out. */
-  async sendDue(): Promise<number> {
-    while (this.running) await this.running.catch(() => 0);
-    this.running = this.pass();
-    try {
-      return await this.running;
-    } finally {
-      this.running = undefined;
-    }
+  sendDue(): Promise<number> {
+    return this.timing.run();
   }
 
   /** Wakes the sender now (a campaign queued messages). */
   nudge(): void {
-    this.wakeAt(Date.now());
-  }
-
-  private wakeAt(at: number): void {
-    if (this.stopped || at >= this.timerAt) return;
-    clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => void this.wake(), Math.max(0, at - Date.now()));
-  }
-
-  private async wake(): Promise<void> {
-    this.timerAt = Number.POSITIVE_INFINITY;
-    let next: number;
-    try {
-      await this.sendDue();
-      const due = (await this.store.nextDue())?.getTime() ?? Number.POSITIVE_INFINITY;
-      next = Math.min(due, Date.now() + this.config.consentPolicy.lifecycle.scanIntervalMs);
-    } catch (error) {
-      this.logger.warn({ msg: 'lifecycle messages not sent yet', error: (error as Error).message });
-      next = Date.now() + RETRY_MS;
-    }
-    this.wakeAt(next);
+    this.timing.wakeAt(Date.now());
   }
 
   private async pass(): Promise<number> {
@@ -165,4 +130,9 @@ export class LifecycleMessageSender implements OnApplicationBootstrap, OnApplica
     await this.store.sent(delivered.map(({ messageKey }) => messageKey));
     return delivered.length;
   }
+}
+
+/** Two seconds' worth of messages, at least one and at most MAX_CLAIM. */
+function claimSizeFor(sendsPerSecond: number): number {
+  return Math.min(MAX_CLAIM, Math.max(1, Math.ceil(sendsPerSecond * 2)));
 }

@@ -10,6 +10,7 @@ import { LifecycleRecords } from '../lifecycle-messages/lifecycle-records';
 import { choicesByKey, isErased } from '../lifecycle-messages/message-checks';
 import { ConsentEventWriter } from '../record-consent/consent-event.writer';
 import type { ConsentEventRequest } from '../record-consent/record-consent.request';
+import { systemExpiry } from '../expiry/system-expiry';
 
 /** People settled per write. */
 const PAGE = 200;
@@ -126,24 +127,11 @@ export class ReconsentGraceSchedule implements OnApplicationBootstrap, OnApplica
 }
 
 function expiryOf(choice: LatestChoice, campaign: ReconsentCampaign): ConsentEventRequest {
-  return {
-    subjectId: choice.subjectId,
-    purpose: choice.purpose,
-    action: 'EXPIRE',
-    jurisdiction: choice.jurisdiction,
-    legalBasis: choice.legalBasis as ConsentEventRequest['legalBasis'],
-    channel: 'SYSTEM',
-    method: 'SYSTEM',
-    notice: null,
-    occurredAt: campaign.graceEndsAt.toISOString(),
-    expiresAt: null,
-    actor: { type: 'SYSTEM', id: 'reconsent' },
-    evidence: {
-      ipAddressHash: null,
-      userAgent: null,
-      reference: `re-consent campaign ${campaign.campaignId} ended without an answer; grant ${choice.eventId} no longer counts`,
-    },
-    ageBand: null,
-    idempotencyKey: `reconsent:${campaign.campaignId}:${choice.eventId}`,
-  };
+  return systemExpiry(
+    choice,
+    campaign.graceEndsAt,
+    'reconsent',
+    `re-consent campaign ${campaign.campaignId} ended without an answer; grant ${choice.eventId} no longer counts`,
+    `reconsent:${campaign.campaignId}:${choice.eventId}`,
+  );
 }
