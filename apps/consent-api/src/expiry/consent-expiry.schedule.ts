@@ -22,9 +22,10 @@ const RETRY_MS = 1_000;
  * interval: a timer set to the next expiry the read model holds, moved earlier by every grant
  * this instance accepts (whose expiry the read model may not hold yet), and looking again at
  * least every EXPIRY_RESCAN_INTERVAL_MS for grants other instances accepted. At the instant, the
- * lapsed grants are recorded a page of 1,000 at a time, each page one write. The idempotency key
- * `expire:<grant event id>` makes a repeat, or the same expiry recorded by another instance, a
- * no-op. The answers do not wait for this: every decision denies a grant from its expiry.
+ * lapsed grants are recorded a page of 200 at a time, each page one write in group commits of the
+ * system's own; an erased subject's are left out (nothing of theirs is recorded again). The
+ * idempotency key `expire:<grant event id>` makes a repeat, or the same expiry recorded by another
+ * instance, a no-op. The answers do not wait for this: every decision denies a grant from its expiry.
  */
 @Injectable()
 export class ConsentExpirySchedule implements OnApplicationBootstrap, OnApplicationShutdown {
