@@ -20,8 +20,9 @@ export type TeamSignal =
 
 export interface TeamSignalTopics {
   readonly deadLetters: readonly string[];
-  readonly lifecycle: string;
-  /** The suppression topic of each consent-based purpose. */
+  /** Undefined when nobody subscribed to what it tells. */
+  readonly lifecycle?: string | undefined;
+  /** The suppression topic of each consent-based purpose (none when nobody counts withdrawals). */
   readonly suppression: ReadonlyMap<string, string>;
 }
 
@@ -46,13 +47,23 @@ export class TeamSignalFollower {
     },
   ) {}
 
+  /** Whether there is anything to follow. */
+  get follows(): boolean {
+    const { topics } = this.options;
+    return topics.deadLetters.length > 0 || !!topics.lifecycle || topics.suppression.size > 0;
+  }
+
   async start(): Promise<void> {
     const { topics } = this.options;
     const purposeOf = new Map([...topics.suppression].map(([purpose, topic]) => [topic, purpose]));
     this.consumer = new ResilientConsumer({
       kafka: this.options.kafka,
       config: { groupId: this.options.groupId, maxWaitTimeInMs: 250 },
-      topics: [...topics.deadLetters, topics.lifecycle, ...topics.suppression.values()],
+      topics: [
+        ...topics.deadLetters,
+        ...(topics.lifecycle ? [topics.lifecycle] : []),
+        ...topics.suppression.values(),
+      ],
       run: {
         eachBatch: async ({ batch }) => {
           const signals: TeamSignal[] = [];

@@ -87,18 +87,31 @@ export function campaignFinishedEvent(record: LifecycleRecord): TeamEvent | unde
  * once per window (the next can come when a whole window has passed since). Pure: times are given.
  */
 export class WithdrawalSpikes {
-  private readonly recent = new Map<string, number[]>();
+  /** Per purpose, the withdrawals' times in arrival order, those before `head` out of the window. */
+  private readonly recent = new Map<string, { times: number[]; head: number }>();
   private readonly raisedAt = new Map<string, number>();
 
   constructor(private readonly rule: TeamWebhooks['withdrawalSpike']) {}
 
+  /**
+   * One withdrawal of `purpose` at `at`. Called for every withdrawal the suppression topics carry
+   * (thousands a second at peak), so the window moves by dropping from its front, never by
+   * copying it: records arrive in about time order.
+   */
   record(purpose: string, at: number): TeamEvent | undefined {
     const windowMs = this.rule.withinSeconds * 1000;
-    const times = (this.recent.get(purpose) ?? []).filter((time) => time > at - windowMs);
-    times.push(at);
-    this.recent.set(purpose, times);
+    const window = this.recent.get(purpose) ?? { times: [], head: 0 };
+    this.recent.set(purpose, window);
+    while (window.head < window.times.length && window.times[window.head]! <= at - windowMs)
+      window.head += 1;
+    if (window.head > 1_024 && window.head * 2 > window.times.length) {
+      window.times = window.times.slice(window.head);
+      window.head = 0;
+    }
+    window.times.push(at);
+    const withdrawals = window.times.length - window.head;
     const last = this.raisedAt.get(purpose);
-    if (times.length <= this.rule.withdrawals || (last !== undefined && at - last < windowMs))
+    if (withdrawals <= this.rule.withdrawals || (last !== undefined && at - last < windowMs))
       return undefined;
     this.raisedAt.set(purpose, at);
     const windowStart = Math.floor(at / windowMs) * windowMs;
@@ -106,10 +119,10 @@ export class WithdrawalSpikes {
       id: `withdrawal-spike:${purpose}:${windowStart}`,
       type: 'withdrawal-spike',
       occurredAt: new Date(at).toISOString(),
-      summary: `${times.length} withdrawals of ${purpose} within ${this.rule.withinSeconds} s (threshold ${this.rule.withdrawals})`,
+      summary: `${withdrawals} withdrawals of ${purpose} within ${this.rule.withinSeconds} s (threshold ${this.rule.withdrawals})`,
       details: {
         purpose,
-        withdrawals: times.length,
+        withdrawals,
         threshold: this.rule.withdrawals,
         withinSeconds: this.rule.withinSeconds,
       },

@@ -96,16 +96,18 @@ export class TeamWebhooksService implements OnApplicationBootstrap, OnApplicatio
     policy: LoadedConsentPolicy,
   ): TeamSignalFollower {
     const topics = consentTopics(config.kafka.topicPrefix);
-    const consentPurposes = [...policy.taxonomy.purposes.values()].filter(
-      (purpose) => purpose.basis === 'consent',
-    );
+    // Only the topics of what somebody subscribed to: the suppression topics are busy.
+    const wanted = new Set(this.webhooks.subscriptions.flatMap(({ events }) => events));
+    const consentPurposes = wanted.has('withdrawal-spike')
+      ? [...policy.taxonomy.purposes.values()].filter((purpose) => purpose.basis === 'consent')
+      : [];
     return new TeamSignalFollower({
       kafka,
       serde,
       groupId: `${config.kafka.topicPrefix}team-webhooks`,
       topics: {
-        deadLetters: [topics.deadLetter, topics.sinkDeadLetter],
-        lifecycle: topics.lifecycle,
+        deadLetters: wanted.has('dead-letter') ? [topics.deadLetter, topics.sinkDeadLetter] : [],
+        lifecycle: wanted.has('reconsent-campaign-finished') ? topics.lifecycle : undefined,
         suppression: new Map(consentPurposes.map(({ id }) => [id, topics.suppression(id)])),
       },
       handle: (signals) => this.write(this.eventsOf(signals)),
@@ -118,7 +120,7 @@ export class TeamWebhooksService implements OnApplicationBootstrap, OnApplicatio
       this.logger.log('no team webhooks are subscribed (team-webhooks.yaml)');
       return;
     }
-    await this.follower.start();
+    if (this.follower.follows) await this.follower.start();
     this.sweeps.forEach(([sweep, intervalMs]) => sweep.start(intervalMs));
     this.logger.log(`telling ${this.webhooks.subscriptions.length} team webhook(s)`);
   }
