@@ -16,6 +16,7 @@ import { vaultSettings } from './vault-settings';
 import { complianceDashboardSettings } from './compliance-dashboard-settings';
 import type { ComplianceDashboardSettings } from './compliance-dashboard-settings';
 import type { VaultSettings } from './vault-settings';
+import type { LifecycleMessageSettings, TeamWebhookSettings } from './lifecycle-settings';
 
 /** Kafka connection settings, shaped for kafkajs. */
 export interface KafkaSettings {
@@ -65,17 +66,6 @@ export interface ConsentPolicySettings {
   readonly identifiers: OpaqueIdRules;
 }
 
-/** How the consent API sends lifecycle messages through the email platform. */
-export interface LifecycleMessageSettings {
-  /** The most messages one API instance sends a second (a token bucket, bursts up to a second's). */
-  readonly sendsPerSecond: number;
-  /**
-   * The longest the sender sleeps before looking for due messages and grants nearing their
-   * renewal (it wakes at the next due message it knows of).
-   */
-  readonly scanIntervalMs: number;
-}
-
 /** Signed anchors of the chain heads (see docs/audit.md, "Chain checkpoints"). */
 export interface ChainCheckpointSettings {
   /** How often the API signs and publishes a checkpoint; 0: never on its own. */
@@ -104,18 +94,6 @@ export interface ConnectorSettings {
   readonly maxAttempts: number;
   readonly timeoutMs: number;
   readonly teamWebhooks: TeamWebhookSettings;
-}
-
-/** Signed webhooks to internal teams (see team-webhooks.yaml). */
-export interface TeamWebhookSettings {
-  /** The subscriptions and the rules that raise notifications. */
-  readonly file: string;
-  /** Attempts per notification before it goes to the webhooks' dead-letter topic. */
-  readonly maxAttempts: number;
-  /** The wait after the first failed attempt; doubles after each (up to an hour). */
-  readonly retryBaseMs: number;
-  /** How often erasures done, `verify` findings and propagation are looked at. */
-  readonly pollIntervalMs: number;
 }
 
 /** The documented anonymisation key of the local stack; refused when NODE_ENV=production. */

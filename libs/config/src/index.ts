@@ -10,3 +10,4 @@ export * from './preference-centre-settings';
 export * from './key-files';
 export * from './compliance-dashboard-settings';
 export * from './team-webhooks.loader';
+export * from './lifecycle-settings';
